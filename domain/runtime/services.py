@@ -1,0 +1,91 @@
+"""Where PostgreSQL and Redis are: the URLs from the settings, or embedded servers under .data/."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from domain.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
+
+
+class ServiceUnavailable(RuntimeError):
+    """A backing service cannot be reached; the message is meant for a person, in one line."""
+
+
+@dataclass
+class Services:
+    database_url: str
+    redis_url: str
+    embedded_postgres: EmbeddedPostgres | None = None
+    embedded_redis: EmbeddedRedis | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def stop(self) -> None:
+        # Redis first: it holds nothing PostgreSQL does not also hold.
+        if self.embedded_redis is not None:
+            self.embedded_redis.stop()
+            self.embedded_redis = None
+        if self.embedded_postgres is not None:
+            self.embedded_postgres.stop()
+            self.embedded_postgres = None
+
+
+def start_services(database_url: str | None, redis_url: str | None, data_dir: Path,
+                   *, redis_persist: bool = True) -> Services:
+    """Answer the URLs to use, starting embedded servers for those not given."""
+    pg: EmbeddedPostgres | None = None
+    rd: EmbeddedRedis | None = None
+    notes: list[str] = []
+    try:
+        if not database_url:
+            pg = EmbeddedPostgres(data_dir / "postgres")
+            database_url = pg.start()
+            notes.append(f"embedded PostgreSQL, data in {data_dir / 'postgres'}")
+        if not redis_url:
+            rd = EmbeddedRedis(data_dir / "redis")
+            redis_url = rd.start(persist=redis_persist)
+            notes.append(f"embedded Redis, data in {data_dir / 'redis'}")
+    except Exception:
+        if rd:
+            rd.stop()
+        if pg:
+            pg.stop()
+        raise
+    return Services(database_url, redis_url, pg, rd, notes)
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server URL pointing at another database (keeps ?host=/socket query)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return url
+
+
+async def check_postgres(url: str, timeout: float = 5.0) -> None:
+    try:
+        conn = await asyncpg.connect(url, timeout=timeout)
+    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, ValueError) as exc:
+        raise ServiceUnavailable(f"PostgreSQL at {redact(url)} is not reachable: {exc}") from exc
+    await conn.close()
+
+
+async def check_redis(url: str, timeout: float = 5.0) -> None:
+    client = aioredis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        await client.ping()
+    except (OSError, aioredis.RedisError, ValueError) as exc:
+        raise ServiceUnavailable(f"Redis at {redact(url)} is not reachable: {exc}") from exc
+    finally:
+        await client.aclose()
