@@ -53,7 +53,7 @@ def age_band(age: int) -> AgeBand:
 
 
 class NewCarBand(Labelled):
-    """Column of the new-car discount tables (001 L752-763, 004 L1562-1567)."""
+    """Column of the new-car discount tables (001 L752-763, 004 L1532/L1562-1567)."""
 
     UP_TO_25_MONTHS = ("UP_TO_25_MONTHS", "25か月以内", "Within 25 months")
     MONTHS_26_49 = ("MONTHS_26_49", "26～49か月以内", "26–49 months")
@@ -63,8 +63,8 @@ def months_since_first_registration(first: YearMonth, start: date) -> int:
     """Elapsed months for the new-car / ECO windows.
 
     All three pamphlets count "from the month after the first-registration month" with that
-    month as month 1, and test the month containing the start date (001 L752, 002b L4875,
-    004 L1529). So registration 2024-03 and a start in 2024-04 is month 1; a start in the
+    month as month 1, and test the month containing the start date (001 L752, 002b L4875-4879,
+    004 L1532). So registration 2024-03 and a start in 2024-04 is month 1; a start in the
     registration month itself is month 0 (inside every window).
     """
     n = YearMonth.of(start).index - first.index
@@ -82,7 +82,7 @@ def within_registration_months(first: YearMonth, start: date, months: int) -> bo
 
 
 def new_car_band(first: YearMonth, start: date) -> NewCarBand | None:
-    """≤25 months, 26–49 months, or no new-car discount (001 L752-763, 004 L1529/L1562-1567)."""
+    """≤25 months, 26–49 months, or no new-car discount (001 L752-763, 004 L1532/L1562-1567)."""
     n = months_since_first_registration(first, start)
     if n <= 25:
         return NewCarBand.UP_TO_25_MONTHS
@@ -99,7 +99,7 @@ def asv_last_start(release: YearMonth) -> date:
 def asv_eligible(release: YearMonth, start: date) -> bool:
     """ASV (aioi/tokio) and 自動ブレーキ (rakuten) window: start ≤ 31 Dec of (release FY + 3).
 
-    001 L698-716 (release 2022-04 and 2023-01 both → 2025-12-31), 002b L4881-4882, 004 L1529.
+    001 L698-716 (release 2022-04 and 2023-01 both → 2025-12-31), 002b L4842-4845, 004 L1533.
     Whether the car has AEB is the caller's fact; for terms over one year pass each anniversary.
     """
     return start <= asv_last_start(release)
@@ -134,7 +134,7 @@ def gold_licence_applies(colour_on_start: LicenceColour, *, gold_eligible_at_ren
     """Gold licence discount: the named insured's valid licence is gold on the start date (001 L730).
 
     Tokio also treats a blue licence as gold when the holder qualified for gold but had not yet
-    renewed, or renewed early to blue (004 L1569-1573); callers that know it pass
+    renewed, or renewed early to blue (004 L1544 ※, L1345); callers that know it pass
     `gold_eligible_at_renewal=True`.
     """
     return colour_on_start is LicenceColour.GOLD or (
@@ -178,7 +178,7 @@ def multi_car_rate_key(cars: int, bands: Sequence[Band]) -> int | None:
 
     The product declares bands and rates side by side, e.g. rakuten [(2, 2), (3, None)] →
     1% / 5% (001 L738-746); aioi and tokio [(2, 2), (3, 5), (6, None)] → 3/4/6%
-    (002b L4894-4896, 004 L1555). Group (団体扱) contracts are excluded by the caller (001 L741).
+    (002b L4894-4896, 004 L1546). Group (団体扱) contracts are excluded by the caller (001 L741).
     """
     if cars < 0:
         raise RuleError("INVALID_CAR_COUNT", "cars", f"car count must be ≥ 0, got {cars}")
@@ -187,7 +187,7 @@ def multi_car_rate_key(cars: int, bands: Sequence[Band]) -> int | None:
 
 def telematics_band(score: int | None, bands: Sequence[Band]) -> int | None:
     """Index of the safety-score band, e.g. aioi [(0, 59), (60, 79), (80, None)] → C/B/A with
-    0/4/8% on renewal (002a L1082-1116); tokio driving score [(80, None)] → 5% (004 L1552).
+    0/4/8% on renewal (002a L1082-1116); tokio driving score [(80, None)] → 5% (004 L1547).
 
     None when there is no score (first year, < 500 km measured); the product decides what that
     means (aioi: priced like category B, 002a L1106-1108).
@@ -209,7 +209,7 @@ class EnvironmentDiscount(Labelled):
 def eco_or_welfare(eco: bool, welfare: bool, welfare_wins: bool = True) -> EnvironmentDiscount | None:
     """ECO and welfare do not stack; when both qualify the product's precedence decides.
 
-    aioi (002b L4812 注1) and tokio (004 L1529-1539): welfare wins.
+    aioi (002b L4812 注1) and tokio (004 L1535 ※): welfare wins.
     """
     if eco and welfare:
         return EnvironmentDiscount.WELFARE if welfare_wins else EnvironmentDiscount.ECO
@@ -220,7 +220,7 @@ def eco_or_welfare(eco: bool, welfare: bool, welfare_wins: bool = True) -> Envir
     return None
 
 
-ECO_WINDOW_MONTHS = 13  # 002b L4846-4851, 004 L1529-1539
+ECO_WINDOW_MONTHS = 13  # 002b L4846-4847, 004 L1535
 
 
 def eco_window_open(first: YearMonth, start: date, months: int = ECO_WINDOW_MONTHS) -> bool:

@@ -1,0 +1,170 @@
+"""Starlette app factory: /graphql, /healthz, /readyz, /metrics, offline GraphiQL assets."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from api import metrics
+from api.context import Context
+from api.schema import build_schema
+from domain.runtime.clock import Clock, SystemClock
+from domain.runtime.logs import get_logger, request_id_var
+from domain.runtime.settings import Settings, get_settings
+from domain.store.db import create_pool
+
+log = get_logger("api")
+_RID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Pure ASGI: binds a request id (client's X-Request-ID if sane) and logs one line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if _RID_OK.match(incoming) else secrets.token_hex(8)
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            path = scope.get("path", "")
+            route = path if path in _KNOWN_ROUTES else "other"
+            metrics.HTTP_REQUESTS.labels(route, str(status)).inc()
+            if path not in ("/healthz", "/metrics"):
+                log.info("http_request", method=scope.get("method"), path=path, status=status,
+                         ms=round((time.perf_counter() - started) * 1000, 2))
+            request_id_var.reset(token)
+
+
+_KNOWN_ROUTES = {"/graphql", "/healthz", "/readyz", "/metrics"}
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        production = settings.is_production
+        super().__init__(
+            build_schema(production),
+            graphql_ide=None if production else "graphiql",
+            allow_queries_via_get=False,
+            **kwargs,
+        )
+        self.settings = settings
+
+    async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
+        state = request.app.state
+        return Context(
+            request=request,
+            response=response,
+            pool=state.pool,
+            clock=state.clock,
+            settings=self.settings,
+            request_id=request_id_var.get() or "-",
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        from api.graphiql import graphiql_html
+
+        return HTMLResponse(graphiql_html("/graphql"))
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    if not settings.database_url or not settings.redis_url:
+        raise ValueError("create_app needs DATABASE_URL and REDIS_URL (the CLI starts embedded servers)")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # min_size=0: the API starts and answers /readyz 503 while PostgreSQL is away, and
+        # reconnects by itself when it is back (no restart needed).
+        app.state.pool = await create_pool(settings.database_url, min_size=0, max_size=settings.pool_max)
+        app.state.redis = aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        app.state.clock = clock
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await app.state.pool.close()
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        checks = await _readiness(request.app.state.pool, request.app.state.redis)
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        try:
+            await metrics.refresh_timer_gauges(request.app.state.pool, request.app.state.clock.now())
+        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+            log.warning("metrics_timer_gauges_unavailable", error=str(exc))
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    graphql = GraphQLApp(settings)
+    routes: list[Any] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+    ]
+    if not settings.is_production:
+        from api.graphiql import graphiql_routes
+
+        routes.extend(graphiql_routes())
+
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+
+
+async def _readiness(pool: asyncpg.Pool, redis: aioredis.Redis) -> dict[str, str]:
+    async def pg() -> str:
+        try:
+            async with pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1", timeout=2)
+            return "ok"
+        except Exception as exc:  # any failure means not ready; the reason is reported
+            return f"error: {type(exc).__name__}"
+
+    async def rd() -> str:
+        try:
+            await asyncio.wait_for(redis.ping(), 2)
+            return "ok"
+        except Exception as exc:
+            return f"error: {type(exc).__name__}"
+
+    pg_status, redis_status = await asyncio.gather(pg(), rd())
+    return {"postgres": pg_status, "redis": redis_status}

@@ -1,0 +1,83 @@
+"""Bearer JWTs: minting dev tokens and verifying incoming ones.
+
+HS256 with a shared secret in development and tests; RS256 with a public key in production
+(the private key then never sits on the API host). `exp`, `aud` and `iss` are required and
+checked, and only the one configured algorithm is accepted, so `alg: none` and algorithm
+confusion (an HS256 token signed with the RS256 public key) are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+import jwt
+
+from domain.runtime.settings import Settings
+
+
+class Role(str, Enum):
+    POLICYHOLDER = "policyholder"
+    AGENT = "agent"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    subject: str
+    role: Role
+    party_id: int | None = None   # policyholder: whose contracts
+    agency_id: int | None = None  # agent: which agency
+
+
+class AuthError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def algorithm(settings: Settings) -> str:
+    return "RS256" if settings.jwt_public_key else "HS256"
+
+
+def mint_token(settings: Settings, *, subject: str, role: Role, now: datetime,
+               ttl: timedelta = timedelta(hours=12), party_id: int | None = None,
+               agency_id: int | None = None) -> str:
+    alg = algorithm(settings)
+    key = settings.jwt_private_key if alg == "RS256" else settings.jwt_secret
+    if not key:
+        raise AuthError("NO_SIGNING_KEY", "RS256 is configured but no private key is available here")
+    claims: dict[str, object] = {
+        "sub": subject,
+        "role": role.value,
+        "aud": settings.jwt_audience,
+        "iss": settings.jwt_issuer,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    if party_id is not None:
+        claims["party_id"] = party_id
+    if agency_id is not None:
+        claims["agency_id"] = agency_id
+    return jwt.encode(claims, key, algorithm=alg)
+
+
+def verify_token(settings: Settings, token: str) -> Principal:
+    alg = algorithm(settings)
+    key = settings.jwt_public_key if alg == "RS256" else settings.jwt_secret
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=[alg], audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+            options={"require": ["exp", "aud", "iss", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthError("TOKEN_EXPIRED", "the token has expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise AuthError("TOKEN_INVALID", f"the token is not valid: {exc}") from exc
+    try:
+        role = Role(claims.get("role"))
+    except ValueError as exc:
+        raise AuthError("TOKEN_INVALID", "the token names no known role") from exc
+    return Principal(str(claims["sub"]), role, claims.get("party_id"), claims.get("agency_id"))

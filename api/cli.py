@@ -1,0 +1,262 @@
+"""`autopolicy` command line: serve, worker, migrate, seed, token, dev.
+
+Every command that needs PostgreSQL/Redis uses DATABASE_URL / REDIS_URL when set and embedded
+servers under .data/ otherwise. A service that cannot be reached, or a port in use, ends the
+command with one line on stderr and exit status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from domain.runtime.embedded import EmbeddedError
+from domain.runtime.services import (
+    ServiceUnavailable,
+    Services,
+    check_postgres,
+    check_redis,
+    redact,
+    start_services,
+)
+from domain.runtime.settings import Settings, get_settings
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _fail(msg: str) -> None:
+    print(f"autopolicy: {msg}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def services_for(settings: Settings, *, need_redis: bool = True) -> Iterator[Services]:
+    """Resolve (and start, when embedded) the services; check they answer; stop embedded ones after."""
+    svc = start_services(settings.database_url, settings.redis_url if need_redis else (settings.redis_url or "unused://"),
+                         settings.data_dir)
+    try:
+        asyncio.run(check_postgres(svc.database_url))
+        if need_redis:
+            asyncio.run(check_redis(svc.redis_url))
+        yield svc
+    finally:
+        svc.stop()
+
+
+def _ensure_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise CliError(f"port {port} on {host} is in use ({exc.strerror}); set PORT or stop the other server") from exc
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from domain.store.migrate import migrate
+
+    async def run(url: str) -> list[str]:
+        import asyncpg
+
+        conn = await asyncpg.connect(url)
+        try:
+            return await migrate(conn)
+        finally:
+            await conn.close()
+
+    with services_for(settings, need_redis=False) as svc:
+        applied = asyncio.run(run(svc.database_url))
+    _say("migrations applied: " + ", ".join(applied) if applied else "database is up to date")
+    return 0
+
+
+def cmd_seed(settings: Settings, _args: argparse.Namespace) -> int:
+    from domain.services.demo import load_demo_data
+
+    async def run(url: str) -> str:
+        import asyncpg
+
+        conn = await asyncpg.connect(url)
+        try:
+            return await load_demo_data(conn)
+        finally:
+            await conn.close()
+
+    with services_for(settings, need_redis=False) as svc:
+        _say(asyncio.run(run(svc.database_url)))
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from api.auth import Role, mint_token
+    from domain.runtime.clock import SystemClock
+
+    token = mint_token(settings, subject=args.subject, role=Role(args.role), now=SystemClock().now(),
+                       ttl=timedelta(hours=args.hours), party_id=args.party, agency_id=args.agency)
+    print(token)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from domain.runtime.logs import configure_logging
+
+    _ensure_port_free(settings.host, settings.port)
+    with services_for(settings) as svc:
+        configure_logging(args.log_level)
+        app_settings = settings.model_copy(update={"database_url": svc.database_url, "redis_url": svc.redis_url})
+        uvicorn.run(create_app(app_settings), host=settings.host, port=settings.port,
+                    log_config=None, access_log=False, lifespan="on")
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from domain.runtime.logs import configure_logging
+    from workers.settings import run_worker
+
+    with services_for(settings) as svc:
+        configure_logging(args.log_level)
+        run_worker(settings.model_copy(update={"database_url": svc.database_url, "redis_url": svc.redis_url}))
+    return 0
+
+
+def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
+    """Everything a developer needs, in one terminal; Ctrl-C stops all of it."""
+    from api.auth import Role, mint_token
+    from domain.runtime.clock import SystemClock
+
+    started = time.monotonic()
+    _ensure_port_free(settings.host, settings.port)
+    svc = start_services(settings.database_url, settings.redis_url, settings.data_dir)
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        asyncio.run(check_postgres(svc.database_url))
+        asyncio.run(check_redis(svc.redis_url))
+        for note in svc.notes:
+            _say(f"· {note}")
+        env = {**os.environ, "DATABASE_URL": svc.database_url, "REDIS_URL": svc.redis_url}
+        exe = [sys.executable, "-m", "api.cli"]
+        for step in ("migrate", "seed"):
+            subprocess.run([*exe, step], env=env, check=True)
+        children.append(subprocess.Popen([*exe, "serve", "--log-level", args.log_level], env=env))
+        children.append(subprocess.Popen([*exe, "worker", "--log-level", args.log_level], env=env))
+        url = f"http://{settings.host}:{settings.port}/graphql"
+        _wait_ready(f"http://{settings.host}:{settings.port}/readyz", children, timeout=60)
+        token = mint_token(settings, subject="demo-staff", role=Role.STAFF, now=SystemClock().now())
+        _say(f"\nautopolicy is ready in {time.monotonic() - started:.1f} s")
+        _say(f"  GraphiQL:   {url}")
+        _say(f"  PostgreSQL: {redact(svc.database_url)}")
+        _say(f"  Redis:      {svc.redis_url}")
+        _say(f"  demo token (staff): {token}")
+        _say("  Ctrl-C stops everything.\n")
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.2)
+        if not stopping:
+            raise CliError("a child process exited; stopping the rest")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop_children(children)
+        svc.stop()
+        _say("autopolicy stopped.")
+    return 0
+
+
+def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(c.poll() is not None for c in children):
+            raise CliError("the API or the worker exited during start; see the lines above")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:  # noqa: S310 (local URL)
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise CliError(f"{url} did not become ready within {timeout:.0f} s")
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for c in children:
+        if c.poll() is None:
+            c.send_signal(signal.SIGTERM)
+    for c in children:
+        try:
+            c.wait(15)
+        except subprocess.TimeoutExpired:
+            c.kill()
+            c.wait()
+
+
+# ---------------------------------------------------------------- entry point
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="autopolicy", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, help_ in (("serve", "run the API (uvicorn)"), ("worker", "run an arq worker"),
+                        ("dev", "embedded services + migrate + seed + API + worker (make run)")):
+        sp = sub.add_parser(name, help=help_)
+        sp.add_argument("--log-level", default="INFO")
+    sub.add_parser("migrate", help="apply pending SQL migrations")
+    sub.add_parser("seed", help="load demo data (idempotent)")
+    t = sub.add_parser("token", help="mint a development JWT for a role")
+    t.add_argument("--role", required=True, choices=["policyholder", "agent", "staff", "admin"])
+    t.add_argument("--subject", default="dev-user")
+    t.add_argument("--party", type=int, help="policyholder's party id")
+    t.add_argument("--agency", type=int, help="agent's agency id")
+    t.add_argument("--hours", type=float, default=12)
+    return p
+
+
+COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate, "seed": cmd_seed,
+            "token": cmd_token, "dev": cmd_dev}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except Exception as exc:  # pydantic ValidationError: a bad environment variable
+        _fail(f"bad setting: {exc}".splitlines()[0])
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](settings, args)
+    except (CliError, ServiceUnavailable, EmbeddedError) as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

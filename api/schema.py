@@ -1,0 +1,62 @@
+"""The GraphQL schema: root types and the extensions every request runs through.
+
+`schema` (development settings) is what `make schema` exports to schema.graphql; the production
+variant differs only in refusing introspection and field suggestions, never in types.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+import strawberry
+from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import Info
+
+from api.context import Context
+from api.errors import MaskUnexpectedErrors
+from api.limits import limit_extensions
+from api.metrics import OperationMetrics
+
+API_VERSION = "0.1.0"
+
+
+@strawberry.type(description="Facts about this server.")
+class SystemInfo:
+    api_version: str = strawberry.field(description="Version of the autopolicy API.")
+    server_time: datetime = strawberry.field(
+        description="Now, in Japan time, by the server's clock (moved by `simulate` outside production)."
+    )
+    environment: str
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Version, environment and the server's notion of now.")
+    def system(self, info: Info[Context, None]) -> SystemInfo:
+        ctx = info.context
+        return SystemInfo(
+            api_version=API_VERSION,
+            server_time=ctx.clock.now(),
+            environment=ctx.settings.environment,
+        )
+
+
+def _extensions(production: bool) -> list[type[SchemaExtension]]:
+    exts: list[type[SchemaExtension]] = [OperationMetrics, *limit_extensions(), MaskUnexpectedErrors]
+    if production:
+        exts.insert(1, DisableIntrospection)
+    return exts
+
+
+@lru_cache(maxsize=2)
+def build_schema(production: bool) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        extensions=_extensions(production),
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )
+
+
+schema = build_schema(False)

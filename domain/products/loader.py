@@ -1,0 +1,676 @@
+"""Load and validate product files (TOML, stdlib tomllib; numbers are read as Decimal).
+
+Every problem raises `ProductFileError` naming the file, the key path and the reason, so a
+broken product file is found at start-up, never half-way through a quote. Reading a file is
+the caller's I/O (`load_product_file`, `load_catalog`); `parse_product` itself is pure.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from domain.products.model import (
+    AgeBandRule,
+    AssistanceLimit,
+    Band,
+    ChannelRule,
+    Coverage,
+    DiscountKind,
+    DiscountRule,
+    Factor,
+    LimitOption,
+    PaymentRules,
+    Product,
+    ProductKind,
+    RefundMethod,
+    Rider,
+    RiderMode,
+    ShortTermMethod,
+    Tariff,
+    UsePurpose,
+    VehicleSize,
+    Window,
+    WindowKind,
+)
+from domain.vocab import AgeCondition, Channel, DriverRestriction, Fuel, PaymentMethod, UseType
+
+PRODUCTS_DIR = Path(__file__).resolve().parent
+E = TypeVar("E", bound=Enum)
+
+
+class ProductFileError(ValueError):
+    """A product file is invalid. `file`, `key` (dotted path) and `reason` say where and why."""
+
+    def __init__(self, file: str, key: str, reason: str) -> None:
+        super().__init__(f"{file}: {key}: {reason}")
+        self.file = file
+        self.key = key
+        self.reason = reason
+
+
+class _Node:
+    """A table of the file with its key path, so every error can name where it happened."""
+
+    __slots__ = ("file", "path", "data", "used")
+
+    def __init__(self, file: str, path: str, data: Mapping[str, Any]) -> None:
+        self.file = file
+        self.path = path
+        self.data = data
+        self.used: set[str] = set()
+
+    def key(self, k: str) -> str:
+        return f"{self.path}.{k}" if self.path else k
+
+    def fail(self, k: str, reason: str) -> ProductFileError:
+        return ProductFileError(self.file, self.key(k), reason)
+
+    def has(self, k: str) -> bool:
+        return k in self.data
+
+    def raw(self, k: str, default: Any = ...) -> Any:
+        self.used.add(k)
+        if k not in self.data:
+            if default is ...:
+                raise self.fail(k, "missing required key")
+            return default
+        return self.data[k]
+
+    def str(self, k: str, default: Any = ...) -> str:
+        v = self.raw(k, default)
+        if not isinstance(v, str) or (default is ... and not v.strip()):
+            raise self.fail(k, f"expected a non-empty string, got {v!r}")
+        return v
+
+    def bool(self, k: str, default: Any = ...) -> bool:
+        v = self.raw(k, default)
+        if not isinstance(v, bool):
+            raise self.fail(k, f"expected true or false, got {v!r}")
+        return v
+
+    def int(self, k: str, default: Any = ..., *, lo: int | None = None) -> int:
+        v = self.raw(k, default)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self.fail(k, f"expected an integer, got {v!r}")
+        if lo is not None and v < lo:
+            raise self.fail(k, f"must be ≥ {lo}, got {v}")
+        return v
+
+    def date(self, k: str, default: Any = ...) -> date | None:
+        v = self.raw(k, default)
+        if v is None:
+            return None
+        if not isinstance(v, date):
+            raise self.fail(k, f"expected a date (YYYY-MM-DD, unquoted), got {v!r}")
+        return v
+
+    def rate(self, k: str, default: Any = ...) -> Decimal | None:
+        v = self.raw(k, default)
+        return None if v is None else _rate(self, k, v)
+
+    def enum(self, k: str, cls: type[E], default: Any = ...) -> E:
+        v = self.raw(k, default)
+        if isinstance(v, cls):
+            return v
+        return _enum(self, k, cls, v)
+
+    def enums(self, k: str, cls: type[E], default: Any = ...) -> frozenset[E]:
+        v = self.raw(k, default)
+        if not isinstance(v, list):
+            raise self.fail(k, f"expected a list, got {v!r}")
+        return frozenset(_enum(self, f"{k}[{i}]", cls, x) for i, x in enumerate(v))
+
+    def strs(self, k: str, default: Any = ...) -> tuple[str, ...]:
+        v = self.raw(k, default)
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise self.fail(k, f"expected a list of strings, got {v!r}")
+        return tuple(v)
+
+    def table(self, k: str, default: Any = ...) -> "_Node":
+        v = self.raw(k, default)
+        if not isinstance(v, dict):
+            raise self.fail(k, f"expected a table, got {type(v).__name__}")
+        return _Node(self.file, self.key(k), v)
+
+    def tables(self, k: str, default: Any = ...) -> list["_Node"]:
+        v = self.raw(k, default)
+        if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+            raise self.fail(k, "expected an array of tables ([[...]])")
+        return [_Node(self.file, f"{self.key(k)}[{i}]", x) for i, x in enumerate(v)]
+
+    def check_unknown(self, allowed: Iterable[str] | None = None) -> None:
+        known = set(allowed) if allowed is not None else self.used
+        for k in self.data:
+            if k not in known:
+                raise self.fail(k, "unknown key")
+
+
+def _rate(node: _Node, k: str, v: Any) -> Decimal:
+    if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
+        raise node.fail(k, f"expected a number, got {v!r}")
+    d = Decimal(v)
+    if d < 0 or d > 10:
+        raise node.fail(k, f"factor or rate out of range 0..10: {d}")
+    return d
+
+
+def _enum(node: _Node, k: str, cls: type[E], v: Any) -> E:
+    try:
+        return cls(v)
+    except ValueError:
+        allowed = ", ".join(m.value for m in cls)
+        raise node.fail(k, f"unknown {cls.__name__} {v!r} (allowed: {allowed})") from None
+
+
+def _band(node: _Node, k: str, v: Any) -> Band:
+    if (
+        not isinstance(v, list) or len(v) != 2 or not isinstance(v[0], int) or isinstance(v[0], bool)
+        or not (v[1] is None or v[1] == "+" or (isinstance(v[1], int) and not isinstance(v[1], bool)))
+    ):
+        raise node.fail(k, f"a band is [low, high] or [low, \"+\"], got {v!r}")
+    hi = None if v[1] in (None, "+") else v[1]
+    if hi is not None and hi < v[0]:
+        raise node.fail(k, f"empty band {v!r}")
+    return (v[0], hi)
+
+
+def _bands(node: _Node, k: str, default: Any = ...) -> tuple[Band, ...]:
+    v = node.raw(k, default)
+    if not isinstance(v, list):
+        raise node.fail(k, f"expected a list of bands, got {v!r}")
+    bands = tuple(_band(node, f"{k}[{i}]", b) for i, b in enumerate(v))
+    for i in range(1, len(bands)):
+        prev_hi = bands[i - 1][1]
+        if prev_hi is None or bands[i][0] <= prev_hi:
+            raise node.fail(f"{k}[{i}]", "bands overlap or are out of order")
+    return bands
+
+
+def _rates(node: _Node, k: str, n: int | None = None, default: Any = ...) -> tuple[Decimal, ...]:
+    v = node.raw(k, default)
+    if not isinstance(v, list):
+        raise node.fail(k, f"expected a list of numbers, got {v!r}")
+    out = tuple(_rate(node, f"{k}[{i}]", x) for i, x in enumerate(v))
+    if n is not None and len(out) != n:
+        raise node.fail(k, f"expected {n} values (one per band), got {len(out)}")
+    return out
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _coverages(root: _Node) -> tuple[Coverage, ...]:
+    out: list[Coverage] = []
+    for c in root.tables("coverages"):
+        opts: list[LimitOption] = []
+        for o in c.tables("options"):
+            opts.append(LimitOption(o.str("code"), o.str("ja"), o.str("en")))
+            o.check_unknown()
+        if not opts:
+            raise c.fail("options", "a coverage needs at least one limit option")
+        codes = [o.code for o in opts]
+        if len(set(codes)) != len(codes):
+            raise c.fail("options", "duplicate option code")
+        default = c.str("default_option", codes[0])
+        if default not in codes:
+            raise c.fail("default_option", f"{default!r} is not one of the options {codes}")
+        out.append(
+            Coverage(
+                code=c.str("code"), ja=c.str("ja"), en=c.str("en"),
+                mandatory=c.bool("mandatory", False), options=tuple(opts), default_option=default,
+                rating_class_group=c.raw("rating_class_group", None), source=c.str("source"),
+            )
+        )
+        c.check_unknown()
+    codes = [c.code for c in out]
+    if len(set(codes)) != len(codes):
+        raise root.fail("coverages", "duplicate coverage code")
+    return tuple(out)
+
+
+def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
+    out: list[Rider] = []
+    for r in root.tables("riders", []):
+        req_opts: dict[str, tuple[str, ...]] = {}
+        if r.has("requires_options"):
+            t = r.table("requires_options")
+            for cov in t.data:
+                if cov not in coverage_codes:
+                    raise t.fail(cov, f"unknown coverage {cov!r}")
+                req_opts[cov] = t.strs(cov)
+        restriction = r.raw("driver_restriction", None)
+        out.append(
+            Rider(
+                code=r.str("code"), ja=r.str("ja"), en=r.str("en"),
+                mode=r.enum("mode", RiderMode), source=r.str("source"),
+                requires=r.strs("requires", []), excludes=r.strs("excludes", []),
+                requires_options=req_opts,
+                driver_restriction=None if restriction is None else r.enum("driver_restriction", DriverRestriction),
+                priced=r.bool("priced", False),
+            )
+        )
+        r.check_unknown()
+    codes = {x.code for x in out}
+    if len(codes) != len(out):
+        raise root.fail("riders", "duplicate rider code")
+    for i, x in enumerate(out):
+        for ref in x.requires:
+            if ref not in codes and ref not in coverage_codes:
+                raise root.fail(f"riders[{i}].requires", f"unknown coverage or rider {ref!r}")
+        for ref in x.excludes:
+            if ref not in codes:
+                raise root.fail(f"riders[{i}].excludes", f"unknown rider {ref!r}")
+    return tuple(out)
+
+
+_DISCOUNT_KEYS = {
+    "code", "kind", "ja", "en", "source", "coverages", "use_types", "channels", "excluded_channels",
+    "payment_methods", "rate", "rates", "bands", "band_rates", "band_rates_7s", "no_score_rate",
+    "table", "table_6s", "fuels", "window_months", "valid_from", "valid_to", "excluded_by",
+    "waives_instalment_surcharge", "note",
+}
+
+# keys each kind cannot work without
+_DISCOUNT_NEEDS: Mapping[DiscountKind, tuple[str, ...]] = {
+    DiscountKind.INTERNET: ("rates",),
+    DiscountKind.AEB: ("rate", "use_types"),
+    DiscountKind.NO_ACCIDENT: ("rate",),
+    DiscountKind.GOLD_LICENCE: (),
+    DiscountKind.MULTI_CAR: ("bands", "band_rates"),
+    DiscountKind.NEW_CAR: ("bands", "table", "use_types"),
+    DiscountKind.ECO: ("rate", "fuels", "window_months", "use_types"),
+    DiscountKind.WELFARE: ("rate",),
+    DiscountKind.REPAIRABILITY: ("rates", "window_months", "coverages"),
+    DiscountKind.PARTNER_PLAN: ("rate",),
+    DiscountKind.ONE_DAY_HISTORY: ("bands", "band_rates", "band_rates_7s"),
+    DiscountKind.TELEMATICS: ("bands", "band_rates"),
+    DiscountKind.TELEMATICS_FIRST: ("rate",),
+    DiscountKind.GROUP: ("rate", "channels"),
+}
+
+
+def _new_car_table(d: _Node, k: str, coverage_codes: set[str], n: int) -> dict[tuple[VehicleSize, str], tuple[Decimal, ...]]:
+    t = d.table(k)
+    out: dict[tuple[VehicleSize, str], tuple[Decimal, ...]] = {}
+    for size_code in t.data:
+        size = _enum(t, size_code, VehicleSize, size_code)
+        row = t.table(size_code)
+        for cov in row.data:
+            if cov not in coverage_codes:
+                raise row.fail(cov, f"unknown coverage {cov!r}")
+            out[(size, cov)] = _rates(row, cov, n)
+    return out
+
+
+def _discounts(root: _Node, coverage_codes: set[str]) -> tuple[DiscountRule, ...]:
+    out: list[DiscountRule] = []
+    for d in root.tables("discounts", []):
+        d.check_unknown(_DISCOUNT_KEYS)
+        kind = d.enum("kind", DiscountKind)
+        for need in _DISCOUNT_NEEDS[kind]:
+            if not d.has(need):
+                raise d.fail(need, f"required for a {kind.value} discount")
+        covs = frozenset(d.strs("coverages", []))
+        for c in covs:
+            if c not in coverage_codes:
+                raise d.fail("coverages", f"unknown coverage {c!r}")
+        bands = _bands(d, "bands", [])
+        rates: dict[str, Decimal] = {}
+        if d.has("rates"):
+            rt = d.table("rates")
+            rates = {k: _rate(rt, k, v) for k, v in rt.data.items()}
+        n = len(bands) or None
+        rule = DiscountRule(
+            code=d.str("code"), kind=kind, ja=d.str("ja"), en=d.str("en"), source=d.str("source"),
+            coverages=covs,
+            use_types=d.enums("use_types", UseType, []),
+            channels=d.enums("channels", Channel, []),
+            excluded_channels=d.enums("excluded_channels", Channel, []),
+            payment_methods=d.enums("payment_methods", PaymentMethod, []),
+            rate=d.rate("rate", None),
+            rates=rates,
+            bands=bands,
+            band_rates=_rates(d, "band_rates", n, []) if d.has("band_rates") else (),
+            band_rates_7s=_rates(d, "band_rates_7s", n, []) if d.has("band_rates_7s") else (),
+            no_score_rate=d.rate("no_score_rate", None),
+            table=_new_car_table(d, "table", coverage_codes, len(bands)) if d.has("table") else {},
+            table_6s=_new_car_table(d, "table_6s", coverage_codes, len(bands)) if d.has("table_6s") else {},
+            fuels=d.enums("fuels", Fuel, []),
+            window_months=d.int("window_months", None, lo=0) if d.has("window_months") else None,
+            valid_from=d.date("valid_from", None),
+            valid_to=d.date("valid_to", None),
+            excluded_by=d.strs("excluded_by", []),
+            waives_instalment_surcharge=d.bool("waives_instalment_surcharge", False),
+            note=d.str("note", ""),
+        )
+        if rule.valid_from and rule.valid_to and rule.valid_to < rule.valid_from:
+            raise d.fail("valid_to", f"{rule.valid_to} is before valid_from {rule.valid_from}")
+        out.append(rule)
+    codes = [r.code for r in out]
+    if len(set(codes)) != len(codes):
+        raise root.fail("discounts", "duplicate discount code")
+    for i, r in enumerate(out):
+        for ref in r.excluded_by:
+            if ref not in codes:
+                raise root.fail(f"discounts[{i}].excluded_by", f"unknown discount {ref!r}")
+    return tuple(out)
+
+
+def _keyed_rates(node: _Node, k: str) -> dict[str, Decimal]:
+    t = node.table(k)
+    return {str(key): _rate(t, key, v) for key, v in t.data.items()}
+
+
+def _use_type_amounts(node: _Node, k: str, use_types: frozenset[UseType]) -> dict[str, dict[UseType, int]]:
+    t = node.table(k)
+    out: dict[str, dict[UseType, int]] = {}
+    for cov in t.data:
+        row = t.table(cov)
+        amounts: dict[UseType, int] = {}
+        for ut_code in row.data:
+            ut = _enum(row, ut_code, UseType, ut_code)
+            if ut not in use_types:
+                raise row.fail(ut_code, "use type is not insurable by this product")
+            amounts[ut] = row.int(ut_code, lo=0)
+        out[cov] = amounts
+    return out
+
+
+def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
+    coverages: tuple[Coverage, ...] = p["coverages"]
+    cov_codes = {c.code for c in coverages}
+    use_types: frozenset[UseType] = p["use_types"]
+    out: list[Tariff] = []
+    for t in root.tables("tariffs"):
+        base = _use_type_amounts(t, "base", use_types)
+        base_monthly = _use_type_amounts(t, "base_monthly", use_types) if t.has("base_monthly") else {}
+        for cov in list(base) + list(base_monthly):
+            if cov not in cov_codes:
+                raise t.fail(f"base.{cov}", f"unknown coverage {cov!r}")
+        for c in coverages:
+            missing = sorted(u.value for u in use_types if u not in base.get(c.code, {}))
+            if missing:
+                raise t.fail(f"base.{c.code}", f"no base premium for {', '.join(missing)}")
+        option_factors: dict[str, dict[str, Decimal]] = {}
+        if t.has("option_factors"):
+            of = t.table("option_factors")
+            for cov in of.data:
+                c = next((x for x in coverages if x.code == cov), None)
+                if c is None:
+                    raise of.fail(cov, f"unknown coverage {cov!r}")
+                opts = _keyed_rates(of, cov)
+                for o in opts:
+                    if c.option(o) is None:
+                        raise of.fail(f"{cov}.{o}", f"unknown limit option of {cov}")
+                option_factors[cov] = opts
+        factors: dict[Factor, dict[str, Decimal]] = {}
+        if t.has("factors"):
+            ft = t.table("factors")
+            for name in ft.data:
+                f = _enum(ft, name, Factor, name)
+                factors[f] = _keyed_rates(ft, name)
+        order: tuple[Factor, ...] = p["factor_order"]
+        _check_factor_tables(t, order, factors, p)
+        age_band_factors: tuple[Decimal, ...] = ()
+        if Factor.AGE_BAND in order:
+            rule: AgeBandRule = p["age_band"]
+            age_band_factors = _rates(t, "age_band_factors", len(rule.bands))
+        rc: dict[VehicleSize, tuple[Decimal, ...]] = {}
+        if Factor.RATING_CLASS in order:
+            rct = t.table("rating_class_factors")
+            for size, (lo, hi) in p["rating_class_ranges"].items():
+                if not rct.has(size.value):
+                    raise rct.fail(size.value, "missing rating-class factors")
+                rc[size] = _rates(rct, size.value, hi)
+            rct.check_unknown([s.value for s in p["rating_class_ranges"]])
+        riders: tuple[Rider, ...] = p["riders"]
+        rider_premiums = {k: v for k, v in t.table("rider_premiums", {}).data.items()} if t.has("rider_premiums") else {}
+        rider_monthly = {k: v for k, v in t.table("rider_premiums_monthly", {}).data.items()} if t.has("rider_premiums_monthly") else {}
+        for r in riders:
+            if r.priced and r.code not in rider_premiums:
+                raise t.fail(f"rider_premiums.{r.code}", "priced rider has no premium")
+        for code, v in list(rider_premiums.items()) + list(rider_monthly.items()):
+            if not any(r.code == code and r.priced for r in riders):
+                raise t.fail(f"rider_premiums.{code}", "not a priced rider of this product")
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise t.fail(f"rider_premiums.{code}", f"expected a yen amount, got {v!r}")
+        tariff = Tariff(
+            version=t.str("version"),
+            effective_from=t.date("effective_from"),  # type: ignore[arg-type]
+            effective_to=t.date("effective_to", None),
+            demonstration=t.bool("demonstration"),
+            note=t.str("note", ""),
+            short_term=t.enum("short_term", ShortTermMethod, ShortTermMethod.PRO_RATA_MONTHS.value),
+            base=base, base_monthly=base_monthly, option_factors=option_factors, factors=factors,
+            age_band_factors=age_band_factors, rating_class_factors=rc,
+            rider_premiums=rider_premiums, rider_premiums_monthly=rider_monthly,
+            base_source=t.str("base_source", "DEMONSTRATION"),
+        )
+        if tariff.effective_to is not None and tariff.effective_to < tariff.effective_from:
+            raise t.fail("effective_to", f"{tariff.effective_to} is before effective_from {tariff.effective_from}")
+        t.check_unknown()
+        out.append(tariff)
+    if not out:
+        raise root.fail("tariffs", "a product needs at least one tariff version")
+    versions = [x.version for x in out]
+    if len(set(versions)) != len(versions):
+        raise root.fail("tariffs", "duplicate tariff version")
+    ordered = sorted(enumerate(out), key=lambda it: it[1].effective_from)
+    for (_, a), (j, b) in zip(ordered, ordered[1:]):
+        if a.effective_to is None or b.effective_from <= a.effective_to:
+            raise root.fail(
+                f"tariffs[{j}].effective_from",
+                f"tariff {b.version} (from {b.effective_from}) overlaps {a.version} "
+                f"({a.effective_from}..{a.effective_to or 'open'})",
+            )
+    return tuple(x for _, x in ordered)
+
+
+def _check_factor_tables(t: _Node, order: tuple[Factor, ...], factors: Mapping[Factor, Mapping[str, Decimal]], p: dict[str, Any]) -> None:
+    needed: dict[Factor, Iterable[str]] = {
+        Factor.AGE_CONDITION: [a.value for a in p["age_conditions"]],
+        Factor.DRIVER_RESTRICTION: [r.value for r in p["driver_restrictions"]],
+        Factor.USE_PURPOSE: [u.value for u in p["use_purposes"]],
+        Factor.MILEAGE_CLASS: [str(m) for m in p["mileage_classes"]],
+    }
+    for f, keys in needed.items():
+        if f in order:
+            table = factors.get(f)
+            if table is None:
+                raise t.fail(f"factors.{f.value}", "factor is in factor_order but has no table")
+            for k in keys:
+                if k not in table:
+                    raise t.fail(f"factors.{f.value}.{k}", "missing factor value")
+
+
+def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
+    """Validate a parsed product document and build the model (pure)."""
+    root = _Node(file, "", data)
+    p: dict[str, Any] = {}
+    p["use_types"] = root.enums("use_types", UseType)
+    if not p["use_types"]:
+        raise root.fail("use_types", "a product must insure at least one use type")
+    p["age_conditions"] = root.enums("age_conditions", AgeCondition, [AgeCondition.ANY.value])
+    p["driver_restrictions"] = root.enums("driver_restrictions", DriverRestriction, [DriverRestriction.NONE.value])
+    p["use_purposes"] = root.enums("use_purposes", UsePurpose, [])
+    mileage = root.raw("mileage_classes", [])
+    if not isinstance(mileage, list) or not all(isinstance(m, int) and not isinstance(m, bool) for m in mileage):
+        raise root.fail("mileage_classes", "expected a list of integers")
+    p["mileage_classes"] = tuple(mileage)
+    order_raw = root.strs("factor_order", [])
+    order = tuple(_enum(root, f"factor_order[{i}]", Factor, x) for i, x in enumerate(order_raw))
+    if len(set(order)) != len(order):
+        raise root.fail("factor_order", "a factor is listed twice")
+    p["factor_order"] = order
+    p["coverages"] = _coverages(root)
+    cov_codes = {c.code for c in p["coverages"]}
+    p["riders"] = _riders(root, cov_codes)
+
+    graded = root.bool("graded")
+    if graded != (Factor.GRADE in order):
+        raise root.fail("factor_order", "GRADE must be in factor_order exactly when graded = true")
+    factor_sources: dict[Factor, str] = {}
+    if root.has("factor_sources"):
+        fs = root.table("factor_sources")
+        for k in fs.data:
+            factor_sources[_enum(fs, k, Factor, k)] = fs.str(k)
+
+    age_band: AgeBandRule | None = None
+    if root.has("age_band"):
+        ab = root.table("age_band")
+        age_band = AgeBandRule(
+            source=ab.str("source"), bands=_bands(ab, "bands"),
+            applies_with=ab.enums("applies_with", AgeCondition, []),
+            use_types=ab.enums("use_types", UseType, []),
+        )
+        if not age_band.bands or age_band.bands[0][0] != 0 or age_band.bands[-1][1] is not None:
+            raise ab.fail("bands", "age bands must start at 0 and end open ([n, \"+\"])")
+        for i in range(1, len(age_band.bands)):
+            if age_band.bands[i][0] != (age_band.bands[i - 1][1] or 0) + 1:
+                raise ab.fail(f"bands[{i}]", "age bands must be contiguous")
+        ab.check_unknown()
+    if (Factor.AGE_BAND in order) != (age_band is not None):
+        raise root.fail("age_band", "an [age_band] table is needed exactly when AGE_BAND is in factor_order")
+    p["age_band"] = age_band
+
+    ranges: dict[VehicleSize, tuple[int, int]] = {}
+    rc_source = ""
+    if root.has("rating_classes"):
+        rc = root.table("rating_classes")
+        rc_source = rc.str("source")
+        for size in VehicleSize:
+            if rc.has(size.value):
+                v = rc.raw(size.value)
+                if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v) and 1 == v[0] <= v[1]):
+                    raise rc.fail(size.value, f"expected [1, highest class], got {v!r}")
+                ranges[size] = (v[0], v[1])
+        rc.check_unknown()
+    if (Factor.RATING_CLASS in order) != bool(ranges):
+        raise root.fail("rating_classes", "a [rating_classes] table is needed exactly when RATING_CLASS is in factor_order")
+    p["rating_class_ranges"] = ranges
+
+    pay = root.table("payment")
+    payment = PaymentRules(
+        methods=pay.enums("methods", PaymentMethod),
+        instalments_per_year=pay.int("instalments_per_year", 12, lo=1),
+        instalment_surcharge=pay.rate("instalment_surcharge", Decimal(0)) or Decimal(0),
+        surcharge_source=pay.str("surcharge_source", ""),
+        surcharge_demonstration=pay.bool("surcharge_demonstration", False),
+        waived_for_channels=pay.enums("waived_for_channels", Channel, []),
+        waived_by_large_instalment=pay.bool("waived_by_large_instalment", False),
+        waiver_source=pay.str("waiver_source", ""),
+    )
+    pay.check_unknown()
+    if not payment.methods:
+        raise pay.fail("methods", "at least one payment method")
+
+    channel_rules: list[ChannelRule] = []
+    for cr in root.tables("channel_rules", []):
+        channel_rules.append(
+            ChannelRule(
+                channel=cr.enum("channel", Channel), source=cr.str("source"),
+                excluded_use_types=cr.enums("excluded_use_types", UseType, []),
+                payment_methods=cr.enums("payment_methods", PaymentMethod, []),
+            )
+        )
+        cr.check_unknown()
+
+    windows: list[Window] = []
+    for w in root.tables("windows", []):
+        windows.append(
+            Window(kind=w.enum("kind", WindowKind), days=w.int("days", lo=1), automatic=w.bool("automatic"),
+                   source=w.str("source"), liability_only_after=w.bool("liability_only_after", False))
+        )
+        w.check_unknown()
+    assistance: list[AssistanceLimit] = []
+    for a in root.tables("road_assistance", []):
+        assistance.append(
+            AssistanceLimit(code=a.str("code"), ja=a.str("ja"), en=a.str("en"),
+                            amount=a.int("amount", lo=0), unit=a.str("unit"), source=a.str("source"))
+        )
+        a.check_unknown()
+
+    require_one_of = root.strs("require_one_of", [])
+    for c in require_one_of:
+        if c not in cov_codes:
+            raise root.fail("require_one_of", f"unknown coverage {c!r}")
+    p["discounts"] = _discounts(root, cov_codes)
+
+    term_months = root.raw("term_months", [12])
+    if not isinstance(term_months, list) or not term_months or not all(
+        isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in term_months
+    ):
+        raise root.fail("term_months", "expected a non-empty list of month counts 1..12")
+
+    product = Product(
+        id=root.str("id"), ja=root.str("ja"), en=root.str("en"),
+        insurer_ja=root.str("insurer_ja"), insurer_en=root.str("insurer_en"),
+        kind=root.enum("kind", ProductKind), source=root.str("source"), source_file=file,
+        valid_from=root.date("valid_from", None),
+        use_types=p["use_types"], channels=root.enums("channels", Channel), channel_rules=tuple(channel_rules),
+        age_conditions=p["age_conditions"], driver_restrictions=p["driver_restrictions"],
+        use_purposes=p["use_purposes"], mileage_classes=p["mileage_classes"],
+        term_months=frozenset(term_months), graded=graded, grade_source=root.str("grade_source", ""),
+        factor_order=order, factor_sources=factor_sources,
+        coverages=p["coverages"], require_one_of=require_one_of,
+        require_one_of_source=root.str("require_one_of_source", ""),
+        riders=p["riders"], discounts=p["discounts"], age_band=age_band,
+        rating_class_ranges=ranges, rating_class_source=rc_source,
+        payment=payment, windows=tuple(windows), road_assistance=tuple(assistance),
+        refund_method=root.enum("refund_method", RefundMethod), refund_source=root.str("refund_source", ""),
+        tariffs=_tariffs(root, p),
+    )
+    root.check_unknown()
+    return product
+
+
+def load_product_file(path: Path | str) -> Product:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except tomllib.TOMLDecodeError as e:
+        raise ProductFileError(path.name, "<syntax>", str(e)) from None
+    product = parse_product(data, path.name)
+    if path.stem != product.id:
+        raise ProductFileError(path.name, "id", f"file name must be the product id ({product.id}.toml)")
+    return product
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    products: Mapping[str, Product]
+
+    def get(self, product_id: str) -> Product | None:
+        return self.products.get(product_id)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.products.values())
+
+
+def load_catalog(directory: Path | str = PRODUCTS_DIR, *, loader: Callable[[Path], Product] = load_product_file) -> Catalog:
+    """Every `*.toml` product file of a directory, keyed by product id."""
+    products: dict[str, Product] = {}
+    for path in sorted(Path(directory).glob("*.toml")):
+        p = loader(path)
+        if p.id in products:
+            raise ProductFileError(path.name, "id", f"duplicate product id {p.id!r}")
+        products[p.id] = p
+    return Catalog(products)
+
+
+_DEFAULT: Catalog | None = None
+
+
+def default_catalog() -> Catalog:
+    """The four shipped products, loaded once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = load_catalog()
+    return _DEFAULT

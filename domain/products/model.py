@@ -1,0 +1,328 @@
+"""The loaded product model: what a product file declares, as frozen dataclasses.
+
+A product is data (one TOML file per product, see `loader.py`); the rating engine in
+`domain/rating.py` is one piece of code for all of them. Rule *kinds* (what an internet
+discount or a new-car table means) are closed sets here; their *numbers*, eligible vehicle
+types, dates and pamphlet line references come from the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from domain.vocab import AgeCondition, Channel, DriverRestriction, Fuel, Labelled, PaymentMethod, UseType
+
+# (lowest, highest) inclusive; highest None means "and above" (same shape as discount_rules.Band).
+Band = tuple[int, int | None]
+
+
+class ProductKind(Labelled):
+    PERSONAL = ("PERSONAL", "個人用自動車保険", "Personal auto insurance")
+    COMMERCIAL = ("COMMERCIAL", "事業用自動車保険", "Commercial auto insurance")
+    GROUP = ("GROUP", "団体扱自動車保険", "Group-scheme auto insurance")
+    MUTUAL_AID = ("MUTUAL_AID", "自動車共済", "Car mutual aid")
+
+
+class UsePurpose(Labelled):
+    """使用目的 (001 L215-228, 004 L1349)."""
+
+    DAILY_LEISURE = ("DAILY_LEISURE", "日常・レジャー使用", "Daily / leisure")
+    COMMUTE = ("COMMUTE", "通勤・通学使用", "Commuting / school")
+    BUSINESS = ("BUSINESS", "業務使用", "Business")
+
+
+class MemberRank(Labelled):
+    """Rakuten member rank at application (001 L679-681)."""
+
+    DIAMOND = ("DIAMOND", "ダイヤモンド", "Diamond")
+    PLATINUM = ("PLATINUM", "プラチナ", "Platinum")
+    GOLD = ("GOLD", "ゴールド", "Gold")
+    SILVER = ("SILVER", "シルバー", "Silver")
+    REGULAR = ("REGULAR", "レギュラー", "Regular")
+
+
+class VehicleSize(Labelled):
+    """Rating-class and new-car table column: standard/small passenger vs kei passenger."""
+
+    STANDARD = ("STANDARD", "普通・小型乗用車", "Standard / small passenger car")
+    KEI = ("KEI", "軽四輪乗用車", "Kei passenger car")
+
+
+PASSENGER_SIZE: Mapping[UseType, VehicleSize] = {
+    UseType.PRIVATE_STANDARD_PASSENGER: VehicleSize.STANDARD,
+    UseType.PRIVATE_SMALL_PASSENGER: VehicleSize.STANDARD,
+    UseType.PRIVATE_KEI_PASSENGER: VehicleSize.KEI,
+}
+
+
+class Factor(Labelled):
+    """Rating factors a product may declare, applied in the product's declared order."""
+
+    LIMIT_OPTION = ("LIMIT_OPTION", "保険金額・免責", "Limit / deductible option")
+    GRADE = ("GRADE", "ノンフリート等級", "Non-fleet grade")
+    AGE_CONDITION = ("AGE_CONDITION", "運転者年齢条件", "Driver age condition")
+    AGE_BAND = ("AGE_BAND", "記名被保険者年齢", "Named-insured age band")
+    DRIVER_RESTRICTION = ("DRIVER_RESTRICTION", "運転者限定", "Driver restriction")
+    USE_PURPOSE = ("USE_PURPOSE", "使用目的", "Use purpose")
+    MILEAGE_CLASS = ("MILEAGE_CLASS", "前年走行距離区分", "Previous-year mileage class")
+    RATING_CLASS = ("RATING_CLASS", "型式別料率クラス", "Model rating class")
+
+
+class DiscountKind(Labelled):
+    """What a discount rule means; the engine implements each kind's eligibility once."""
+
+    INTERNET = ("INTERNET", "インターネット割引", "Internet discount")
+    AEB = ("AEB", "自動ブレーキ・ASV割引", "Automatic-braking / ASV discount")
+    NO_ACCIDENT = ("NO_ACCIDENT", "無事故割引", "No-accident discount")
+    GOLD_LICENCE = ("GOLD_LICENCE", "ゴールド免許割引", "Gold licence discount")
+    MULTI_CAR = ("MULTI_CAR", "ノンフリート多数割引", "Multi-car discount")
+    NEW_CAR = ("NEW_CAR", "新車割引", "New-car discount")
+    ECO = ("ECO", "ECOカー割引", "Eco-car discount")
+    WELFARE = ("WELFARE", "福祉車両割引", "Welfare-vehicle discount")
+    REPAIRABILITY = ("REPAIRABILITY", "耐損傷性・修理性割引", "Damage-resistance / repairability discount")
+    PARTNER_PLAN = ("PARTNER_PLAN", "提携プラン加入者割引", "Partner-plan holder discount")
+    ONE_DAY_HISTORY = ("ONE_DAY_HISTORY", "1日自動車保険無事故割引", "One-day policy no-accident discount")
+    TELEMATICS = ("TELEMATICS", "運転特性割引", "Driving-score discount")
+    TELEMATICS_FIRST = ("TELEMATICS_FIRST", "テレマ新規割引", "First telematics contract discount")
+    GROUP = ("GROUP", "団体扱割引", "Group-scheme discount")
+
+
+class RiderMode(Labelled):
+    AUTOMATIC = ("AUTOMATIC", "自動セット", "Attached automatically")
+    OPTIONAL = ("OPTIONAL", "任意セット", "Optional")
+
+
+class WindowKind(Labelled):
+    FORGOTTEN_RENEWAL = ("FORGOTTEN_RENEWAL", "継続手続忘れ", "Forgotten renewal")
+    VEHICLE_SWAP = ("VEHICLE_SWAP", "入替自動補償", "Vehicle swap automatic cover")
+    DRIVER_CHANGE = ("DRIVER_CHANGE", "運転者限定・年令条件うっかり", "Driver / age condition change")
+
+
+class RefundMethod(Labelled):
+    MONTHLY_PRO_RATA = ("MONTHLY_PRO_RATA", "月割(未経過月)", "Monthly pro-rata of unexpired whole months")
+    DAILY_PRO_RATA = ("DAILY_PRO_RATA", "日割", "Daily pro-rata")
+    NONE = ("NONE", "返戻なし", "No refund")
+
+
+class ShortTermMethod(Labelled):
+    PRO_RATA_MONTHS = ("PRO_RATA_MONTHS", "月割", "Months / 12 (demonstration)")
+    MONTHLY_TABLE = ("MONTHLY_TABLE", "月払掛金×月数", "Monthly table × months")
+
+
+@dataclass(frozen=True, slots=True)
+class LimitOption:
+    code: str
+    ja: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    code: str
+    ja: str
+    en: str
+    mandatory: bool
+    options: tuple[LimitOption, ...]
+    default_option: str
+    rating_class_group: str | None
+    source: str
+
+    def option(self, code: str) -> LimitOption | None:
+        for o in self.options:
+            if o.code == code:
+                return o
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Rider:
+    code: str
+    ja: str
+    en: str
+    mode: RiderMode
+    source: str
+    requires: tuple[str, ...] = ()          # coverage or rider codes that must be present
+    excludes: tuple[str, ...] = ()          # rider codes that may not be present together
+    requires_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # coverage → allowed options
+    driver_restriction: DriverRestriction | None = None   # rider that *is* a driver restriction
+    priced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountRule:
+    """One discount of one product. Which optional fields matter depends on `kind`."""
+
+    code: str
+    kind: DiscountKind
+    ja: str
+    en: str
+    source: str
+    coverages: frozenset[str] = frozenset()           # empty: every coverage line
+    use_types: frozenset[UseType] = frozenset()       # empty: every insurable type
+    channels: frozenset[Channel] = frozenset()        # empty: every channel
+    excluded_channels: frozenset[Channel] = frozenset()
+    payment_methods: frozenset[PaymentMethod] = frozenset()
+    rate: Decimal | None = None
+    rates: Mapping[str, Decimal] = field(default_factory=dict)
+    bands: tuple[Band, ...] = ()
+    band_rates: tuple[Decimal, ...] = ()
+    band_rates_7s: tuple[Decimal, ...] = ()
+    no_score_rate: Decimal | None = None
+    # new-car tables: (size, coverage) → rate per band; `_6s` for the grade-6(S) column
+    table: Mapping[tuple[VehicleSize, str], tuple[Decimal, ...]] = field(default_factory=dict)
+    table_6s: Mapping[tuple[VehicleSize, str], tuple[Decimal, ...]] = field(default_factory=dict)
+    fuels: frozenset[Fuel] = frozenset()
+    window_months: int | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    excluded_by: tuple[str, ...] = ()
+    waives_instalment_surcharge: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgeBandRule:
+    source: str
+    bands: tuple[Band, ...]
+    applies_with: frozenset[AgeCondition] = frozenset()   # empty: with every age condition
+    use_types: frozenset[UseType] = frozenset()
+
+    def index(self, age: int) -> int:
+        for i, (lo, hi) in enumerate(self.bands):
+            if age >= lo and (hi is None or age <= hi):
+                return i
+        raise LookupError(age)
+
+    def label(self, i: int) -> str:
+        lo, hi = self.bands[i]
+        return f"{lo}+" if hi is None else f"{lo}-{hi}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRule:
+    channel: Channel
+    source: str
+    excluded_use_types: frozenset[UseType] = frozenset()
+    payment_methods: frozenset[PaymentMethod] = frozenset()   # empty: any the product offers
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRules:
+    methods: frozenset[PaymentMethod]
+    instalments_per_year: int
+    instalment_surcharge: Decimal
+    surcharge_source: str
+    surcharge_demonstration: bool
+    waived_for_channels: frozenset[Channel] = frozenset()
+    waived_by_large_instalment: bool = False
+    waiver_source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    kind: WindowKind
+    days: int
+    automatic: bool
+    source: str
+    liability_only_after: bool = False   # late filing still gives the liability set until expiry + days
+
+
+@dataclass(frozen=True, slots=True)
+class AssistanceLimit:
+    code: str
+    ja: str
+    en: str
+    amount: int
+    unit: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    """A dated set of prices. The insurers' base premiums are not public: DEMONSTRATION values."""
+
+    version: str
+    effective_from: date
+    effective_to: date | None      # inclusive; None = open
+    demonstration: bool
+    note: str
+    short_term: ShortTermMethod
+    base: Mapping[str, Mapping[UseType, int]]                # coverage → use type → annual yen
+    base_monthly: Mapping[str, Mapping[UseType, int]]        # fixed monthly tables (kyosai)
+    option_factors: Mapping[str, Mapping[str, Decimal]]      # coverage → option → factor
+    factors: Mapping[Factor, Mapping[str, Decimal]]          # factor → key → factor
+    age_band_factors: tuple[Decimal, ...]
+    rating_class_factors: Mapping[VehicleSize, tuple[Decimal, ...]]   # index = class − 1
+    rider_premiums: Mapping[str, int]                        # annual yen
+    rider_premiums_monthly: Mapping[str, int]
+    base_source: str = "DEMONSTRATION"
+
+    def in_force(self, d: date) -> bool:
+        return self.effective_from <= d and (self.effective_to is None or d <= self.effective_to)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: str
+    ja: str
+    en: str
+    insurer_ja: str
+    insurer_en: str
+    kind: ProductKind
+    source: str
+    source_file: str
+    valid_from: date | None
+    use_types: frozenset[UseType]
+    channels: frozenset[Channel]
+    channel_rules: tuple[ChannelRule, ...]
+    age_conditions: frozenset[AgeCondition]
+    driver_restrictions: frozenset[DriverRestriction]
+    use_purposes: frozenset[UsePurpose]
+    mileage_classes: tuple[int, ...]
+    term_months: frozenset[int]
+    graded: bool
+    grade_source: str
+    factor_order: tuple[Factor, ...]
+    factor_sources: Mapping[Factor, str]
+    coverages: tuple[Coverage, ...]
+    require_one_of: tuple[str, ...]
+    require_one_of_source: str
+    riders: tuple[Rider, ...]
+    discounts: tuple[DiscountRule, ...]
+    age_band: AgeBandRule | None
+    rating_class_ranges: Mapping[VehicleSize, tuple[int, int]]
+    rating_class_source: str
+    payment: PaymentRules
+    windows: tuple[Window, ...]
+    road_assistance: tuple[AssistanceLimit, ...]
+    refund_method: RefundMethod
+    refund_source: str
+    tariffs: tuple[Tariff, ...]
+
+    def coverage(self, code: str) -> Coverage | None:
+        for c in self.coverages:
+            if c.code == code:
+                return c
+        return None
+
+    def rider(self, code: str) -> Rider | None:
+        for r in self.riders:
+            if r.code == code:
+                return r
+        return None
+
+    def window(self, kind: WindowKind) -> Window | None:
+        for w in self.windows:
+            if w.kind is kind:
+                return w
+        return None
+
+    def tariff_on(self, d: date) -> Tariff | None:
+        """The tariff version in force on `d` (versions never overlap: the loader checks)."""
+        for t in self.tariffs:
+            if t.in_force(d):
+                return t
+        return None

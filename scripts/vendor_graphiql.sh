@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Re-creates the vendored GraphiQL assets in api/static/graphiql/ from the npm registry.
+#
+# Run by hand (never by tests) after editing the pinned versions in
+# api/static/graphiql/package.json:   bash scripts/vendor_graphiql.sh
+#
+# The page must work with no internet, so the app serves these files itself. We vendor the
+# prebuilt browser bundles exactly as npm ships them (no build step, byte-identical, so anyone
+# can check them against the registry), the licence of every package, and the licences of the
+# packages that graphiql's UMD bundle has inlined (read from its source map). VERSIONS.md records
+# versions, registry integrity and the sha256 of each vendored file; a test checks those hashes.
+# Needs: node + npm (any recent version), tar, sha256sum.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEST="$ROOT/api/static/graphiql"
+PINS="$DEST/package.json"
+
+pin() { node -e 'const p=require(process.argv[1]);const v=p.dependencies[process.argv[2]];
+  if(!/^\d+\.\d+\.\d+$/.test(v)){console.error(`${process.argv[2]} must be pinned exactly, got ${v}`);process.exit(1)}
+  console.log(v)' "$PINS" "$1"; }
+
+GRAPHIQL_V="$(pin graphiql)"
+REACT_V="$(pin react)"
+REACT_DOM_V="$(pin react-dom)"
+if [[ "$REACT_V" != "$REACT_DOM_V" ]]; then
+  echo "react ($REACT_V) and react-dom ($REACT_DOM_V) must be the same version" >&2
+  exit 1
+fi
+# graphiql 5 (Monaco, ESM only) no longer ships the UMD bundle this page loads without a bundler.
+if [[ "${GRAPHIQL_V%%.*}" -ge 5 ]]; then
+  echo "graphiql $GRAPHIQL_V: 5+ has no standalone UMD bundle (graphiql.min.js); stay on 3.x/4.x" >&2
+  exit 1
+fi
+# react 19 no longer publishes umd/ builds.
+if [[ "${REACT_V%%.*}" -gt 18 ]]; then
+  echo "react $REACT_V: react 19+ has no UMD build; stay on 18.x" >&2
+  exit 1
+fi
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+echo "Fetching graphiql@$GRAPHIQL_V react@$REACT_V react-dom@$REACT_DOM_V ..."
+npm pack --silent --json "graphiql@$GRAPHIQL_V" "react@$REACT_V" "react-dom@$REACT_DOM_V" >pack.json
+for spec in "graphiql-$GRAPHIQL_V" "react-$REACT_V" "react-dom-$REACT_DOM_V"; do
+  name="${spec%-*}"
+  mkdir -p "x/$name"
+  tar -xzf "$spec.tgz" -C "x/$name"
+done
+
+G="x/graphiql/package"
+R="x/react/package"
+RD="x/react-dom/package"
+copy() { install -m 0644 "$1" "$DEST/$2"; }
+copy "$G/graphiql.min.js" graphiql.min.js
+copy "$G/graphiql.min.css" graphiql.min.css
+copy "$R/umd/react.production.min.js" react.production.min.js
+copy "$RD/umd/react-dom.production.min.js" react-dom.production.min.js
+copy "$G/LICENSE" LICENSE.graphiql.txt
+copy "$R/LICENSE" LICENSE.react.txt
+copy "$RD/LICENSE" LICENSE.react-dom.txt
+
+# The licences of everything graphiql's UMD bundle inlined. Its source map names the files it
+# was built from; an install of the same release gives us those packages' licence files.
+echo "Collecting licences of the packages inlined in graphiql.min.js ..."
+mkdir tree
+(cd tree && npm init -y >/dev/null &&
+  npm install --silent --ignore-scripts --no-audit --no-fund --no-package-lock \
+    "graphiql@$GRAPHIQL_V" "react@$REACT_V" "react-dom@$REACT_DOM_V" "graphql@16" >/dev/null)
+cat >licences.js <<'NODE'
+const fs = require("fs");
+const path = require("path");
+const [mapFile, modules, self] = process.argv.slice(2);
+// Monorepo siblings appear as relative paths in the map; they are published under these names.
+const workspace = {
+  "codemirror-graphql": "codemirror-graphql",
+  "graphiql-react": "@graphiql/react",
+  "graphiql-toolkit": "@graphiql/toolkit",
+  "graphql-language-service": "graphql-language-service",
+};
+const names = new Set();
+for (const src of JSON.parse(fs.readFileSync(mapFile, "utf8")).sources) {
+  const i = src.lastIndexOf("node_modules/");
+  if (i >= 0) {
+    const parts = src.slice(i + "node_modules/".length).split("/");
+    names.add(parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]);
+  } else {
+    const sibling = src.split("/").find((p) => p in workspace);
+    if (sibling) names.add(workspace[sibling]);
+  }
+}
+// Every installed copy of each package, nested ones included.
+const found = new Map();
+(function walk(dir) {
+  for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    if (entry.startsWith(".")) continue;
+    if (entry.startsWith("@")) {
+      for (const sub of fs.readdirSync(path.join(dir, entry))) visit(path.join(dir, entry, sub), `${entry}/${sub}`);
+    } else visit(path.join(dir, entry), entry);
+  }
+  function visit(pkgDir, name) {
+    const manifest = path.join(pkgDir, "package.json");
+    if (!fs.existsSync(manifest)) return;
+    if (!found.has(name)) found.set(name, pkgDir);
+    walk(path.join(pkgDir, "node_modules"));
+  }
+})(modules);
+const out = [
+  `Licences of the third-party packages inlined in graphiql.min.js (${self}).`,
+  "Package list: the sources named in the bundle's source map. Versions: those an install of",
+  "the same graphiql release resolved when this file was generated by scripts/vendor_graphiql.sh.",
+  "",
+];
+const missing = [];
+for (const name of [...names].sort()) {
+  const dir = found.get(name);
+  if (!dir) { missing.push(name); continue; }
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+  const licence = typeof pkg.license === "string" ? pkg.license : JSON.stringify(pkg.license ?? pkg.licenses);
+  const file = fs.readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\..*)?$/i.test(f));
+  out.push("=".repeat(78), `${name}@${pkg.version}  (${licence})`, "=".repeat(78));
+  out.push(file ? fs.readFileSync(path.join(dir, file), "utf8").trim()
+                : `No licence file in the package; its package.json declares: ${licence}`);
+  out.push("");
+}
+if (missing.length) {
+  console.log(missing.join("\n"));
+  process.exit(3);
+}
+process.stdout.write(out.join("\n"));
+NODE
+collect() {
+  node licences.js "$G/graphiql.min.js.map" "$WORK/tree/node_modules" "graphiql@$GRAPHIQL_V"
+}
+# Build-time helpers (@babel/runtime), optional peers (graphql-ws) and packages a newer resolution
+# no longer pulls in are absent from the install; fetch those by name, for their licence only.
+status=0
+collect >licences.txt || status=$?
+if [[ $status -eq 3 ]]; then
+  mapfile -t extra <licences.txt
+  echo "  also fetching, for their licences: ${extra[*]}"
+  (cd tree && npm install --silent --ignore-scripts --no-audit --no-fund --no-package-lock \
+    --legacy-peer-deps "${extra[@]}" >/dev/null)
+  status=0
+  collect >licences.txt || status=$?
+fi
+if [[ $status -ne 0 ]]; then
+  echo "could not find licences for: $(tr '\n' ' ' <licences.txt)" >&2
+  exit 1
+fi
+install -m 0644 licences.txt "$DEST/THIRD_PARTY_LICENSES.txt"
+
+integrity() { node -e 'const p=JSON.parse(require("fs").readFileSync("pack.json","utf8"));
+  const e=p.find(x=>x.name===process.argv[1]);console.log(e.integrity)' "$1"; }
+
+{
+  echo "# Vendored GraphiQL assets"
+  echo
+  echo "Generated by \`scripts/vendor_graphiql.sh\` from the npm registry; do not edit by hand."
+  echo "Pinned versions live in \`package.json\` beside this file. \`graphiql-init.js\` and"
+  echo "\`graphiql-app.css\` are ours (not vendored)."
+  echo
+  echo "| package | version | licence | registry integrity |"
+  echo "| --- | --- | --- | --- |"
+  echo "| graphiql | $GRAPHIQL_V | MIT | \`$(integrity graphiql)\` |"
+  echo "| react | $REACT_V | MIT | \`$(integrity react)\` |"
+  echo "| react-dom | $REACT_DOM_V | MIT | \`$(integrity react-dom)\` |"
+  echo
+  echo "graphiql.min.js is graphiql's self-contained UMD bundle: it inlines graphql-js, CodeMirror 5,"
+  echo "@graphiql/react, @graphiql/toolkit and more (licences: THIRD_PARTY_LICENSES.txt) and"
+  echo "expects React and ReactDOM as globals. Its trailing sourceMappingURL comment names a map we"
+  echo "do not vendor (4 MB); browsers fetch it only with DevTools open."
+  echo
+  echo "| file | bytes | sha256 |"
+  echo "| --- | --- | --- |"
+  for f in graphiql.min.js graphiql.min.css react.production.min.js react-dom.production.min.js \
+           LICENSE.graphiql.txt LICENSE.react.txt LICENSE.react-dom.txt THIRD_PARTY_LICENSES.txt; do
+    echo "| \`$f\` | $(stat -c %s "$DEST/$f") | $(sha256sum "$DEST/$f" | cut -d' ' -f1) |"
+  done
+} >"$DEST/VERSIONS.md"
+
+echo "Vendored into $DEST:"
+ls -l "$DEST"
