@@ -48,14 +48,14 @@ class YearMonth:
             raise RuleError("INVALID_YEAR_MONTH", "year", f"year out of range: {self.year}")
 
     @classmethod
-    def parse(cls, text: str) -> "YearMonth":
+    def parse(cls, text: str) -> YearMonth:
         m = _YM.match(text)
         if m is None:
             raise RuleError("INVALID_YEAR_MONTH", "yearMonth", f"expected YYYY-MM, got {text!r}")
         return cls(int(m.group(1)), int(m.group(2)))
 
     @classmethod
-    def of(cls, d: date) -> "YearMonth":
+    def of(cls, d: date) -> YearMonth:
         return cls(d.year, d.month)
 
     def __str__(self) -> str:
@@ -66,7 +66,7 @@ class YearMonth:
         """Months since year 0, so that differences of two YearMonths are month counts."""
         return self.year * 12 + (self.month - 1)
 
-    def plus_months(self, n: int) -> "YearMonth":
+    def plus_months(self, n: int) -> YearMonth:
         i = self.index + n
         return YearMonth(i // 12, i % 12 + 1)
 

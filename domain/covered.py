@@ -26,7 +26,11 @@ class SpouseDefinition(Labelled):
         "内縁・同性パートナーを含む",
         "Includes de-facto and same-sex partners",
     )  # 001 L1142, 002b L2951-2955
-    LEGAL_ONLY = ("LEGAL_ONLY", "法律上の配偶者のみ", "Legally married spouse only")  # 002b L4115-4117
+    LEGAL_ONLY = (
+        "LEGAL_ONLY",
+        "法律上の配偶者のみ",
+        "Legally married spouse only",
+    )  # 002b L4115-4117
 
 
 def counts_as_spouse(kind: SpouseKind | None, definition: SpouseDefinition) -> bool:
@@ -119,12 +123,16 @@ _CORPORATE_REF = "002b L4660"
 
 def effective_relationship(driver: DriverFacts, definition: SpouseDefinition) -> Relationship:
     """A partner the product does not count as spouse is nobody's relative: an 'other' driver."""
-    if driver.relationship is Relationship.SPOUSE and not counts_as_spouse(driver.spouse_kind, definition):
+    if driver.relationship is Relationship.SPOUSE and not counts_as_spouse(
+        driver.spouse_kind, definition
+    ):
         return Relationship.OTHER
     return driver.relationship
 
 
-def age_condition_binds(relationship: Relationship, on_business_for: Relationship | None, corporate: bool) -> bool:
+def age_condition_binds(
+    relationship: Relationship, on_business_for: Relationship | None, corporate: bool
+) -> bool:
     """Named insured, spouse, cohabiting relatives, and anyone on the business of one of them.
 
     A friend or relative living apart who is also an employee on such business must meet the
@@ -139,7 +147,9 @@ def age_condition_binds(relationship: Relationship, on_business_for: Relationshi
     )
 
 
-def decide_cover(conditions: CoverConditions, driver: DriverFacts, accident_date: date) -> CoverDecision:
+def decide_cover(
+    conditions: CoverConditions, driver: DriverFacts, accident_date: date
+) -> CoverDecision:
     """Is this driver covered on the accident date under these contract conditions?"""
     rel = effective_relationship(driver, conditions.spouse_definition)
     age = age_on(driver.birth_date, accident_date)
@@ -149,7 +159,9 @@ def decide_cover(conditions: CoverConditions, driver: DriverFacts, accident_date
 
     if rel not in _SCOPE[conditions.driver_restriction]:
         return decision(
-            CoverReason.OUTSIDE_DRIVER_RESTRICTION, False, _RESTRICTION_REF[conditions.driver_restriction]
+            CoverReason.OUTSIDE_DRIVER_RESTRICTION,
+            False,
+            _RESTRICTION_REF[conditions.driver_restriction],
         )
     binds = age_condition_binds(rel, driver.on_business_for, conditions.named_insured_is_corporate)
     if not binds:

@@ -70,7 +70,8 @@ def months_since_first_registration(first: YearMonth, start: date) -> int:
     n = YearMonth.of(start).index - first.index
     if n < 0:
         raise RuleError(
-            "START_BEFORE_FIRST_REGISTRATION", "firstRegistration",
+            "START_BEFORE_FIRST_REGISTRATION",
+            "firstRegistration",
             f"start {start} is before first registration {first}",
         )
     return n
@@ -130,7 +131,9 @@ def no_accident_discount_kept(
     return day_number(prev_end, new_start) <= NO_ACCIDENT_MAX_GAP_DAYS
 
 
-def gold_licence_applies(colour_on_start: LicenceColour, *, gold_eligible_at_renewal: bool = False) -> bool:
+def gold_licence_applies(
+    colour_on_start: LicenceColour, *, gold_eligible_at_renewal: bool = False
+) -> bool:
     """Gold licence discount: the named insured's valid licence is gold on the start date (001 L730).
 
     Tokio also treats a blue licence as gold when the holder qualified for gold but had not yet
@@ -155,7 +158,9 @@ def _validate_bands(bands: Sequence[Band], field: str) -> None:
         if hi is not None and hi < lo:
             raise RuleError("INVALID_BANDS", field, f"band {i} ({lo}, {hi}) is empty")
         if i > 0 and (prev_hi is None or lo <= prev_hi):
-            raise RuleError("INVALID_BANDS", field, f"band {i} ({lo}, {hi}) overlaps or is out of order")
+            raise RuleError(
+                "INVALID_BANDS", field, f"band {i} ({lo}, {hi}) overlaps or is out of order"
+            )
         if hi is None and i != len(bands) - 1:
             raise RuleError("INVALID_BANDS", field, "only the last band may be open-ended")
         prev_hi = hi
@@ -206,7 +211,9 @@ class EnvironmentDiscount(Labelled):
     WELFARE = ("WELFARE", "福祉車両割引", "Welfare-vehicle discount")
 
 
-def eco_or_welfare(eco: bool, welfare: bool, welfare_wins: bool = True) -> EnvironmentDiscount | None:
+def eco_or_welfare(
+    eco: bool, welfare: bool, welfare_wins: bool = True
+) -> EnvironmentDiscount | None:
     """ECO and welfare do not stack; when both qualify the product's precedence decides.
 
     aioi (002b L4812 注1) and tokio (004 L1535 ※): welfare wins.
@@ -226,3 +233,7 @@ ECO_WINDOW_MONTHS = 13  # 002b L4846-4847, 004 L1535
 def eco_window_open(first: YearMonth, start: date, months: int = ECO_WINDOW_MONTHS) -> bool:
     """ECO discount window: start month within 13 months counting from the month after registration."""
     return within_registration_months(first, start, months)
+
+
+# The rating helper's brief (H2) names this picker multi_car_count_band; one rule, two names.
+multi_car_count_band = multi_car_rate_key

@@ -19,24 +19,28 @@ from domain.calendar import RuleError, add_months, whole_months_between
 from domain.vocab import Labelled
 
 __all__ = [
-    "RuleError",  # defined in domain.calendar, re-exported because every function here raises it
     "RefundMethod",
-    "RefundStep",
     "RefundResult",
+    "RefundStep",
+    "RuleError",  # defined in domain.calendar, re-exported because every function here raises it
+    "cooling_off_available",
+    "cooling_off_last_day",
+    "months_ceil",
     "pro_rata_delta",
     "pro_rata_delta_monthly",
     "refund",
     "term_months",
-    "months_ceil",
-    "cooling_off_last_day",
-    "cooling_off_available",
 ]
 
 
 class RefundMethod(Labelled):
     # rakuten/aioi/tokio: "less than paid − elapsed premium computed monthly" (002b L5218-5224,
     # 004 L1421-1425); modelled as the monthly pro-rata of the unexpired whole months.
-    MONTHLY_UNEXPIRED = ("MONTHLY_UNEXPIRED", "月割(未経過月数)", "Monthly pro-rata of unexpired whole months")
+    MONTHLY_UNEXPIRED = (
+        "MONTHLY_UNEXPIRED",
+        "月割(未経過月数)",
+        "Monthly pro-rata of unexpired whole months",
+    )
     DAILY = ("DAILY", "日割", "Daily pro-rata")
     FULL = ("FULL", "全額返還", "Full refund (cooling-off)")
 
@@ -58,7 +62,11 @@ class RefundResult:
 
 def _check_term(term_start: date, term_end: date) -> None:
     if term_end <= term_start:
-        raise RuleError("DATES_OUT_OF_ORDER", "termEnd", f"term end {term_end} is not after its start {term_start}")
+        raise RuleError(
+            "DATES_OUT_OF_ORDER",
+            "termEnd",
+            f"term end {term_end} is not after its start {term_start}",
+        )
 
 
 def _check_money(value: int, field: str) -> None:
@@ -81,11 +89,15 @@ def _check_effective(term_start: date, term_end: date, effective: date) -> None:
     _check_term(term_start, term_end)
     if not term_start <= effective <= term_end:
         raise RuleError(
-            "DATE_OUTSIDE_TERM", "effectiveDate", f"{effective} is outside the term {term_start}..{term_end}"
+            "DATE_OUTSIDE_TERM",
+            "effectiveDate",
+            f"{effective} is outside the term {term_start}..{term_end}",
         )
 
 
-def pro_rata_delta(old_annual: int, new_annual: int, term_start: date, term_end: date, effective: date) -> int:
+def pro_rata_delta(
+    old_annual: int, new_annual: int, term_start: date, term_end: date, effective: date
+) -> int:
     """Extra (positive) or returned (negative) premium for a change from `effective` to term end, by day.
 
     Days remaining = term_end − effective over the term's days (cover runs 16:00 to 16:00, so a
@@ -116,7 +128,9 @@ def pro_rata_delta_monthly(
     diff = new_annual - old_annual
     if effective == term_end or diff == 0:
         return 0
-    remaining = months_ceil(effective, term_end) if diff > 0 else whole_months_between(effective, term_end)
+    remaining = (
+        months_ceil(effective, term_end) if diff > 0 else whole_months_between(effective, term_end)
+    )
     delta = Decimal(diff) * min(remaining, total) / total
     return int(delta.to_integral_value(rounding=ROUND_DOWN))
 
@@ -147,7 +161,9 @@ def refund(
     _check_money(premium, "termPremium")
     if cancel_date > term_end or (cancel_date < term_start and not cooling_off):
         raise RuleError(
-            "DATE_OUTSIDE_TERM", "cancelDate", f"{cancel_date} is outside the term {term_start}..{term_end}"
+            "DATE_OUTSIDE_TERM",
+            "cancelDate",
+            f"{cancel_date} is outside the term {term_start}..{term_end}",
         )
     if cooling_off:
         return RefundResult(
@@ -176,9 +192,17 @@ def refund(
     owed = max(0, earned - paid)
     steps = (
         RefundStep(f"term length ({unit})", str(total), ref),
-        RefundStep(f"elapsed {unit}, start date to cancel date inclusive, started {unit[:-1]} counted", str(elapsed), ref),
+        RefundStep(
+            f"elapsed {unit}, start date to cancel date inclusive, started {unit[:-1]} counted",
+            str(elapsed),
+            ref,
+        ),
         RefundStep("term premium", str(premium), ref),
-        RefundStep(f"earned premium = term premium × {elapsed}/{total}, rounded up to the yen", str(earned), ref),
+        RefundStep(
+            f"earned premium = term premium × {elapsed}/{total}, rounded up to the yen",
+            str(earned),
+            ref,
+        ),
         RefundStep("premium paid", str(paid), ref),
         RefundStep("refund = paid − earned, never negative", str(amount), ref),
         RefundStep("still owed = earned − paid, never negative", str(owed), "002b L5218-5224"),

@@ -250,7 +250,8 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
             Rider(
                 code=r.str("code"), ja=r.str("ja"), en=r.str("en"),
                 mode=r.enum("mode", RiderMode), source=r.str("source"),
-                requires=r.strs("requires", []), excludes=r.strs("excludes", []),
+                requires=r.strs("requires", []), requires_any=r.strs("requires_any", []),
+                excludes=r.strs("excludes", []),
                 requires_options=req_opts,
                 driver_restriction=None if restriction is None else r.enum("driver_restriction", DriverRestriction),
                 priced=r.bool("priced", False),
@@ -261,9 +262,10 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
     if len(codes) != len(out):
         raise root.fail("riders", "duplicate rider code")
     for i, x in enumerate(out):
-        for ref in x.requires:
-            if ref not in codes and ref not in coverage_codes:
-                raise root.fail(f"riders[{i}].requires", f"unknown coverage or rider {ref!r}")
+        for key, refs in (("requires", x.requires), ("requires_any", x.requires_any)):
+            for ref in refs:
+                if ref not in codes and ref not in coverage_codes:
+                    raise root.fail(f"riders[{i}].{key}", f"unknown coverage or rider {ref!r}")
         for ref in x.excludes:
             if ref not in codes:
                 raise root.fail(f"riders[{i}].excludes", f"unknown rider {ref!r}")
@@ -388,7 +390,7 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
     cov_codes = {c.code for c in coverages}
     use_types: frozenset[UseType] = p["use_types"]
     out: list[Tariff] = []
-    for t in root.tables("tariffs"):
+    for t in _resolve_extends(root):
         base = _use_type_amounts(t, "base", use_types)
         base_monthly = _use_type_amounts(t, "base_monthly", use_types) if t.has("base_monthly") else {}
         for cov in list(base) + list(base_monthly):
@@ -471,6 +473,39 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
                 f"({a.effective_from}..{a.effective_to or 'open'})",
             )
     return tuple(x for _, x in ordered)
+
+
+_NOT_INHERITED = frozenset({"version", "extends", "effective_from", "effective_to", "note"})
+
+
+def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _resolve_extends(root: _Node) -> list[_Node]:
+    """Tariff versions may `extends` an earlier version: its tables, overridden key by key."""
+    nodes = root.tables("tariffs")
+    by_version: dict[str, dict[str, Any]] = {}
+    out: list[_Node] = []
+    for n in nodes:
+        data = dict(n.data)
+        parent = data.pop("extends", None)
+        if parent is not None:
+            if not isinstance(parent, str) or parent not in by_version:
+                raise n.fail("extends", f"unknown or later tariff version {parent!r} (extend an earlier one)")
+            inherited = {k: v for k, v in by_version[parent].items() if k not in _NOT_INHERITED}
+            data = _deep_merge(inherited, data)
+        version = data.get("version")
+        if isinstance(version, str):
+            by_version[version] = data
+        out.append(_Node(n.file, n.path, data))
+    return out
 
 
 def _check_factor_tables(t: _Node, order: tuple[Factor, ...], factors: Mapping[Factor, Mapping[str, Decimal]], p: dict[str, Any]) -> None:

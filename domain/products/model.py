@@ -144,7 +144,8 @@ class Rider:
     en: str
     mode: RiderMode
     source: str
-    requires: tuple[str, ...] = ()          # coverage or rider codes that must be present
+    requires: tuple[str, ...] = ()          # coverage or rider codes that must all be present
+    requires_any: tuple[str, ...] = ()      # at least one of these coverage or rider codes
     excludes: tuple[str, ...] = ()          # rider codes that may not be present together
     requires_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # coverage → allowed options
     driver_restriction: DriverRestriction | None = None   # rider that *is* a driver restriction

@@ -18,6 +18,26 @@ def _add_request_id(_logger: object, _name: str, event: dict) -> dict:
     return event
 
 
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is now (test runners swap it; a bound stream would go stale)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+class _CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     processors: list = [
         structlog.contextvars.merge_contextvars,
@@ -31,11 +51,11 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStdout()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     # Third-party libraries log through stdlib logging: one JSON line each as well.
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _CurrentStdoutHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         processor=processors[-1],
         foreign_pre_chain=processors[:-1],

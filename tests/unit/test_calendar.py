@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -25,13 +25,14 @@ dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31))
 
 # --- the cover moment -------------------------------------------------------------------
 
+
 def test_cover_starts_at_16_jst():
     # 002b L5239 「始期日の午後4時」; 004 L1234-1235 始期日の午後4時〜満期日の午後4時
     m = cover_moment(date(2026, 4, 1))
     assert COVER_TIME == time(16, 0)
     assert m.tzinfo is JST
     assert m.utcoffset() == timedelta(hours=9)
-    assert m.astimezone(timezone.utc) == datetime(2026, 4, 1, 7, 0, tzinfo=timezone.utc)
+    assert m.astimezone(UTC) == datetime(2026, 4, 1, 7, 0, tzinfo=UTC)
 
 
 def test_cover_moment_other_time_printed_on_application():
@@ -40,6 +41,7 @@ def test_cover_moment_other_time_printed_on_application():
 
 
 # --- "within N days counting from the day after" ----------------------------------------
+
 
 def test_swap_window_last_day_spec_example():
     # SPEC §4.1 worked example; 002b L4142 「取得日の翌日から起算して30日以内」
@@ -80,6 +82,7 @@ def test_last_day_is_day_n(event, n):
 
 # --- age ---------------------------------------------------------------------------------
 
+
 def test_age_completed_years():
     birth = date(2005, 6, 10)
     assert age_on(birth, date(2026, 6, 9)) == 20
@@ -102,6 +105,7 @@ def test_age_before_birth_refused():
 
 # --- fiscal year -------------------------------------------------------------------------
 
+
 def test_fiscal_year_boundaries():
     # 001 L698 年度 is April–March; L711-716: January 2023 belongs to FY2022
     assert fiscal_year(date(2025, 3, 31)) == 2024
@@ -112,6 +116,7 @@ def test_fiscal_year_boundaries():
 
 
 # --- months ------------------------------------------------------------------------------
+
 
 def test_whole_months_between():
     assert whole_months_between(date(2024, 4, 1), date(2025, 4, 1)) == 12
@@ -133,6 +138,8 @@ def test_add_months_clamps_to_month_end():
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
     assert add_months(date(2023, 1, 31), 1) == date(2023, 2, 28)
     assert add_months(date(2024, 11, 30), 3) == date(2025, 2, 28)
+    assert add_months(date(2026, 3, 31), -1) == date(2026, 2, 28)
+    assert add_months(date(2026, 1, 15), -6) == date(2025, 7, 15)
 
 
 @settings(max_examples=100, deadline=None)
@@ -145,6 +152,7 @@ def test_whole_months_monotone_and_exact(a, days, extra):
 
 
 # --- YearMonth ---------------------------------------------------------------------------
+
 
 def test_year_month_parse_and_str():
     ym = YearMonth.parse("2024-03")

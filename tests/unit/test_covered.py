@@ -79,6 +79,7 @@ def test_age_taken_on_the_accident_date():
 
 # --- employees on business --------------------------------------------------------------
 
+
 def test_employee_on_business_must_meet_age_condition():
     # 001 L603 ※, L624 (注) 業務に従事中の使用人を含みます; 004 L1227 ④
     d = cover(Relationship.EMPLOYEE, 20, cond=AgeCondition.AGE_21)
@@ -136,23 +137,34 @@ def test_family_restriction_admits_unmarried_child_apart_but_not_friends():
 
 def test_restriction_and_age_both_apply():
     # 002b L4672-4708: 本人・配偶者限定 ✓ only "if the age condition is met"
-    d = cover(Relationship.SPOUSE, 20, cond=AgeCondition.AGE_26, restr=DriverRestriction.NAMED_INSURED_AND_SPOUSE)
+    d = cover(
+        Relationship.SPOUSE,
+        20,
+        cond=AgeCondition.AGE_26,
+        restr=DriverRestriction.NAMED_INSURED_AND_SPOUSE,
+    )
     assert not d.covered and d.reason_code == CoverReason.UNDER_AGE_CONDITION
 
 
 def test_unmarried_child_apart_outside_spouse_restriction():
     # 002b L4672-4708: ❹ × under 本人・配偶者限定
-    d = cover(Relationship.UNMARRIED_CHILD_APART, 30, restr=DriverRestriction.NAMED_INSURED_AND_SPOUSE)
+    d = cover(
+        Relationship.UNMARRIED_CHILD_APART, 30, restr=DriverRestriction.NAMED_INSURED_AND_SPOUSE
+    )
     assert not d.covered and d.reason_code == CoverReason.OUTSIDE_DRIVER_RESTRICTION
 
 
 # --- spouse definition is a product parameter -------------------------------------------
 
+
 def test_de_facto_partner_is_spouse_where_product_says_so():
     # 001 L1142 配偶者…内縁の相手方および同性パートナーを含みます
     d = cover(
-        Relationship.SPOUSE, 40, restr=DriverRestriction.NAMED_INSURED_AND_SPOUSE,
-        spouse_kind=SpouseKind.DE_FACTO, spouse_definition=SpouseDefinition.INCLUDES_PARTNERS,
+        Relationship.SPOUSE,
+        40,
+        restr=DriverRestriction.NAMED_INSURED_AND_SPOUSE,
+        spouse_kind=SpouseKind.DE_FACTO,
+        spouse_definition=SpouseDefinition.INCLUDES_PARTNERS,
     )
     assert d.covered and d.effective_relationship is Relationship.SPOUSE
 
@@ -160,14 +172,20 @@ def test_de_facto_partner_is_spouse_where_product_says_so():
 def test_de_facto_partner_is_not_spouse_under_legal_only_definition():
     # 002b L4115-4117 (注2) 婚姻の届出をしていない…方…は含みません
     d = cover(
-        Relationship.SPOUSE, 40, restr=DriverRestriction.NAMED_INSURED_AND_SPOUSE,
-        spouse_kind=SpouseKind.DE_FACTO, spouse_definition=SpouseDefinition.LEGAL_ONLY,
+        Relationship.SPOUSE,
+        40,
+        restr=DriverRestriction.NAMED_INSURED_AND_SPOUSE,
+        spouse_kind=SpouseKind.DE_FACTO,
+        spouse_definition=SpouseDefinition.LEGAL_ONLY,
     )
     assert not d.covered and d.effective_relationship is Relationship.OTHER
     # without a restriction such a partner is an "other" driver: covered at any age
     d = cover(
-        Relationship.SPOUSE, 19, cond=AgeCondition.AGE_26,
-        spouse_kind=SpouseKind.DE_FACTO, spouse_definition=SpouseDefinition.LEGAL_ONLY,
+        Relationship.SPOUSE,
+        19,
+        cond=AgeCondition.AGE_26,
+        spouse_kind=SpouseKind.DE_FACTO,
+        spouse_definition=SpouseDefinition.LEGAL_ONLY,
     )
     assert d.covered and d.reason_code == CoverReason.COVERED_AGE_NOT_BINDING
 
@@ -192,6 +210,7 @@ def test_accident_before_birth_refused():
 
 # --- properties -------------------------------------------------------------------------
 
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.sampled_from(list(Relationship)),
@@ -212,5 +231,9 @@ def test_cover_properties(rel, age, cond, restr, kind, definition):
     if rel is Relationship.SELF:
         assert d.covered == (age >= cond.minimum_age)
     # raising the age never loses cover
-    assert cover(rel, age + 10, cond=cond, restr=restr, spouse_kind=kind,
-                 spouse_definition=definition).covered >= d.covered
+    assert (
+        cover(
+            rel, age + 10, cond=cond, restr=restr, spouse_kind=kind, spouse_definition=definition
+        ).covered
+        >= d.covered
+    )

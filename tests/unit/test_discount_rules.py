@@ -27,18 +27,28 @@ from domain.vocab import LicenceColour
 
 # --- named-insured age bands ------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("age", "band"),
     [
-        (18, AgeBand.UP_TO_29), (29, AgeBand.UP_TO_29),
-        (30, AgeBand.THIRTIES), (39, AgeBand.THIRTIES),
-        (40, AgeBand.FORTIES), (49, AgeBand.FORTIES),
-        (50, AgeBand.FIFTIES), (59, AgeBand.FIFTIES),
-        (60, AgeBand.AGE_60_64), (64, AgeBand.AGE_60_64),
-        (65, AgeBand.AGE_65_69), (69, AgeBand.AGE_65_69),
-        (70, AgeBand.AGE_70_74), (74, AgeBand.AGE_70_74),
-        (75, AgeBand.AGE_75_79), (79, AgeBand.AGE_75_79),
-        (80, AgeBand.AGE_80_PLUS), (104, AgeBand.AGE_80_PLUS),
+        (18, AgeBand.UP_TO_29),
+        (29, AgeBand.UP_TO_29),
+        (30, AgeBand.THIRTIES),
+        (39, AgeBand.THIRTIES),
+        (40, AgeBand.FORTIES),
+        (49, AgeBand.FORTIES),
+        (50, AgeBand.FIFTIES),
+        (59, AgeBand.FIFTIES),
+        (60, AgeBand.AGE_60_64),
+        (64, AgeBand.AGE_60_64),
+        (65, AgeBand.AGE_65_69),
+        (69, AgeBand.AGE_65_69),
+        (70, AgeBand.AGE_70_74),
+        (74, AgeBand.AGE_70_74),
+        (75, AgeBand.AGE_75_79),
+        (79, AgeBand.AGE_75_79),
+        (80, AgeBand.AGE_80_PLUS),
+        (104, AgeBand.AGE_80_PLUS),
     ],
 )
 def test_age_band_boundaries(age, band):
@@ -59,6 +69,7 @@ def test_age_band_refuses_negative():
 
 
 # --- new-car month counting -------------------------------------------------------------
+
 
 def test_new_car_months_count_from_month_after_registration():
     # 001 L752 「初度登録(検査)年月の翌月から起算して」: the next month is month 1
@@ -96,6 +107,7 @@ def test_eco_window_13_months():
 
 
 # --- ASV / automatic braking ------------------------------------------------------------
+
 
 def test_asv_release_april_2022():
     # 001 L704-709: release 2022-04 → start on or before 2025-12-31
@@ -159,10 +171,13 @@ def test_no_accident_lost_after_a_counted_accident():
 @settings(max_examples=100, deadline=None)
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2050, 1, 1)), st.integers(0, 60))
 def test_no_accident_gap_rule_property(prev_end, gap):
-    assert no_accident_discount_kept(prev_end, prev_end + timedelta(days=gap), False, True) == (gap <= 7)
+    assert no_accident_discount_kept(prev_end, prev_end + timedelta(days=gap), False, True) == (
+        gap <= 7
+    )
 
 
 # --- gold licence -----------------------------------------------------------------------
+
 
 def test_gold_licence_on_start_date():
     # 001 L730 保険始期日時点で…「ゴールド」の場合; 004 L1544
@@ -178,6 +193,7 @@ def test_gold_licence_assumed_when_eligible_but_not_renewed():
 
 
 # --- group scheme -----------------------------------------------------------------------
+
 
 def test_group_scheme_dates_inclusive():
     # 004 L160 2026年4月1日～翌年3月31日までの始期の契約に適用
@@ -212,7 +228,9 @@ def test_multi_car_aioi_tokio(cars, key):
     assert multi_car_rate_key(cars, AIOI_TOKIO_MULTI) == key
 
 
-@pytest.mark.parametrize("bands", [[(2, 3), (3, None)], [(3, None), (5, 6)], [(4, 2)], [(3, 2), (1, 1)]])
+@pytest.mark.parametrize(
+    "bands", [[(2, 3), (3, None)], [(3, None), (5, 6)], [(4, 2)], [(3, 2), (1, 1)]]
+)
 def test_bad_bands_refused(bands):
     with pytest.raises(RuleError) as e:
         pick_band(3, bands)
@@ -244,6 +262,7 @@ def test_telematics_without_score_and_bad_score():
 
 
 # --- ECO vs welfare ---------------------------------------------------------------------
+
 
 def test_welfare_wins_over_eco():
     # 002b L4812 (注1) 共に満たす場合は、福祉車両割引を適用; 004 L1535 ※

@@ -1,0 +1,41 @@
+// Starts GraphiQL in #graphiql. A file rather than an inline script so the page's
+// Content-Security-Policy can refuse inline scripts. Globals come from the vendored UMD bundles.
+(function () {
+  "use strict";
+  var root = document.getElementById("graphiql");
+  var endpoint = root.getAttribute("data-endpoint") || "/graphql";
+
+  var defaultQuery = [
+    "# autopolicy GraphQL API",
+    "#",
+    "# Run: Ctrl-Enter or the ▶ button. Complete: Ctrl-Space. Docs: the book icon on the left.",
+    "#",
+    "# To call as a user, paste a token into the Headers tab below:",
+    '#   { "Authorization": "Bearer <token>" }',
+    "# (`autopolicy token` prints a demo token.)",
+    "",
+    "{",
+    "  system {",
+    "    apiVersion",
+    "    environment",
+    "    serverTime",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+
+  // createFetcher sends the headers typed into the Headers editor with every request, so a
+  // pasted Authorization header reaches the API. Headers stay out of localStorage on purpose:
+  // a bearer token left there outlives the session.
+  var fetcher = GraphiQL.createFetcher({ url: endpoint });
+
+  ReactDOM.createRoot(root).render(
+    React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      defaultQuery: defaultQuery,
+      defaultEditorToolsVisibility: "headers",
+      isHeadersEditorEnabled: true,
+      shouldPersistHeaders: false,
+    })
+  );
+})();
