@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -34,17 +34,10 @@ _STYLES: Final = ("graphiql.min.css", "graphiql-app.css")
 
 # 'unsafe-inline' styles only: GraphiQL's dialogs (react-remove-scroll) inject <style> elements.
 # No 'unsafe-eval': the bundle needs none. connect-src 'self' is the fetcher's POST to /graphql.
-CONTENT_SECURITY_POLICY: Final = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-    )
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'"
 )
 
 _IMMUTABLE: Final = "public, max-age=31536000, immutable"
@@ -94,7 +87,7 @@ def _asset_url(name: str) -> str:
     return f"{STATIC_PREFIX}/{name}?v={_content_hash(name)}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _content_hash(name: str) -> str:
     return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:16]
 

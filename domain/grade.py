@@ -33,7 +33,7 @@ SECOND_CAR_MIN_FIRST_GRADE = 11  # 002b L4411, 004 L1545, 001 L769
 
 # 1等級連続事故契約割増 (002b L4421-4422). A separate surcharge on top of the grade-1 rate; the
 # pamphlet does not say how it combines, we apply it as its own factor (see docs/decisions).
-REPEAT_SURCHARGE_PERCENT = Decimal("20")
+REPEAT_SURCHARGE_PERCENT = Decimal(20)
 REPEAT_SURCHARGE_FACTOR = Decimal("1.20")
 
 
@@ -72,12 +72,18 @@ class GradeRecord:
         if not MIN_GRADE <= self.grade <= MAX_GRADE:
             raise RuleError("INVALID_GRADE", "grade", f"grade must be 1..20, got {self.grade}")
         if not MIN_PERIOD <= self.period <= MAX_PERIOD:
-            raise RuleError("INVALID_GRADE_PERIOD", "period", f"period must be 0..6, got {self.period}")
+            raise RuleError(
+                "INVALID_GRADE_PERIOD", "period", f"period must be 0..6, got {self.period}"
+            )
         if self.grade in (6, 7):
             if self.marker is GradeMarker.NONE:
-                raise RuleError("INVALID_GRADE_MARKER", "marker", f"grade {self.grade} needs marker S or F")
+                raise RuleError(
+                    "INVALID_GRADE_MARKER", "marker", f"grade {self.grade} needs marker S or F"
+                )
         elif self.marker is not GradeMarker.NONE:
-            raise RuleError("INVALID_GRADE_MARKER", "marker", f"grade {self.grade} has no S/F marker")
+            raise RuleError(
+                "INVALID_GRADE_MARKER", "marker", f"grade {self.grade} has no S/F marker"
+            )
         # S grades exist only as start grades, which always have period 0 [002b L4406, L4409].
         if self.marker is GradeMarker.S and self.period != 0:
             raise RuleError("INVALID_GRADE_MARKER", "marker", "an S grade always has period 0")
@@ -177,7 +183,9 @@ class Eligibility:
 # Relationship of a person to the first car's named insured that keeps them in the household
 # for the second-car rule: the same person, the spouse, or a cohabiting relative of either
 # [002b L4395-4397, 004 L1545 *7].
-_SECOND_CAR_HOUSEHOLD = frozenset({Relationship.SELF, Relationship.SPOUSE, Relationship.COHABITING_RELATIVE})
+_SECOND_CAR_HOUSEHOLD = frozenset(
+    {Relationship.SELF, Relationship.SPOUSE, Relationship.COHABITING_RELATIVE}
+)
 
 
 def second_car_eligibility(
@@ -203,14 +211,20 @@ def second_car_eligibility(
     """
     failures: list[str] = []
     if new_car_has_previous_contract:
-        failures.append("the new car's contract has a previous contract, so it is not a new contract (004 L1545)")
+        failures.append(
+            "the new car's contract has a previous contract, so it is not a new contract (004 L1545)"
+        )
     if first_car_term_years > 1:
         # 002b L4399: "handled differently" without saying how; SPEC §4.2 asks for a 1-year policy.
-        failures.append("the first car's policy is longer than 1 year: handled differently, refer to underwriting (002b L4399)")
+        failures.append(
+            "the first car's policy is longer than 1 year: handled differently, refer to underwriting (002b L4399)"
+        )
     if first_car_grade < SECOND_CAR_MIN_FIRST_GRADE:
         failures.append(f"the first car's grade is {first_car_grade}, below 11 (002b L4411)")
     if not first_car_in_force_on_start:
-        failures.append("the first car's policy is not in force on the new start date (002b L4401, 004 L1545)")
+        failures.append(
+            "the first car's policy is not in force on the new start date (002b L4401, 004 L1545)"
+        )
     if not (first_car_private_eight and new_car_private_eight):
         failures.append("both cars must be among the 8 private use types (002b L4394)")
     if not named_insured_is_individual:
@@ -230,7 +244,9 @@ def second_car_eligibility(
         return Eligibility(False, tuple(failures), ref)
     return Eligibility(
         True,
-        (f"first car at grade {first_car_grade} ≥ 11 in force on the start date; same household; both private-eight cars",),
+        (
+            f"first car at grade {first_car_grade} ≥ 11 in force on the start date; same household; both private-eight cars",
+        ),
         ref,
     )
 
@@ -302,7 +318,11 @@ def repeat_surcharge_applies(
         failures.append("rental and driving-school cars are excluded")
     if failures:
         return Eligibility(False, tuple(failures), ref)
-    why = "a counted accident in the expiring term" if counted_accidents else "the expiring contract already carried it"
+    why = (
+        "a counted accident in the expiring term"
+        if counted_accidents
+        else "the expiring contract already carried it"
+    )
     return Eligibility(True, (f"renewal at grade 1 from grade 1 with {why}",), ref)
 
 
@@ -322,7 +342,9 @@ def _finish(
     if grade != raw_grade:
         steps.append(f"grade {raw_grade} clamped to {grade}: grades run 1..20 (002a L2330)")
     if period != raw_period:
-        steps.append(f"period {raw_period} clamped to {period}: periods run 0..6 (002a L2330; 001 L790)")
+        steps.append(
+            f"period {raw_period} clamped to {period}: periods run 0..6 (002a L2330; 001 L790)"
+        )
     new = GradeRecord.carried(grade, period)
     if new.marker is GradeMarker.F:
         steps.append(f"a renewed grade {grade} is applied as {new.label} ({label_ref})")
@@ -370,7 +392,9 @@ def renew_one_year(
     steps = [f"accidents in the expiring 1-year term: {_describe_counts(c)} (004 L1586-1595)"]
     period = rec.period
     if period > 0:
-        steps.append(f"period {period} → {period - 1}: an existing period of 1–6 first drops by 1 (002b L4363; 004 L1600)")
+        steps.append(
+            f"period {period} → {period - 1}: an existing period of 1–6 first drops by 1 (002b L4363; 004 L1600)"
+        )
         period -= 1
     if c.counted:
         grade = rec.grade - 3 * c.three_down - c.one_down
@@ -383,7 +407,9 @@ def renew_one_year(
         period = added
     else:
         grade = rec.grade + 1
-        steps.append(f"no counted accident: grade {rec.grade} + 1 = {grade}, no years added (002b L4303; 004 L1594)")
+        steps.append(
+            f"no counted accident: grade {rec.grade} + 1 = {grade}, no years added (002b L4303; 004 L1594)"
+        )
     return _finish(
         rec,
         grade,
@@ -417,7 +443,9 @@ def renew_long_term(
     With N = 1 the formula gives the same record as `renew_one_year`.
     """
     if term_years < 1:
-        raise RuleError("INVALID_TERM_YEARS", "term_years", f"term must be at least 1 year, got {term_years}")
+        raise RuleError(
+            "INVALID_TERM_YEARS", "term_years", f"term must be at least 1 year, got {term_years}"
+        )
     if grade_unchanged_accidents < 0:
         raise RuleError("INVALID_ACCIDENT_COUNT", "grade_unchanged_accidents", "count must be ≥ 0")
     c = _count(accidents)
@@ -490,7 +518,11 @@ def long_term_years(*, start: date, full_term_years: int, cancelled_on: date | N
     refused with GRADE_RULE_NOT_GIVEN.
     """
     if full_term_years < 2:
-        raise RuleError("NOT_LONG_TERM", "full_term_years", f"a long-term contract runs ≥ 2 years, got {full_term_years}")
+        raise RuleError(
+            "NOT_LONG_TERM",
+            "full_term_years",
+            f"a long-term contract runs ≥ 2 years, got {full_term_years}",
+        )
     if cancelled_on is None:
         return full_term_years
     whole = min(whole_months_between(start, cancelled_on) // 12, full_term_years)
@@ -504,9 +536,15 @@ def long_term_years(*, start: date, full_term_years: int, cancelled_on: date | N
     return whole
 
 
-def record_for_policy_year(term_record: GradeRecord, *, policy_year: int, term_years: int) -> GradeRecord:
+def record_for_policy_year(
+    term_record: GradeRecord, *, policy_year: int, term_years: int
+) -> GradeRecord:
     """A long-term contract keeps one grade and period for its whole term, whatever happens in it
     [002a L2218-2228, L2303-2305]."""
     if not 1 <= policy_year <= term_years:
-        raise RuleError("INVALID_POLICY_YEAR", "policy_year", f"policy year must be 1..{term_years}, got {policy_year}")
+        raise RuleError(
+            "INVALID_POLICY_YEAR",
+            "policy_year",
+            f"policy year must be 1..{term_years}, got {policy_year}",
+        )
     return term_record

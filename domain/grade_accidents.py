@@ -29,26 +29,50 @@ class Coverage(Labelled):
     PEDESTRIAN = ("PEDESTRIAN", "対歩行者等傷害特約", "Pedestrian injury rider")
     PASSENGER = ("PASSENGER", "搭乗者傷害", "Passenger personal accident")
     INJURY_LUMP_SUM = ("INJURY_LUMP_SUM", "傷害一時金特約", "Injury lump-sum rider")
-    HOSPITAL_EXPENSES = ("HOSPITAL_EXPENSES", "入院時の諸費用特約", "Hospitalisation expense / assist rider")
+    HOSPITAL_EXPENSES = (
+        "HOSPITAL_EXPENSES",
+        "入院時の諸費用特約",
+        "Hospitalisation expense / assist rider",
+    )
     UNINSURED = ("UNINSURED", "無保険車傷害", "Uninsured motorist")
     TRAFFIC_ACCIDENT = ("TRAFFIC_ACCIDENT", "交通事故特約", "Traffic accident rider")
     VEHICLE = ("VEHICLE", "車両保険", "Vehicle (own damage)")
     VEHICLE_NEW_CAR = ("VEHICLE_NEW_CAR", "新車特約(車両新車取得費用)", "New-car replacement rider")
     BELONGINGS = ("BELONGINGS", "車内携行品", "In-car belongings")
-    OTHER_CAR_VEHICLE = ("OTHER_CAR_VEHICLE", "他車運転特約(車両損害)", "Other-car rider, damage to the borrowed car")
+    OTHER_CAR_VEHICLE = (
+        "OTHER_CAR_VEHICLE",
+        "他車運転特約(車両損害)",
+        "Other-car rider, damage to the borrowed car",
+    )
     BREAKDOWN = ("BREAKDOWN", "故障補償特約", "Breakdown rider")
     ROAD_SERVICE = ("ROAD_SERVICE", "ロードサービス", "Road service / assistance")
     RENTAL_CAR = ("RENTAL_CAR", "レンタカー費用・代車", "Rental car / courtesy car")
     LAWYER = ("LAWYER", "弁護士費用", "Lawyer fees")
     LEGAL_CONSULTATION = ("LEGAL_CONSULTATION", "法律相談費用", "Legal consultation")
-    PERSONAL_LIABILITY = ("PERSONAL_LIABILITY", "個人賠償・日常生活賠償・自転車賠償", "Personal / bicycle liability")
+    PERSONAL_LIABILITY = (
+        "PERSONAL_LIABILITY",
+        "個人賠償・日常生活賠償・自転車賠償",
+        "Personal / bicycle liability",
+    )
     FAMILY_BIKE = ("FAMILY_BIKE", "ファミリーバイク", "Family bike")
-    EARTHQUAKE_FIXED = ("EARTHQUAKE_FIXED", "地震・噴火・津波車両全損時定額払", "Earthquake total-loss fixed sum")
+    EARTHQUAKE_FIXED = (
+        "EARTHQUAKE_FIXED",
+        "地震・噴火・津波車両全損時定額払",
+        "Earthquake total-loss fixed sum",
+    )
     VICTIM_RELIEF = ("VICTIM_RELIEF", "被害者救済費用", "Victim relief costs")
     REMOTE_VICTIM = ("REMOTE_VICTIM", "遠隔地被害者臨時費用", "Remote-victim expenses")
-    EMPLOYER_PASSENGER_COST = ("EMPLOYER_PASSENGER_COST", "搭乗者傷害事業主費用", "Employer's passenger-injury costs")
+    EMPLOYER_PASSENGER_COST = (
+        "EMPLOYER_PASSENGER_COST",
+        "搭乗者傷害事業主費用",
+        "Employer's passenger-injury costs",
+    )
     BUSINESS_CARGO = ("BUSINESS_CARGO", "事業用積載動産", "Business cargo")
-    CARRIER_CARGO_LIABILITY = ("CARRIER_CARGO_LIABILITY", "運送業者受託貨物賠償", "Carrier's cargo liability")
+    CARRIER_CARGO_LIABILITY = (
+        "CARRIER_CARGO_LIABILITY",
+        "運送業者受託貨物賠償",
+        "Carrier's cargo liability",
+    )
     CONDOLENCE = ("CONDOLENCE", "企業・団体見舞費用", "Corporate condolence costs")
     OTHER = ("OTHER", "その他", "Any coverage not listed")
 
@@ -56,15 +80,31 @@ class Coverage(Labelled):
 class VehicleCause(Labelled):
     """What damaged the car, when vehicle cover (or a vehicle-like rider) pays [004 L1593]."""
 
-    COLLISION = ("COLLISION", "他物との衝突・接触、転覆・墜落", "Collision, contact, rollover or fall")
+    COLLISION = (
+        "COLLISION",
+        "他物との衝突・接触、転覆・墜落",
+        "Collision, contact, rollover or fall",
+    )
     FIRE_EXPLOSION = ("FIRE_EXPLOSION", "火災・爆発", "Fire or explosion")
     WINDOW_BREAKAGE = ("WINDOW_BREAKAGE", "窓ガラス破損", "Window breakage (not from a collision)")
     THEFT = ("THEFT", "盗難", "Theft")
     RIOT = ("RIOT", "騒じょう・労働争議に伴う暴力行為・破壊行為", "Riot or labour-dispute violence")
-    STORM_FLOOD = ("STORM_FLOOD", "台風・たつ巻・洪水・高潮", "Typhoon, tornado, flood or storm surge")
+    STORM_FLOOD = (
+        "STORM_FLOOD",
+        "台風・たつ巻・洪水・高潮",
+        "Typhoon, tornado, flood or storm surge",
+    )
     VANDALISM = ("VANDALISM", "落書・いたずら", "Graffiti or mischief (not by another car)")
-    FLYING_FALLING_OBJECT = ("FLYING_FALLING_OBJECT", "飛来中・落下中の他物との衝突", "Hit by a flying or falling object")
-    OTHER_ACCIDENTAL = ("OTHER_ACCIDENTAL", "その他偶然な事故", "Other accidental event (not a collision)")
+    FLYING_FALLING_OBJECT = (
+        "FLYING_FALLING_OBJECT",
+        "飛来中・落下中の他物との衝突",
+        "Hit by a flying or falling object",
+    )
+    OTHER_ACCIDENTAL = (
+        "OTHER_ACCIDENTAL",
+        "その他偶然な事故",
+        "Other accidental event (not a collision)",
+    )
 
 
 class NoFault(Labelled):
@@ -73,9 +113,17 @@ class NoFault(Labelled):
     NONE = ("NONE", "該当なし", "Not a no-fault accident")
     # Car-to-car, no fault on the insured side, other car and its driver/owner identified
     # [001 L496-500, 002b L3415-3417, 004 L1001].
-    NO_FAULT_COLLISION = ("NO_FAULT_COLLISION", "無過失の車対車事故", "No-fault car-to-car accident")
+    NO_FAULT_COLLISION = (
+        "NO_FAULT_COLLISION",
+        "無過失の車対車事故",
+        "No-fault car-to-car accident",
+    )
     # Accident while driving automatically, except one that is a 1-down accident [004 L1002].
-    AUTOMATED_DRIVING = ("AUTOMATED_DRIVING", "自動運転中の事故", "Accident during automated driving")
+    AUTOMATED_DRIVING = (
+        "AUTOMATED_DRIVING",
+        "自動運転中の事故",
+        "Accident during automated driving",
+    )
 
 
 # Payments under these alone (or together) are not counted [004 L1594; 002b L4761-4810;
@@ -148,23 +196,49 @@ def _one(
         return AccidentClass.THREE_DOWN, "new-car rider paid on a no-fault accident (001 L509)"
     if cov in no_count:
         return AccidentClass.NO_COUNT, "on the no-count list (004 L1594; 002b L4761-4810)"
-    if cov in _LIABILITY_ATTACHED and Coverage.VICTIM_RELIEF in paid and not paid & {Coverage.BI, Coverage.PD}:
+    if (
+        cov in _LIABILITY_ATTACHED
+        and Coverage.VICTIM_RELIEF in paid
+        and not paid & {Coverage.BI, Coverage.PD}
+    ):
         return AccidentClass.NO_COUNT, "paid together with victim relief (002b L4903-4904)"
     if cov in _VEHICLE_LIKE or cov in (Coverage.BI, Coverage.PD):
         if no_fault is NoFault.AUTOMATED_DRIVING and cov in _VEHICLE_LIKE and one_down_cause:
-            return AccidentClass.ONE_DOWN, "automated driving does not lift a 1-down cause (004 L1002)"
+            return (
+                AccidentClass.ONE_DOWN,
+                "automated driving does not lift a 1-down cause (004 L1002)",
+            )
         if nf:
-            return AccidentClass.NO_COUNT, f"{no_fault.en.lower()} under the no-fault rider (004 L999-1002; 001 L496; 002b L3415)"
+            return (
+                AccidentClass.NO_COUNT,
+                f"{no_fault.en.lower()} under the no-fault rider (004 L999-1002; 001 L496; 002b L3415)",
+            )
     if cov in _VEHICLE_LIKE:
         if cause is None:
-            raise RuleError("VEHICLE_CAUSE_REQUIRED", "vehicle_cause", f"{cov.value} was paid: say what damaged the car")
+            raise RuleError(
+                "VEHICLE_CAUSE_REQUIRED",
+                "vehicle_cause",
+                f"{cov.value} was paid: say what damaged the car",
+            )
         if one_down_cause:
-            return AccidentClass.ONE_DOWN, f"vehicle damage by {cause.en.lower()} (004 L1593; 002b L4839-4840)"
-        return AccidentClass.THREE_DOWN, "vehicle damage by collision, contact, rollover or fall (004 L1593, L1595)"
+            return (
+                AccidentClass.ONE_DOWN,
+                f"vehicle damage by {cause.en.lower()} (004 L1593; 002b L4839-4840)",
+            )
+        return (
+            AccidentClass.THREE_DOWN,
+            "vehicle damage by collision, contact, rollover or fall (004 L1593, L1595)",
+        )
     if cov is Coverage.OTHER_CAR_VEHICLE:
         if cause is VehicleCause.FLYING_FALLING_OBJECT:
-            return AccidentClass.ONE_DOWN, "other-car rider repair for a flying/falling object (004 L1593 ②)"
-        return AccidentClass.THREE_DOWN, "other-car rider damage other than a flying/falling object (004 L1595)"
+            return (
+                AccidentClass.ONE_DOWN,
+                "other-car rider repair for a flying/falling object (004 L1593 ②)",
+            )
+        return (
+            AccidentClass.THREE_DOWN,
+            "other-car rider damage other than a flying/falling object (004 L1595)",
+        )
     if cov is Coverage.BREAKDOWN:
         return AccidentClass.ONE_DOWN, "breakdown rider (004 L1593 ①, *15)"
     return AccidentClass.THREE_DOWN, "neither 1-down nor no-count (004 L1595; 002b L4838)"
@@ -188,7 +262,9 @@ def classify_accident(
     if withdrawn:
         return AccidentClassification(None, (), "claim withdrawn and payment returned: not counted")
     if not paid_set:
-        return AccidentClassification(None, (), "nothing paid: not an accident for the grade (002b L4837)")
+        return AccidentClassification(
+            None, (), "nothing paid: not an accident for the grade (002b L4837)"
+        )
     parts: list[tuple[Coverage, AccidentClass, str]] = []
     result = AccidentClass.NO_COUNT
     for cov in sorted(paid_set, key=lambda c: c.value):

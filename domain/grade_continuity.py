@@ -93,14 +93,22 @@ class InterruptionReason(Labelled):
     SCRAPPED = ("SCRAPPED", "廃車", "Car scrapped")
     TRANSFERRED = ("TRANSFERRED", "譲渡", "Car transferred to someone else")
     RETURNED = ("RETURNED", "返還", "Car returned (lease, hire purchase)")
-    TEMPORARY_DEREGISTRATION = ("TEMPORARY_DEREGISTRATION", "一時抹消", "Car temporarily deregistered")
+    TEMPORARY_DEREGISTRATION = (
+        "TEMPORARY_DEREGISTRATION",
+        "一時抹消",
+        "Car temporarily deregistered",
+    )
     STOLEN = ("STOLEN", "盗難", "Car stolen")
     SWAPPED_TO_OWNED_CAR = (
         "SWAPPED_TO_OWNED_CAR",
         "上記に伴う既所有車への入替",
         "Cover moved to another car already owned because of one of the above",
     )
-    INSPECTION_EXPIRED = ("INSPECTION_EXPIRED", "車検切れ", "Car unusable because its inspection expired")
+    INSPECTION_EXPIRED = (
+        "INSPECTION_EXPIRED",
+        "車検切れ",
+        "Car unusable because its inspection expired",
+    )
     DISASTER_LOSS = ("DISASTER_LOSS", "災害による滅失", "Car destroyed in a disaster")
     OVERSEAS = ("OVERSEAS", "記名被保険者の海外渡航", "Named insured goes abroad")
 
@@ -136,11 +144,17 @@ def interruption_certificate_eligibility(
     ref = "004 L1427-1437; 004 L1264"
     failures: list[str] = []
     if rescinded:
-        failures.append("the contract was rescinded: a grade of 7 or more cannot be carried (004 L1264)")
+        failures.append(
+            "the contract was rescinded: a grade of 7 or more cannot be carried (004 L1264)"
+        )
     if record.grade < LOSABLE_FROM_GRADE:
-        failures.append(f"grade {record.label} is below 7 and carries without a certificate (004 L1264)")
+        failures.append(
+            f"grade {record.label} is below 7 and carries without a certificate (004 L1264)"
+        )
     if request_date < interruption_date:
-        failures.append(f"the contract has not yet ended: interruption date {interruption_date.isoformat()}")
+        failures.append(
+            f"the contract has not yet ended: interruption date {interruption_date.isoformat()}"
+        )
     deadline = certificate_request_deadline(interruption_date)
     if request_date > deadline:
         failures.append(

@@ -119,7 +119,7 @@ for (const name of [...names].sort()) {
   if (!dir) { missing.push(name); continue; }
   const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
   const licence = typeof pkg.license === "string" ? pkg.license : JSON.stringify(pkg.license ?? pkg.licenses);
-  const file = fs.readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\..*)?$/i.test(f));
+  const file = fs.readdirSync(dir).find((f) => /^(licen[cs]e|copying)([.-].*)?$/i.test(f));
   out.push("=".repeat(78), `${name}@${pkg.version}  (${licence})`, "=".repeat(78));
   out.push(file ? fs.readFileSync(path.join(dir, file), "utf8").trim()
                 : `No licence file in the package; its package.json declares: ${licence}`);

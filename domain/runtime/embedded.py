@@ -41,6 +41,9 @@ class EmbeddedPostgres:
         os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
         import pgserver  # heavy import, only when embedded is used
 
+        # pgserver logs each handle's bookkeeping at INFO, even from atexit; only its problems matter.
+        logging.getLogger("pgserver").setLevel(logging.WARNING)
+
         self.data_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._server = pgserver.get_server(self.data_dir / "pg", cleanup_mode="stop")

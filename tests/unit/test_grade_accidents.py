@@ -82,7 +82,9 @@ def test_belongings_follow_vehicle_cause() -> None:
 
 def test_product_can_make_belongings_no_count() -> None:
     # 002b L4807: aioi's 車内外身の回り品特約 is no-count
-    assert cls(C.BELONGINGS, vehicle_cause=V.THEFT, no_count=DEFAULT_NO_COUNT | {C.BELONGINGS}) is NC
+    assert (
+        cls(C.BELONGINGS, vehicle_cause=V.THEFT, no_count=DEFAULT_NO_COUNT | {C.BELONGINGS}) is NC
+    )
 
 
 def test_other_car_rider_flying_object_is_1_down() -> None:
@@ -102,7 +104,15 @@ def test_no_fault_collision_vehicle_is_no_count() -> None:
 
 def test_no_fault_collision_with_new_car_rider_is_3_down() -> None:
     # 001 L509: the new-car replacement rider paying makes it a 3-down accident
-    assert cls(C.VEHICLE, C.VEHICLE_NEW_CAR, vehicle_cause=V.COLLISION, no_fault=NoFault.NO_FAULT_COLLISION) is THREE
+    assert (
+        cls(
+            C.VEHICLE,
+            C.VEHICLE_NEW_CAR,
+            vehicle_cause=V.COLLISION,
+            no_fault=NoFault.NO_FAULT_COLLISION,
+        )
+        is THREE
+    )
 
 
 def test_no_fault_rider_also_covers_liability_payments() -> None:
@@ -113,7 +123,10 @@ def test_no_fault_rider_also_covers_liability_payments() -> None:
 def test_automated_driving_is_no_count_except_1_down() -> None:
     # 004 L1002: 自動運転中に生じた偶然な事故(1等級ダウン事故を除きます)
     assert cls(C.VEHICLE, vehicle_cause=V.COLLISION, no_fault=NoFault.AUTOMATED_DRIVING) is NC
-    assert cls(C.VEHICLE, vehicle_cause=V.FLYING_FALLING_OBJECT, no_fault=NoFault.AUTOMATED_DRIVING) is ONE
+    assert (
+        cls(C.VEHICLE, vehicle_cause=V.FLYING_FALLING_OBJECT, no_fault=NoFault.AUTOMATED_DRIVING)
+        is ONE
+    )
 
 
 def test_victim_relief_with_pd_riders_is_no_count() -> None:

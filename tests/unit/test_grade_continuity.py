@@ -87,12 +87,12 @@ def test_renewed_then_carried() -> None:
 
 
 def _elig(**kw: object):
-    facts: dict[str, object] = dict(
-        record=rec(15, 0),
-        reason=R.SCRAPPED,
-        interruption_date=END,
-        request_date=date(2026, 5, 1),
-    )
+    facts: dict[str, object] = {
+        "record": rec(15, 0),
+        "reason": R.SCRAPPED,
+        "interruption_date": END,
+        "request_date": date(2026, 5, 1),
+    }
     facts.update(kw)
     return interruption_certificate_eligibility(**facts)  # type: ignore[arg-type]
 
@@ -156,7 +156,10 @@ def test_certificate_freezes_grade_and_period() -> None:
 
 def test_certificate_for_7s_is_reused_as_7f() -> None:
     cert = issue_interruption_certificate(
-        record=new_contract_record(second_car=True), reason=R.STOLEN, interruption_date=END, request_date=END
+        record=new_contract_record(second_car=True),
+        reason=R.STOLEN,
+        interruption_date=END,
+        request_date=END,
     )
     assert record_from_certificate(cert).label == "7(F)"
 

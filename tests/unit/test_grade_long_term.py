@@ -75,7 +75,8 @@ def test_claim_free_long_term_runs_off_the_period() -> None:
 def test_bracket_floors_at_zero() -> None:
     # 002a L2325: 〔3 − 2 − 2〕 → 0, grade 15 − 6 − 2 = 7 → 7(F) (L2327)
     out = renew_long_term(rec(15), [THREE, THREE, ONE, ONE], term_years=3).record
-    assert out == GradeRecord(7, GradeMarker.F, 6)  # period 〔0−1.5〕→0 −1.5 + 6 + 2 = 6.5 → 7 → cap 6
+    # period 〔0 − 1.5〕→0 − 1.5 + 6 + 2 = 6.5 → 7 → capped at 6
+    assert out == GradeRecord(7, GradeMarker.F, 6)
 
 
 def test_period_rounds_up() -> None:
@@ -112,8 +113,14 @@ def test_long_term_years_full_term() -> None:
 
 def test_long_term_years_after_cancellation_truncates() -> None:
     # 002a L2323: whole years elapsed up to the cancellation, fractions dropped
-    assert long_term_years(start=date(2025, 1, 1), full_term_years=3, cancelled_on=date(2027, 6, 30)) == 2
-    assert long_term_years(start=date(2025, 1, 1), full_term_years=3, cancelled_on=date(2027, 1, 1)) == 2
+    assert (
+        long_term_years(start=date(2025, 1, 1), full_term_years=3, cancelled_on=date(2027, 6, 30))
+        == 2
+    )
+    assert (
+        long_term_years(start=date(2025, 1, 1), full_term_years=3, cancelled_on=date(2027, 1, 1))
+        == 2
+    )
 
 
 def test_long_term_years_one_year_or_less_is_not_given() -> None:

@@ -201,7 +201,8 @@ def test_no_repeat_surcharge_with_only_no_count() -> None:
 
 
 def test_repeat_surcharge_never_for_rental_or_school_cars() -> None:
-    assert not renew_one_year(rec(1, 3), [THREE], rental_or_driving_school=True).repeat_surcharge  # L4423
+    out = renew_one_year(rec(1, 3), [THREE], rental_or_driving_school=True)
+    assert not out.repeat_surcharge  # 002b L4423
 
 
 @pytest.mark.parametrize(
@@ -214,8 +215,13 @@ def test_repeat_surcharge_never_for_rental_or_school_cars() -> None:
         (1, 2, 0, True, False),
     ],
 )
-def test_repeat_surcharge_rule(prev: int, new: int, counted: int, already: bool, expected: bool) -> None:
+def test_repeat_surcharge_rule(
+    prev: int, new: int, counted: int, already: bool, expected: bool
+) -> None:
     got = repeat_surcharge_applies(
-        previous_grade=prev, renewal_grade=new, counted_accidents=counted, previously_surcharged=already
+        previous_grade=prev,
+        renewal_grade=new,
+        counted_accidents=counted,
+        previously_surcharged=already,
     )
     assert got.ok is expected

@@ -47,7 +47,9 @@ TABLE = [
 
 
 @pytest.mark.parametrize(("grade", "marker", "no_acc", "with_acc"), TABLE)
-def test_coefficient_table_both_columns(grade: int, marker: GradeMarker, no_acc: str, with_acc: str) -> None:
+def test_coefficient_table_both_columns(
+    grade: int, marker: GradeMarker, no_acc: str, with_acc: str
+) -> None:
     # 001 L779-781; 002b L4419-4513; period 0 → no-accident, 1–6 → with-accident (001 L789)
     assert coefficient_percent(GradeRecord(grade, marker, 0)) == Decimal(no_acc)
     for period in range(1, 7):
@@ -63,12 +65,12 @@ def test_no_accident_row_matches_tokio_table() -> None:
 
 def test_aioi_chart_points() -> None:
     # 002b L4517-4579 chart: 16 no-accident 54%, 20 no-accident 63%, 13/14/15 with-accident 24/25/28%
-    assert coefficient_percent(GradeRecord.carried(16, 0)) == Decimal("-54")
-    assert coefficient_percent(GradeRecord.carried(20, 0)) == Decimal("-63")
+    assert coefficient_percent(GradeRecord.carried(16, 0)) == Decimal(-54)
+    assert coefficient_percent(GradeRecord.carried(20, 0)) == Decimal(-63)
     assert [coefficient_percent(GradeRecord.carried(g, 1)) for g in (13, 14, 15)] == [
-        Decimal("-24"),
-        Decimal("-25"),
-        Decimal("-28"),
+        Decimal(-24),
+        Decimal(-25),
+        Decimal(-28),
     ]
 
 
@@ -76,7 +78,7 @@ def test_new_contract_is_6s_plus_3_period_0() -> None:
     # 002b L4405-4406; 004 L1247, L1251; 001 L775, L780
     rec = new_contract_record(second_car=False)
     assert rec == GradeRecord(6, GradeMarker.S, 0)
-    assert coefficient_percent(rec) == Decimal("3")
+    assert coefficient_percent(rec) == Decimal(3)
     assert grade_factor(rec) == Decimal("1.03")
     assert rec.label == "6(S)"
 
@@ -85,7 +87,7 @@ def test_second_car_is_7s_minus_38_period_0() -> None:
     # 002b L4408-4409; 004 L1248, L1251; 001 L780 (7(S) 割引 38%)
     rec = new_contract_record(second_car=True)
     assert rec == GradeRecord(7, GradeMarker.S, 0)
-    assert coefficient_percent(rec) == Decimal("-38")
+    assert coefficient_percent(rec) == Decimal(-38)
     assert grade_factor(rec) == Decimal("0.62")
 
 
@@ -133,19 +135,19 @@ def test_invalid_records_refused(grade: int, marker: GradeMarker, period: int) -
 
 
 def _second_car(**overrides: object):
-    facts: dict[str, object] = dict(
-        first_car_grade=11,
-        first_car_term_years=1,
-        first_car_in_force_on_start=True,
-        first_car_private_eight=True,
-        new_car_private_eight=True,
-        new_car_has_previous_contract=False,
-        named_insured_is_individual=True,
-        named_insured_relationship=Relationship.SPOUSE,
-        owner_is_individual=True,
-        owner_is_first_car_owner=False,
-        owner_relationship=Relationship.COHABITING_RELATIVE,
-    )
+    facts: dict[str, object] = {
+        "first_car_grade": 11,
+        "first_car_term_years": 1,
+        "first_car_in_force_on_start": True,
+        "first_car_private_eight": True,
+        "new_car_private_eight": True,
+        "new_car_has_previous_contract": False,
+        "named_insured_is_individual": True,
+        "named_insured_relationship": Relationship.SPOUSE,
+        "owner_is_individual": True,
+        "owner_is_first_car_owner": False,
+        "owner_relationship": Relationship.COHABITING_RELATIVE,
+    }
     facts.update(overrides)
     return second_car_eligibility(**facts)  # type: ignore[arg-type]
 
@@ -164,7 +166,10 @@ def test_second_car_all_conditions_hold() -> None:
         ({"new_car_private_eight": False}, "8 private"),  # 002b L4394
         ({"named_insured_is_individual": False}, "individual"),  # 002b L4395
         ({"named_insured_relationship": Relationship.OTHER}, "named insured"),  # 002b L4395
-        ({"named_insured_relationship": Relationship.UNMARRIED_CHILD_APART}, "named insured"),  # 同居 only
+        (
+            {"named_insured_relationship": Relationship.UNMARRIED_CHILD_APART},
+            "named insured",
+        ),  # 同居 only
         ({"owner_is_individual": False}, "owner"),  # 002b L4396
         ({"owner_relationship": Relationship.OTHER}, "owner"),  # 002b L4396-4397
         ({"new_car_has_previous_contract": True}, "previous contract"),  # 004 L1545

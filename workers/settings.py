@@ -1,0 +1,98 @@
+"""arq worker settings: the timer job, the sweep on a cron, one asyncpg pool per worker process.
+
+`arq workers.settings.WorkerSettings` and `python -m workers` run a worker from the environment
+(DATABASE_URL, REDIS_URL, TIMER_*); tests and tools build their own with `worker_settings(...)`
+and pass an injected Clock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from arq import cron
+from arq.connections import RedisSettings
+from arq.worker import func
+from arq.worker import run_worker as _arq_run_worker
+
+import workers.kinds  # noqa: F401  (registers every timer kind)
+from domain.runtime.clock import Clock, SystemClock
+from domain.runtime.settings import Settings, get_settings
+from domain.store.db import create_pool
+from domain.store.migrate import migrate
+from workers.config import TimerTuning
+from workers.timer_job import CTX_KEY, RUN_TIMER, SWEEP, TimerRuntime, run_timer, sweep_timers
+
+# arq's own retries only cover a cancelled job (worker shutdown); timer failures are retried by
+# the timer row (attempts, backoff), and a job arq gives up on is handed over again by the lease.
+ARQ_MAX_TRIES = 3
+
+
+def _sweep_schedule(every_seconds: int) -> dict[str, Any]:
+    if every_seconds < 60:
+        return {"second": set(range(0, 60, every_seconds))}
+    return {"second": 0, "minute": set(range(0, 60, max(1, every_seconds // 60)))}
+
+
+def worker_settings(settings: Settings, clock: Clock | None = None, tuning: TimerTuning | None = None,
+                    *, pool: asyncpg.Pool | None = None, sweep: bool = True) -> type:
+    """A WorkerSettings class for arq (`Worker(**...)`, `run_worker`, `create_worker`).
+
+    `pool`: use this pool instead of creating (and closing) one. `sweep=False` leaves the cron out,
+    for burst workers in tests that call `sweep_timers` themselves.
+    """
+    clock = clock or SystemClock()
+    tuning = tuning or TimerTuning()
+    database_url = settings.database_url
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        own = pool
+        if own is None:
+            if not database_url:
+                raise RuntimeError("DATABASE_URL is not set: the worker needs PostgreSQL")
+            own = await create_pool(database_url, min_size=1, max_size=tuning.max_jobs + 2)
+            async with own.acquire() as conn:
+                await migrate(conn)  # no-op when up to date; the advisory lock serialises starters
+            ctx["_own_pool"] = own
+        ctx[CTX_KEY] = TimerRuntime(pool=own, clock=clock, settings=settings, tuning=tuning)
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        own: asyncpg.Pool | None = ctx.pop("_own_pool", None)
+        if own is not None:
+            await own.close()
+
+    cron_jobs = []
+    if sweep:
+        cron_jobs.append(cron(
+            sweep_timers, name=SWEEP, run_at_startup=True, unique=True, max_tries=1,
+            timeout=tuning.job_timeout_seconds, **_sweep_schedule(settings.timer_sweep_seconds),
+        ))
+    attrs: dict[str, Any] = {
+        "functions": [func(run_timer, name=RUN_TIMER, timeout=tuning.job_timeout_seconds,
+                           keep_result=tuning.keep_result_seconds)],
+        "cron_jobs": cron_jobs,
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url) if settings.redis_url else RedisSettings(),
+        "queue_name": settings.arq_queue,
+        "max_jobs": tuning.max_jobs,
+        "job_timeout": tuning.job_timeout_seconds,
+        "keep_result": tuning.keep_result_seconds,
+        "max_tries": ARQ_MAX_TRIES,
+        "poll_delay": tuning.poll_delay_seconds,
+        "health_check_interval": 30,
+    }
+    return type("WorkerSettings", (), attrs)
+
+
+def run_worker(settings: Settings, clock: Clock | None = None, tuning: TimerTuning | None = None) -> None:
+    """Run a worker until SIGINT/SIGTERM (blocking)."""
+    tuning = tuning or TimerTuning()
+    if tuning.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(tuning.metrics_port)
+    _arq_run_worker(worker_settings(settings, clock, tuning))
+
+
+WorkerSettings = worker_settings(get_settings())
