@@ -13,8 +13,8 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -102,15 +102,16 @@ class GraphQLApp(GraphQL[Context, None]):
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or get_settings()
     clock = clock or SystemClock()
-    if not settings.database_url or not settings.redis_url:
+    database_url, redis_url = settings.database_url, settings.redis_url
+    if not database_url or not redis_url:
         raise ValueError("create_app needs DATABASE_URL and REDIS_URL (the CLI starts embedded servers)")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # min_size=0: the API starts and answers /readyz 503 while PostgreSQL is away, and
         # reconnects by itself when it is back (no restart needed).
-        app.state.pool = await create_pool(settings.database_url, min_size=0, max_size=settings.pool_max)
-        app.state.redis = aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        app.state.pool = await create_pool(database_url, min_size=0, max_size=settings.pool_max)
+        app.state.redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
         app.state.clock = clock
         try:
             yield
@@ -130,7 +131,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def metrics_endpoint(request: Request) -> Response:
         try:
             await metrics.refresh_timer_gauges(request.app.state.pool, request.app.state.clock.now())
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             log.warning("metrics_timer_gauges_unavailable", error=str(exc))
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
@@ -156,14 +157,14 @@ async def _readiness(pool: asyncpg.Pool, redis: aioredis.Redis) -> dict[str, str
             async with pool.acquire(timeout=2) as conn:
                 await conn.fetchval("SELECT 1", timeout=2)
             return "ok"
-        except Exception as exc:  # any failure means not ready; the reason is reported
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready; the reason is reported
             return f"error: {type(exc).__name__}"
 
     async def rd() -> str:
         try:
             await asyncio.wait_for(redis.ping(), 2)
             return "ok"
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - reported as not ready
             return f"error: {type(exc).__name__}"
 
     pg_status, redis_status = await asyncio.gather(pg(), rd())

@@ -66,7 +66,7 @@ def mint_token(settings: Settings, *, subject: str, role: Role, now: datetime,
 
 def verify_token(settings: Settings, token: str) -> Principal:
     alg = algorithm(settings)
-    key = settings.jwt_public_key if alg == "RS256" else settings.jwt_secret
+    key = (settings.jwt_public_key if alg == "RS256" else settings.jwt_secret) or ""
     try:
         claims = jwt.decode(
             token, key, algorithms=[alg], audience=settings.jwt_audience, issuer=settings.jwt_issuer,

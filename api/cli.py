@@ -21,8 +21,8 @@ from datetime import timedelta
 
 from domain.runtime.embedded import EmbeddedError
 from domain.runtime.services import (
-    ServiceUnavailable,
     Services,
+    ServiceUnavailable,
     check_postgres,
     check_redis,
     redact,
@@ -197,7 +197,7 @@ def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], timeout: floa
         if any(c.poll() is not None for c in children):
             raise CliError("the API or the worker exited during start; see the lines above")
         try:
-            with urllib.request.urlopen(url, timeout=1) as r:  # noqa: S310 (local URL)
+            with urllib.request.urlopen(url, timeout=1) as r:
                 if r.status == 200:
                     return
         except OSError:
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-    except Exception as exc:  # pydantic ValidationError: a bad environment variable
+    except Exception as exc:  # noqa: BLE001 - pydantic ValidationError: a bad environment variable
         _fail(f"bad setting: {exc}".splitlines()[0])
         return EXIT_USAGE
     try:

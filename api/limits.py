@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from strawberry.extensions import (
     AddValidationRules,
+    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    MaxAliasesLimiter,
     SchemaExtension,
     ValidationCache,
 )

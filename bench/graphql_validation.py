@@ -13,7 +13,13 @@ import statistics
 import time
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.extensions.validation_cache import _get_validate_cache
 
 from api import limits
@@ -28,7 +34,7 @@ query Probe {
 
 
 class _Ctx:
-    class clock:  # noqa: N801 - a stand-in context for the one field
+    class clock:
         @staticmethod
         def now():  # type: ignore[no-untyped-def]
             from datetime import datetime
@@ -36,7 +42,7 @@ class _Ctx:
             from domain.runtime.clock import JST
             return datetime(2026, 4, 1, tzinfo=JST)
 
-    class settings:  # noqa: N801
+    class settings:
         environment = "bench"
 
 

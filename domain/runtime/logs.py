@@ -30,7 +30,7 @@ class _CurrentStdout:
 
 class _CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @property  # type: ignore[override]
-    def stream(self):  # noqa: ANN201
+    def stream(self):
         return sys.stdout
 
     @stream.setter

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -76,7 +75,7 @@ def redact(url: str) -> str:
 async def check_postgres(url: str, timeout: float = 5.0) -> None:
     try:
         conn = await asyncpg.connect(url, timeout=timeout)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, ValueError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError, ValueError) as exc:
         raise ServiceUnavailable(f"PostgreSQL at {redact(url)} is not reachable: {exc}") from exc
     await conn.close()
 

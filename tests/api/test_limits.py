@@ -3,8 +3,6 @@ and the same limits keep the validation cache warm (rules are built once at impo
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 from graphql import GraphQLError
 
@@ -18,7 +16,7 @@ class Node:
     name: str
 
     @strawberry.field
-    def child(self) -> Optional["Node"]:
+    def child(self) -> Node | None:
         return Node(name=self.name + "+")
 
 

@@ -22,7 +22,7 @@ CLI = [sys.executable, "-m", "api.cli"]
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     full_env.update(env or {})
-    return subprocess.run([*CLI, *args], env=full_env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    return subprocess.run([*CLI, *args], check=False, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
 def free_port() -> int:

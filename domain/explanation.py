@@ -1,0 +1,201 @@
+"""Premium explanations: the ordered steps that turn base premiums into the premium, and diffs.
+
+Every premium line starts with a BASE step (before 0) and each later step multiplies the
+running amount; amounts are exact Decimals, so the deltas of all steps add up to the premium
+to the yen, and a person can re-add them by hand. The same structure backs quotes,
+endorsement deltas and renewal offers; `compare` says what changed between two of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Context, Decimal
+from typing import Protocol
+
+from domain.vocab import Labelled
+
+ZERO = Decimal(0)
+# Step amounts are exact products of many factors (up to ~40 digits); adding and subtracting
+# them must not round, whatever the caller's decimal context is.
+_CTX = Context(prec=100)
+_sub = _CTX.subtract
+
+
+def _sum(values: Iterable[Decimal]) -> Decimal:
+    total = ZERO
+    for v in values:
+        total = _CTX.add(total, v)
+    return total
+
+
+class StepKind(Labelled):
+    BASE = ("BASE", "基本保険料", "Base premium")
+    FACTOR = ("FACTOR", "料率係数", "Rating factor")
+    DISCOUNT = ("DISCOUNT", "割引", "Discount")
+    SURCHARGE = ("SURCHARGE", "割増", "Surcharge")
+    TERM = ("TERM", "保険期間・払込回数", "Term / number of instalments")
+    ROUNDING = ("ROUNDING", "端数処理(10円未満切捨)", "Rounding down to 10 yen")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of one premium line (a coverage or a priced rider)."""
+
+    line: str            # coverage or rider code
+    kind: StepKind
+    factor: str          # "BASE", a Factor value, a discount code, "INSTALMENT", "ROUNDING", ...
+    ja: str
+    en: str
+    value: str           # the fact that chose the rate: "20 (no accident)", "GOLD", "3 cars"
+    rate: Decimal | None  # multiplier applied; None for BASE and ROUNDING
+    rule: str            # pamphlet line ("001 L732") or "DEMONSTRATION tariff <version>"
+    before: Decimal
+    after: Decimal
+
+    @property
+    def delta(self) -> Decimal:
+        return _sub(self.after, self.before)
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    product_id: str
+    tariff_version: str
+    demonstration: bool
+    steps: tuple[Step, ...]
+
+    def total(self) -> Decimal:
+        """Sum of every step's delta: equals the premium total exactly."""
+        return _sum(s.delta for s in self.steps)
+
+    def lines(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for s in self.steps:
+            seen.setdefault(s.line, None)
+        return tuple(seen)
+
+    def line_steps(self, line: str) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.line == line)
+
+    def line_total(self, line: str) -> Decimal:
+        return _sum(s.delta for s in self.steps if s.line == line)
+
+
+class _Explained(Protocol):
+    explanation: Explanation
+
+
+@dataclass(frozen=True, slots=True)
+class DiffItem:
+    """A step whose contribution changed between two explanations.
+
+    `cause` is true when the step itself changed (its rate or the fact behind it, or it
+    appeared / disappeared); false when only the amount it acted on moved (a knock-on of an
+    earlier change, since factors multiply).
+    """
+
+    line: str
+    factor: str
+    value_before: str | None
+    value_after: str | None
+    rate_before: Decimal | None
+    rate_after: Decimal | None
+    amount_before: Decimal     # the step's delta in the first explanation (0 if absent)
+    amount_after: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return _sub(self.amount_after, self.amount_before)
+
+    @property
+    def cause(self) -> bool:
+        return self.rate_before != self.rate_after or self.value_before != self.value_after
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    line: str
+    before: Decimal
+    after: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return _sub(self.after, self.before)
+
+
+@dataclass(frozen=True, slots=True)
+class ExplanationDiff:
+    tariff_before: str
+    tariff_after: str
+    total_before: Decimal
+    total_after: Decimal
+    items: tuple[DiffItem, ...]
+    lines: tuple[LineChange, ...]
+
+    @property
+    def change(self) -> Decimal:
+        return _sub(self.total_after, self.total_before)
+
+    @property
+    def tariff_changed(self) -> bool:
+        return self.tariff_before != self.tariff_after
+
+    @property
+    def causes(self) -> tuple[DiffItem, ...]:
+        return tuple(i for i in self.items if i.cause)
+
+
+def _explanation(x: Explanation | _Explained) -> Explanation:
+    return x if isinstance(x, Explanation) else x.explanation
+
+
+def _keyed(steps: Iterable[Step]) -> dict[tuple[str, str], Step]:
+    return {(s.line, s.factor): s for s in steps}
+
+
+def compare(a: Explanation | _Explained, b: Explanation | _Explained) -> ExplanationDiff:
+    """What changed from `a` to `b`, by (line, factor), and by how much.
+
+    The changes of all items add up to the change of the total, because a step missing on
+    one side counts as contributing 0 there.
+    """
+    ea, eb = _explanation(a), _explanation(b)
+    ka, kb = _keyed(ea.steps), _keyed(eb.steps)
+    order = list(ka)
+    order.extend(k for k in kb if k not in ka)
+    items: list[DiffItem] = []
+    for key in order:
+        sa, sb = ka.get(key), kb.get(key)
+        item = DiffItem(
+            line=key[0], factor=key[1],
+            value_before=sa.value if sa else None, value_after=sb.value if sb else None,
+            rate_before=sa.rate if sa else None, rate_after=sb.rate if sb else None,
+            amount_before=sa.delta if sa else ZERO, amount_after=sb.delta if sb else ZERO,
+        )
+        if item.change != 0 or item.cause:
+            items.append(item)
+    line_codes = list(ea.lines())
+    line_codes.extend(c for c in eb.lines() if c not in line_codes)
+    lines = tuple(
+        LineChange(c, ea.line_total(c), eb.line_total(c))
+        for c in line_codes
+        if ea.line_total(c) != eb.line_total(c)
+    )
+    return ExplanationDiff(
+        tariff_before=ea.tariff_version, tariff_after=eb.tariff_version,
+        total_before=ea.total(), total_after=eb.total(), items=tuple(items), lines=lines,
+    )
+
+
+def render(e: Explanation, lang: str = "en") -> str:
+    """A plain-text table a person can re-add by hand (CLI, logs, docs)."""
+    rows = [f"{e.product_id}  tariff {e.tariff_version}" + ("  (DEMONSTRATION)" if e.demonstration else "")]
+    for s in e.steps:
+        label = s.ja if lang == "ja" else s.en
+        rate = "" if s.rate is None else f"×{s.rate}"
+        rows.append(
+            f"{s.line:<22} {label:<40} {s.value:<24} {rate:>8} {s.before:>14.2f} → {s.after:>14.2f}  [{s.rule}]"
+        )
+    rows.append(f"{'TOTAL':<22} {e.total():>14}")
+    return "\n".join(rows)

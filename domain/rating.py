@@ -1,0 +1,636 @@
+"""The rating engine: one piece of code for every product file.
+
+premium line = base(coverage, use type) × the product's factors in its declared order
+               × each applicable discount (multiplied in the product's order)
+               × instalment surcharge (unless waived) × term, rounded DOWN to 10 yen per line.
+
+Pure: dates are parameters, nothing is read from the clock or the disk (products come in
+loaded). Every premium carries its explanation (domain/explanation.py). How discounts combine
+is not printed in any pamphlet (001 §9.8); they multiply, which also realises tokio's "group
+discount after the grade discount" (004 L156).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal
+
+from domain.calendar import RuleError, YearMonth, age_on, day_number
+from domain.discount_rules import (
+    asv_eligible,
+    asv_last_start,
+    gold_licence_applies,
+    months_since_first_registration,
+    no_accident_discount_kept,
+)
+from domain.explanation import Explanation, Step, StepKind
+from domain.grade import GradeMarker, GradeRecord, grade_factor, rule_ref
+from domain.products.model import (
+    PASSENGER_SIZE,
+    Band,
+    Coverage,
+    DiscountKind,
+    DiscountRule,
+    Factor,
+    MemberRank,
+    Product,
+    Rider,
+    RiderMode,
+    ShortTermMethod,
+    Tariff,
+    UsePurpose,
+    VehicleSize,
+)
+from domain.vocab import (
+    AgeCondition,
+    Channel,
+    DriverRestriction,
+    Fuel,
+    LicenceColour,
+    PaymentMethod,
+    UseType,
+)
+
+__all__ = [
+    "CoverageChoice", "DiscountFacts", "NamedInsured", "Premium", "PremiumLine", "QuoteInput",
+    "RatingError", "VehicleFacts", "rate", "MemberRank", "UsePurpose",
+]
+
+# Exact arithmetic: products of a dozen two-decimal factors need ~30 digits; 60 leaves room.
+_CTX = Context(prec=60)
+_ONE = Decimal(1)
+_TWELVE = Decimal(12)
+
+
+class RatingError(Exception):
+    """Invalid quote input. `code` is stable (API userErrors), `field` names the input."""
+
+    def __init__(self, code: str, field: str, message: str) -> None:
+        super().__init__(f"{code} ({field}): {message}")
+        self.code = code
+        self.field = field
+        self.message = message
+
+
+# ------------------------------------------------------------------------------- input
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleFacts:
+    use_type: UseType
+    first_registration: YearMonth | None = None     # 初度登録(検査)年月
+    model_release: YearMonth | None = None           # 型式発売年月
+    rating_classes: Mapping[str, int] = field(default_factory=dict)   # group (BI/PD/INJURY/VEHICLE) → class
+    aeb: bool = False                                # AEB fitted by the maker (discount-eligible model)
+    fuel: Fuel = Fuel.PETROL
+    welfare: bool = False
+    value: int = 0                                   # vehicle value in yen (vehicle sum insured basis)
+    repairability_percent: int = 0                   # aioi ドーン!とおまかせ level: 0, 5 or 10
+
+
+@dataclass(frozen=True, slots=True)
+class NamedInsured:
+    birth_date: date
+    licence_colour: LicenceColour = LicenceColour.BLUE
+    gold_eligible_at_renewal: bool = False   # tokio: counts as gold (004 L1345)
+    individual: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageChoice:
+    code: str
+    option: str | None = None     # None: the coverage's default option
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountFacts:
+    multi_car_count: int = 1
+    member_rank: MemberRank | None = None
+    renewal: bool = False                          # continuation with the same insurer
+    previous_contract_end: date | None = None      # expiry or cancellation date of the previous contract
+    previous_term_at_least_one_year: bool = False
+    previous_term_had_counted_accident: bool = False
+    interruption_certificate_used: bool = False
+    telematics_plan: bool = False                  # the contract carries the driving-data rider
+    telematics_first_time: bool = False
+    telematics_score: int | None = None            # safety score of the previous measurement period
+    one_day_policy_count: int = 0                  # aioi: one-day policies; tokio: Choinori days
+    partner_plan: bool = False                     # aioi まるごとマモル in force on the start date
+    large_instalment: bool = False                 # 大口分割払 arrangement
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteInput:
+    product_id: str
+    start_date: date
+    vehicle: VehicleFacts
+    named_insured: NamedInsured
+    coverages: tuple[CoverageChoice, ...]
+    term_months: int = 12
+    channel: Channel = Channel.AGENT
+    payment_method: PaymentMethod = PaymentMethod.ANNUAL
+    age_condition: AgeCondition = AgeCondition.ANY
+    driver_restriction: DriverRestriction = DriverRestriction.NONE
+    use_purpose: UsePurpose | None = None
+    mileage_class: int | None = None
+    grade: GradeRecord | None = None
+    riders: tuple[str, ...] = ()
+    discounts: DiscountFacts = DiscountFacts()
+
+
+# ------------------------------------------------------------------------------- output
+
+
+@dataclass(frozen=True, slots=True)
+class PremiumLine:
+    code: str
+    rider: bool
+    ja: str
+    en: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Premium:
+    product_id: str
+    tariff_version: str
+    demonstration: bool
+    start_date: date
+    term_months: int
+    payment_method: PaymentMethod
+    total: int
+    lines: tuple[PremiumLine, ...]
+    instalments: tuple[int, ...]       # first instalment carries the remainder
+    riders: tuple[str, ...]            # effective riders, automatic ones included
+    discounts: tuple[str, ...]         # discount codes applied to at least one line
+    explanation: Explanation
+
+
+# ------------------------------------------------------------------------------- validation
+
+
+def _band_index(value: int, bands: tuple[Band, ...]) -> int | None:
+    for i, (lo, hi) in enumerate(bands):
+        if value >= lo and (hi is None or value <= hi):
+            return i
+    return None
+
+
+def _selected_coverages(product: Product, q: QuoteInput) -> list[tuple[Coverage, str]]:
+    if not q.coverages:
+        raise RatingError("NO_COVERAGE", "coverages", "choose at least one coverage")
+    chosen: dict[str, str] = {}
+    for i, c in enumerate(q.coverages):
+        cov = product.coverage(c.code)
+        if cov is None:
+            raise RatingError("UNKNOWN_COVERAGE", f"coverages[{i}].code", f"{product.id} has no coverage {c.code!r}")
+        if c.code in chosen:
+            raise RatingError("DUPLICATE_COVERAGE", f"coverages[{i}].code", f"{c.code} is chosen twice")
+        option = c.option or cov.default_option
+        if cov.option(option) is None:
+            allowed = ", ".join(o.code for o in cov.options)
+            raise RatingError("UNKNOWN_LIMIT_OPTION", f"coverages[{i}].option", f"{c.code} offers {allowed}, not {option!r}")
+        chosen[c.code] = option
+    for cov in product.coverages:
+        if cov.mandatory and cov.code not in chosen:
+            raise RatingError("MISSING_MANDATORY_COVERAGE", "coverages", f"{cov.code} ({cov.ja}) is mandatory in {product.id}")
+    if product.require_one_of and not any(c in chosen for c in product.require_one_of):
+        raise RatingError(
+            "MISSING_REQUIRED_COVERAGE", "coverages",
+            f"at least one of {', '.join(product.require_one_of)} is required ({product.require_one_of_source})",
+        )
+    # product order, so explanations of the same product always list lines alike
+    return [(cov, chosen[cov.code]) for cov in product.coverages if cov.code in chosen]
+
+
+def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]) -> list[Rider]:
+    explicit: list[Rider] = []
+    seen: set[str] = set()
+    for i, code in enumerate(q.riders):
+        r = product.rider(code)
+        if r is None:
+            raise RatingError("UNKNOWN_RIDER", f"riders[{i}]", f"{product.id} has no rider {code!r}")
+        if code in seen:
+            raise RatingError("DUPLICATE_RIDER", f"riders[{i}]", f"{code} is listed twice")
+        seen.add(code)
+        explicit.append(r)
+    for r in explicit:
+        for other in r.excludes:
+            if other in seen:
+                raise RatingError("RIDER_CONFLICT", "riders", f"{r.code} ({r.ja}) and {other} exclude each other")
+        if r.driver_restriction is not None and r.driver_restriction is not q.driver_restriction:
+            raise RatingError(
+                "RIDER_CONFLICT", "driverRestriction",
+                f"rider {r.code} sets {r.driver_restriction.value} but the quote says {q.driver_restriction.value}",
+            )
+    # the driver restriction chosen as a condition brings its rider
+    for r in product.riders:
+        if r.driver_restriction is q.driver_restriction and r.code not in seen:
+            explicit.append(r)
+            seen.add(r.code)
+    present = set(chosen) | seen
+    for r in product.riders:
+        if r.mode is RiderMode.AUTOMATIC and r.code not in seen and _requirements_met(r, present, chosen):
+            explicit.append(r)
+            seen.add(r.code)
+            present.add(r.code)
+    for r in explicit:
+        missing = [x for x in r.requires if x not in present]
+        if missing:
+            raise RatingError("RIDER_REQUIRES", "riders", f"{r.code} ({r.ja}) needs {', '.join(missing)} ({r.source})")
+        if r.requires_any and not any(x in present for x in r.requires_any):
+            raise RatingError("RIDER_REQUIRES", "riders", f"{r.code} needs one of {', '.join(r.requires_any)} ({r.source})")
+        for cov, options in r.requires_options.items():
+            if chosen.get(cov) not in options:
+                raise RatingError(
+                    "RIDER_REQUIRES_OPTION", "coverages",
+                    f"{r.code} ({r.ja}) needs {cov} with one of {', '.join(options)} ({r.source})",
+                )
+    order = {r.code: i for i, r in enumerate(product.riders)}
+    return sorted(explicit, key=lambda r: order[r.code])
+
+
+def _requirements_met(r: Rider, present: set[str], chosen: Mapping[str, str]) -> bool:
+    if any(x not in present for x in r.requires):
+        return False
+    if r.requires_any and not any(x in present for x in r.requires_any):
+        return False
+    return all(chosen.get(cov) in opts for cov, opts in r.requires_options.items())
+
+
+def _validate(product: Product, q: QuoteInput) -> None:
+    if q.product_id != product.id:
+        raise RatingError("PRODUCT_MISMATCH", "productId", f"quote is for {q.product_id!r}, product is {product.id!r}")
+    if product.valid_from is not None and q.start_date < product.valid_from:
+        raise RatingError("START_BEFORE_PRODUCT", "startDate", f"{product.id} covers starts from {product.valid_from}")
+    if q.term_months not in product.term_months:
+        raise RatingError("TERM_NOT_OFFERED", "termMonths", f"{product.id} offers terms of {sorted(product.term_months)} months")
+    if q.channel not in product.channels:
+        raise RatingError("CHANNEL_NOT_OFFERED", "channel", f"{product.id} is sold through {sorted(c.value for c in product.channels)}")
+    if q.payment_method not in product.payment.methods:
+        raise RatingError("PAYMENT_METHOD_NOT_OFFERED", "paymentMethod", f"{product.id} does not offer {q.payment_method.value}")
+    ut = q.vehicle.use_type
+    if ut not in product.use_types:
+        raise RatingError("USE_TYPE_NOT_INSURED", "vehicle.useType", f"{product.id} does not insure {ut.value} ({ut.ja})")
+    for rule in product.channel_rules:
+        if rule.channel is q.channel:
+            if ut in rule.excluded_use_types:
+                raise RatingError("USE_TYPE_NOT_ON_CHANNEL", "vehicle.useType", f"{ut.ja} cannot be applied for via {q.channel.value} ({rule.source})")
+            if rule.payment_methods and q.payment_method not in rule.payment_methods:
+                raise RatingError("PAYMENT_METHOD_NOT_ON_CHANNEL", "paymentMethod", f"{q.channel.value} contracts pay {sorted(m.value for m in rule.payment_methods)} ({rule.source})")
+    if q.age_condition not in product.age_conditions:
+        raise RatingError("AGE_CONDITION_NOT_OFFERED", "ageCondition", f"{product.id} does not offer {q.age_condition.value}")
+    if q.driver_restriction not in product.driver_restrictions:
+        raise RatingError("DRIVER_RESTRICTION_NOT_OFFERED", "driverRestriction", f"{product.id} does not offer {q.driver_restriction.value}")
+    order = product.factor_order
+    if Factor.USE_PURPOSE in order:
+        if q.use_purpose is None:
+            raise RatingError("USE_PURPOSE_REQUIRED", "usePurpose", f"{product.id} rates by use purpose")
+        if q.use_purpose not in product.use_purposes:
+            raise RatingError("USE_PURPOSE_NOT_OFFERED", "usePurpose", f"{q.use_purpose.value} is not offered")
+    if Factor.MILEAGE_CLASS in order:
+        if q.mileage_class is None:
+            raise RatingError("MILEAGE_CLASS_REQUIRED", "mileageClass", f"{product.id} rates by previous-year mileage class")
+        if q.mileage_class not in product.mileage_classes:
+            raise RatingError("INVALID_MILEAGE_CLASS", "mileageClass", f"mileage class must be one of {list(product.mileage_classes)}")
+    if product.graded and q.grade is None:
+        raise RatingError("GRADE_REQUIRED", "grade", f"{product.id} is rated by non-fleet grade")
+    v = q.vehicle
+    if v.first_registration is not None and v.first_registration.index > YearMonth.of(q.start_date).index:
+        raise RatingError("START_BEFORE_FIRST_REGISTRATION", "vehicle.firstRegistration", f"start {q.start_date} is before first registration {v.first_registration}")
+    if v.model_release is not None and v.model_release.index > YearMonth.of(q.start_date).index:
+        raise RatingError("START_BEFORE_MODEL_RELEASE", "vehicle.modelRelease", f"start {q.start_date} is before model release {v.model_release}")
+    if v.value < 0:
+        raise RatingError("NEGATIVE_AMOUNT", "vehicle.value", "vehicle value must be ≥ 0")
+    if v.repairability_percent not in (0, 5, 10):
+        raise RatingError("INVALID_REPAIRABILITY", "vehicle.repairabilityPercent", "must be 0, 5 or 10")
+    if q.named_insured.birth_date >= q.start_date:
+        raise RatingError("BIRTH_NOT_BEFORE_START", "namedInsured.birthDate", "the named insured must be born before the start date")
+    f = q.discounts
+    if f.multi_car_count < 1:
+        raise RatingError("INVALID_CAR_COUNT", "discounts.multiCarCount", "car count must be ≥ 1")
+    if f.telematics_score is not None and not 0 <= f.telematics_score <= 100:
+        raise RatingError("INVALID_SCORE", "discounts.telematicsScore", "score must be 0..100")
+    if f.one_day_policy_count < 0:
+        raise RatingError("INVALID_COUNT", "discounts.oneDayPolicyCount", "count must be ≥ 0")
+    if f.previous_contract_end is not None and day_number(f.previous_contract_end, q.start_date) < -366:
+        raise RatingError("DATES_OUT_OF_ORDER", "discounts.previousContractEnd", "previous contract ends more than a year after the start")
+
+
+def _rating_class_factor(product: Product, tariff: Tariff, q: QuoteInput, cov: Coverage, size: VehicleSize | None) -> tuple[Decimal, str] | None:
+    if size is None or cov.rating_class_group is None or size not in product.rating_class_ranges:
+        return None      # no model rating classes for trucks, campers, ... (001 L799-801)
+    cls = q.vehicle.rating_classes.get(cov.rating_class_group)
+    lo, hi = product.rating_class_ranges[size]
+    field_name = f"vehicle.ratingClasses.{cov.rating_class_group}"
+    if cls is None:
+        raise RatingError("RATING_CLASS_REQUIRED", field_name, f"{cov.code} needs the model rating class ({cov.rating_class_group})")
+    if not lo <= cls <= hi:
+        raise RatingError("RATING_CLASS_OUT_OF_RANGE", field_name, f"{size.value} rating classes run {lo}..{hi}, got {cls}")
+    return tariff.rating_class_factors[size][cls - 1], f"class {cls} ({cov.rating_class_group})"
+
+
+# ------------------------------------------------------------------------------- discounts
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    rule: DiscountRule
+    value: str
+    rate: Decimal | None                    # flat rate for every line it covers
+    by_line: Mapping[str, Decimal] | None   # per-coverage rates (new-car tables)
+
+
+def _gold_rate(rule: DiscountRule, q: QuoteInput) -> Decimal | None:
+    if rule.rate is not None:
+        return rule.rate
+    young = q.age_condition in (AgeCondition.ANY, AgeCondition.AGE_21)
+    return rule.rates.get(f"{q.driver_restriction.value}_{'ANY_OR_21' if young else '26_OR_35'}")
+
+
+def _one_of(q: QuoteInput, rule: DiscountRule) -> _Applied | None:
+    """Eligibility and rate of one discount for this quote (None: not applied)."""
+    if rule.use_types and q.vehicle.use_type not in rule.use_types:
+        return None
+    if rule.channels and q.channel not in rule.channels:
+        return None
+    if q.channel in rule.excluded_channels:
+        return None
+    if rule.payment_methods and q.payment_method not in rule.payment_methods:
+        return None
+    start = q.start_date
+    if (rule.valid_from and start < rule.valid_from) or (rule.valid_to and start > rule.valid_to):
+        return None
+    v, f, k = q.vehicle, q.discounts, rule.kind
+    if k is DiscountKind.INTERNET:
+        if f.renewal:
+            return _Applied(rule, "renewal", rule.rates["renewal"], None)
+        diamond = f.member_rank is MemberRank.DIAMOND
+        key = "new_diamond" if diamond else "new_other"
+        return _Applied(rule, f"new, {'Diamond' if diamond else 'other rank'}", rule.rates[key], None)
+    if k is DiscountKind.AEB:
+        if not v.aeb or v.model_release is None or not asv_eligible(v.model_release, start):
+            return None
+        return _Applied(rule, f"released {v.model_release}, start ≤ {asv_last_start(v.model_release)}", rule.rate, None)
+    if k is DiscountKind.NO_ACCIDENT:
+        if not no_accident_discount_kept(
+            f.previous_contract_end, start, f.interruption_certificate_used, f.previous_term_at_least_one_year,
+            prev_term_had_counted_accident=f.previous_term_had_counted_accident,
+        ):
+            return None
+        gap = day_number(f.previous_contract_end, start)  # type: ignore[arg-type]
+        return _Applied(rule, f"{max(gap, 0)} days after previous end", rule.rate, None)
+    if k is DiscountKind.GOLD_LICENCE:
+        ni = q.named_insured
+        if not gold_licence_applies(ni.licence_colour, gold_eligible_at_renewal=ni.gold_eligible_at_renewal):
+            return None
+        r = _gold_rate(rule, q)
+        return None if not r else _Applied(rule, "gold on start date", r, None)
+    if k is DiscountKind.MULTI_CAR:
+        i = _band_index(f.multi_car_count, rule.bands)
+        return None if i is None or not rule.band_rates[i] else _Applied(rule, f"{f.multi_car_count} cars", rule.band_rates[i], None)
+    if k is DiscountKind.NEW_CAR:
+        if v.first_registration is None:
+            return None
+        months = months_since_first_registration(v.first_registration, start)
+        i = _band_index(months, rule.bands)
+        size = PASSENGER_SIZE.get(v.use_type)
+        if i is None or size is None:
+            return None
+        six_s = q.grade is not None and q.grade.grade == 6 and q.grade.marker is GradeMarker.S
+        table = rule.table_6s if (six_s and rule.table_6s) else rule.table
+        by_line = {cov: rates[i] for (sz, cov), rates in table.items() if sz is size and rates[i]}
+        lo, hi = rule.bands[i]
+        col = f"{lo}-{hi} months" if hi is not None else f"{lo}+ months"
+        return None if not by_line else _Applied(rule, f"month {months} ({col}{', 6(S)' if six_s and rule.table_6s else ''})", None, by_line)
+    if k is DiscountKind.ECO:
+        if v.fuel not in rule.fuels or v.first_registration is None:
+            return None
+        months = months_since_first_registration(v.first_registration, start)
+        if months > (rule.window_months or 0):
+            return None
+        return _Applied(rule, f"{v.fuel.value}, month {months}", rule.rate, None)
+    if k is DiscountKind.WELFARE:
+        return _Applied(rule, "welfare vehicle", rule.rate, None) if v.welfare else None
+    if k is DiscountKind.REPAIRABILITY:
+        r = rule.rates.get(str(v.repairability_percent))
+        if not r or v.first_registration is None:
+            return None
+        if months_since_first_registration(v.first_registration, start) > (rule.window_months or 0):
+            return None
+        return _Applied(rule, f"level {v.repairability_percent}%", r, None)
+    if k is DiscountKind.PARTNER_PLAN:
+        return _Applied(rule, "partner plan in force", rule.rate, None) if f.partner_plan else None
+    if k is DiscountKind.ONE_DAY_HISTORY:
+        g = q.grade
+        if g is None or g.marker is not GradeMarker.S or g.period != 0 or not q.named_insured.individual:
+            return None
+        i = _band_index(f.one_day_policy_count, rule.bands)
+        if i is None:
+            return None
+        r = rule.band_rates[i] if g.grade == 6 else rule.band_rates_7s[i]
+        return None if not r else _Applied(rule, f"{f.one_day_policy_count} at {g.label}", r, None)
+    if k is DiscountKind.TELEMATICS:
+        if not f.telematics_plan:
+            return None
+        if f.telematics_score is None:
+            r = rule.no_score_rate
+            return None if not r else _Applied(rule, "no score (priced as middle band)", r, None)
+        i = _band_index(f.telematics_score, rule.bands)
+        return None if i is None or not rule.band_rates[i] else _Applied(rule, f"score {f.telematics_score}", rule.band_rates[i], None)
+    if k is DiscountKind.TELEMATICS_FIRST:
+        return _Applied(rule, "first telematics contract", rule.rate, None) if f.telematics_plan and f.telematics_first_time else None
+    if k is DiscountKind.GROUP:
+        return _Applied(rule, f"start {start}", rule.rate, None)
+    raise AssertionError(k)  # pragma: no cover - every kind is handled above
+
+
+def _discounts(product: Product, q: QuoteInput) -> list[_Applied]:
+    found = [a for a in (_one_of(q, r) for r in product.discounts) if a is not None]
+    codes = {a.rule.code for a in found}
+    # precedence: e.g. ECO is excluded_by WELFARE (welfare wins, 002 L4812, 004 L1535)
+    return [a for a in found if not any(x in codes for x in a.rule.excluded_by)]
+
+
+# ------------------------------------------------------------------------------- rating
+
+
+def _floor10(x: Decimal) -> Decimal:
+    return Decimal(int(x) // 10 * 10)
+
+
+def _shared_factors(product: Product, tariff: Tariff, q: QuoteInput) -> list[tuple[Factor, str, Decimal, str]]:
+    """Factors that are the same for every coverage line, in the product's order."""
+    out: list[tuple[Factor, str, Decimal, str]] = []
+    src = product.factor_sources
+    demo = f"DEMONSTRATION {tariff.version}" if tariff.demonstration else tariff.version
+    for f in product.factor_order:
+        if f is Factor.GRADE:
+            g = q.grade
+            assert g is not None
+            out.append((f, f"{g.label}, period {g.period}", grade_factor(g), product.grade_source or rule_ref(g)))
+        elif f is Factor.AGE_CONDITION:
+            out.append((f, q.age_condition.value, tariff.factors[f][q.age_condition.value], src.get(f, demo)))
+        elif f is Factor.AGE_BAND:
+            rule = product.age_band
+            assert rule is not None
+            if rule.applies_with and q.age_condition not in rule.applies_with:
+                continue
+            if rule.use_types and q.vehicle.use_type not in rule.use_types:
+                continue
+            if not q.named_insured.individual:
+                continue
+            try:
+                age = age_on(q.named_insured.birth_date, q.start_date)
+            except RuleError as e:
+                raise RatingError(e.code, "namedInsured.birthDate", e.message) from None
+            i = rule.index(age)
+            out.append((f, f"age {age} ({rule.label(i)})", tariff.age_band_factors[i], src.get(f, rule.source)))
+        elif f is Factor.DRIVER_RESTRICTION:
+            out.append((f, q.driver_restriction.value, tariff.factors[f][q.driver_restriction.value], src.get(f, demo)))
+        elif f is Factor.USE_PURPOSE:
+            assert q.use_purpose is not None
+            out.append((f, q.use_purpose.value, tariff.factors[f][q.use_purpose.value], src.get(f, demo)))
+        elif f is Factor.MILEAGE_CLASS:
+            out.append((f, f"class {q.mileage_class}", tariff.factors[f][str(q.mileage_class)], src.get(f, demo)))
+    return out
+
+
+def rate(product: Product, quote: QuoteInput, *, on: date | None = None) -> Premium:
+    """Premium and explanation for `quote` under the tariff version in force on `on`.
+
+    `on` defaults to the start date (a quote is priced by the tariff of its start date; a
+    recalculation after a tariff is published passes the date it wants). Raises RatingError.
+    """
+    try:
+        return _rate(product, quote, on or quote.start_date)
+    except RuleError as e:   # a shared rule refused a fact: same code and field
+        raise RatingError(e.code, e.field, e.message) from None
+
+
+def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
+    _validate(product, q)
+    tariff = product.tariff_on(on)
+    if tariff is None:
+        raise RatingError("NO_TARIFF_IN_FORCE", "startDate", f"{product.id} has no tariff version in force on {on}")
+    selected = _selected_coverages(product, q)
+    chosen = {cov.code: opt for cov, opt in selected}
+    riders = _effective_riders(product, q, chosen)
+    applied = _discounts(product, q)
+    shared = _shared_factors(product, tariff, q)
+    size = PASSENGER_SIZE.get(q.vehicle.use_type)
+    demo = f"DEMONSTRATION {tariff.version}" if tariff.demonstration else tariff.version
+
+    monthly = q.payment_method is PaymentMethod.MONTHLY
+    pay = product.payment
+    surcharge: tuple[Decimal, str] | None = None
+    if monthly and pay.instalment_surcharge:
+        waived_by = next((a.rule.code for a in applied if a.rule.waives_instalment_surcharge), None)
+        if q.channel in pay.waived_for_channels:
+            waived_by = waived_by or q.channel.value
+        if q.discounts.large_instalment and pay.waived_by_large_instalment:
+            waived_by = waived_by or "LARGE_INSTALMENT"
+        if waived_by is None:
+            surcharge = (_ONE + pay.instalment_surcharge, pay.surcharge_source)
+
+    term_rate: Decimal | None = None
+    if q.term_months != 12 and tariff.short_term is ShortTermMethod.PRO_RATA_MONTHS:
+        term_rate = (Decimal(q.term_months) / _TWELVE).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+    steps: list[Step] = []
+    lines: list[PremiumLine] = []
+    used_discounts: dict[str, None] = {}
+    mul = _CTX.multiply
+    ut = q.vehicle.use_type
+
+    def finish(code: str, amount: Decimal, fixed_monthly: bool) -> Decimal:
+        if fixed_monthly:
+            months = Decimal(q.term_months)
+            steps.append(Step(code, StepKind.TERM, "MONTHS", "月払掛金×月数", "monthly amount × months",
+                              f"{q.term_months} months", months, tariff.base_source, amount, mul(amount, months)))
+            amount = mul(amount, months)
+        else:
+            if surcharge is not None:
+                new = mul(amount, surcharge[0])
+                steps.append(Step(code, StepKind.SURCHARGE, "INSTALMENT", "分割払割増", "Instalment surcharge",
+                                  "monthly", surcharge[0], surcharge[1], amount, new))
+                amount = new
+            if term_rate is not None:
+                new = mul(amount, term_rate)
+                steps.append(Step(code, StepKind.TERM, "SHORT_TERM", "短期料率", "Short-term rate",
+                                  f"{q.term_months} months", term_rate, demo, amount, new))
+                amount = new
+        rounded = _floor10(amount)
+        if rounded != amount:
+            steps.append(Step(code, StepKind.ROUNDING, "ROUNDING", "10円未満切捨", "Round down to 10 yen",
+                              "", None, "house rule: each line rounded down to 10 yen", amount, rounded))
+        return rounded
+
+    for cov, option in selected:
+        fixed_monthly = monthly and cov.code in tariff.base_monthly
+        table = tariff.base_monthly if fixed_monthly else tariff.base
+        amount = Decimal(table[cov.code][ut])
+        steps.append(Step(cov.code, StepKind.BASE, "BASE", cov.ja, cov.en, f"{ut.value} / {option}", None,
+                          tariff.base_source if not tariff.demonstration else demo, Decimal(0), amount))
+        for f in product.factor_order:
+            if f is Factor.LIMIT_OPTION:
+                r = tariff.option_factors.get(cov.code, {}).get(option)
+                if r is not None and r != _ONE:
+                    new = mul(amount, r)
+                    steps.append(Step(cov.code, StepKind.FACTOR, f.value, f.ja, f.en, option, r,
+                                      product.factor_sources.get(f, demo), amount, new))
+                    amount = new
+            elif f is Factor.RATING_CLASS:
+                rc = _rating_class_factor(product, tariff, q, cov, size)
+                if rc is not None:
+                    new = mul(amount, rc[0])
+                    steps.append(Step(cov.code, StepKind.FACTOR, f.value, f.ja, f.en, rc[1], rc[0],
+                                      product.factor_sources.get(f, product.rating_class_source), amount, new))
+                    amount = new
+            else:
+                for sf, value, r, rule in shared:
+                    if sf is f:
+                        new = mul(amount, r)
+                        steps.append(Step(cov.code, StepKind.FACTOR, f.value, f.ja, f.en, value, r, rule, amount, new))
+                        amount = new
+        for a in applied:
+            rule = a.rule
+            if rule.coverages and cov.code not in rule.coverages:
+                continue
+            d = a.rate if a.by_line is None else a.by_line.get(cov.code)
+            if not d:
+                continue
+            m = _ONE - d
+            new = mul(amount, m)
+            steps.append(Step(cov.code, StepKind.DISCOUNT, rule.code, rule.ja, rule.en, a.value, m, rule.source, amount, new))
+            amount = new
+            used_discounts.setdefault(rule.code, None)
+        final = finish(cov.code, amount, fixed_monthly)
+        lines.append(PremiumLine(cov.code, False, cov.ja, cov.en, int(final)))
+
+    for r in riders:
+        if not r.priced:
+            continue
+        fixed_monthly = monthly and r.code in tariff.rider_premiums_monthly
+        amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[r.code])
+        steps.append(Step(r.code, StepKind.BASE, "BASE", r.ja, r.en, "rider premium", None,
+                          tariff.base_source if not tariff.demonstration else demo, Decimal(0), amount))
+        final = finish(r.code, amount, fixed_monthly)
+        lines.append(PremiumLine(r.code, True, r.ja, r.en, int(final)))
+
+    total = sum(line.amount for line in lines)
+    if monthly:
+        n = pay.instalments_per_year * q.term_months // 12 or 1
+        each, rest = divmod(total, n)
+        instalments = (each + rest,) + (each,) * (n - 1)
+    else:
+        instalments = (total,)
+    return Premium(
+        product_id=product.id, tariff_version=tariff.version, demonstration=tariff.demonstration,
+        start_date=q.start_date, term_months=q.term_months, payment_method=q.payment_method,
+        total=total, lines=tuple(lines), instalments=instalments,
+        riders=tuple(r.code for r in riders), discounts=tuple(used_discounts),
+        explanation=Explanation(product.id, tariff.version, tariff.demonstration, tuple(steps)),
+    )
