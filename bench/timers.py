@@ -28,16 +28,16 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from arq.worker import create_worker  # noqa: E402
+from arq.worker import create_worker
 
-from domain.runtime.clock import SystemClock  # noqa: E402
-from domain.runtime.services import start_services, with_database  # noqa: E402
-from domain.runtime.settings import Settings  # noqa: E402
-from domain.store import timers  # noqa: E402
-from domain.store.db import create_pool  # noqa: E402
-from domain.store.migrate import migrate  # noqa: E402
-from workers.config import TimerTuning  # noqa: E402
-from workers.settings import worker_settings  # noqa: E402
+from domain.runtime.clock import SystemClock
+from domain.runtime.services import start_services, with_database
+from domain.runtime.settings import Settings
+from domain.store import timers
+from domain.store.db import create_pool
+from domain.store.migrate import migrate
+from workers.config import TimerTuning
+from workers.settings import worker_settings
 
 _CLAIM_KEY = "autopolicy:test-run-claim"
 
@@ -74,8 +74,13 @@ async def done_count(pool: asyncpg.Pool) -> int:
     return int(await pool.fetchval("SELECT count(*) FROM timers WHERE state = 'DONE'"))
 
 
-async def run_arq(pool: asyncpg.Pool, settings: Settings, tuning: TimerTuning, n: int) -> float:
+async def run_arq(pool: asyncpg.Pool, settings: Settings, tuning: TimerTuning, n: int, claim: str) -> float:
     await reset(pool, n)
+    # Row ids restart at 1: the previous run's kept results would refuse the same job ids.
+    client = redis.Redis.from_url(settings.redis_url or "")
+    client.flushdb()
+    client.set(_CLAIM_KEY, claim, ex=3600)
+    client.close()
     ws = worker_settings(settings, SystemClock(), tuning, pool=pool)
     worker = create_worker(ws, handle_signals=False)
     started = time.perf_counter()
@@ -141,7 +146,7 @@ async def main() -> None:
         logging.getLogger("arq").setLevel(logging.WARNING)  # one log line per job would dominate
         rows = []
         for run in range(1, args.runs + 1):
-            arq_s = await run_arq(pool, settings, tuning, args.timers)
+            arq_s = await run_arq(pool, settings, tuning, args.timers, claim)
             floor_s = await run_floor(pool, args.timers, args.max_jobs)
             rows.append((run, arq_s, floor_s))
         print(f"timers per run: {args.timers}, worker max_jobs: {args.max_jobs}, sweep every 1 s, "

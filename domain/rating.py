@@ -54,8 +54,17 @@ from domain.vocab import (
 )
 
 __all__ = [
-    "CoverageChoice", "DiscountFacts", "NamedInsured", "Premium", "PremiumLine", "QuoteInput",
-    "RatingError", "VehicleFacts", "rate", "MemberRank", "UsePurpose",
+    "CoverageChoice",
+    "DiscountFacts",
+    "MemberRank",
+    "NamedInsured",
+    "Premium",
+    "PremiumLine",
+    "QuoteInput",
+    "RatingError",
+    "UsePurpose",
+    "VehicleFacts",
+    "rate",
 ]
 
 # Exact arithmetic: products of a dozen two-decimal factors need ~30 digits; 60 leaves room.
@@ -136,6 +145,7 @@ class QuoteInput:
     use_purpose: UsePurpose | None = None
     mileage_class: int | None = None
     grade: GradeRecord | None = None
+    grade_one_repeat: bool = False       # 1等級連続事故 (decided by grade.repeat_surcharge_applies)
     riders: tuple[str, ...] = ()
     discounts: DiscountFacts = DiscountFacts()
 
@@ -510,6 +520,14 @@ def rate(product: Product, quote: QuoteInput, *, on: date | None = None) -> Prem
         raise RatingError(e.code, e.field, e.message) from None
 
 
+def rate_in(products: Mapping[str, Product], quote: QuoteInput, *, on: date | None = None) -> Premium:
+    """`rate` with the product looked up by the quote's product id (e.g. `Catalog.products`)."""
+    product = products.get(quote.product_id)
+    if product is None:
+        raise RatingError("UNKNOWN_PRODUCT", "productId", f"no product {quote.product_id!r}")
+    return rate(product, quote, on=on)
+
+
 def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
     _validate(product, q)
     tariff = product.tariff_on(on)
@@ -534,6 +552,11 @@ def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
             waived_by = waived_by or "LARGE_INSTALMENT"
         if waived_by is None:
             surcharge = (_ONE + pay.instalment_surcharge, pay.surcharge_source)
+
+    repeat: Decimal | None = None
+    if (q.grade_one_repeat and q.grade is not None and q.grade.grade == 1
+            and product.grade_one_repeat_surcharge is not None):
+        repeat = _ONE + product.grade_one_repeat_surcharge
 
     term_rate: Decimal | None = None
     if q.term_months != 12 and tariff.short_term is ShortTermMethod.PRO_RATA_MONTHS:
@@ -576,10 +599,10 @@ def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
                           tariff.base_source if not tariff.demonstration else demo, Decimal(0), amount))
         for f in product.factor_order:
             if f is Factor.LIMIT_OPTION:
-                r = tariff.option_factors.get(cov.code, {}).get(option)
-                if r is not None and r != _ONE:
-                    new = mul(amount, r)
-                    steps.append(Step(cov.code, StepKind.FACTOR, f.value, f.ja, f.en, option, r,
+                of = tariff.option_factors.get(cov.code, {}).get(option)
+                if of is not None and of != _ONE:
+                    new = mul(amount, of)
+                    steps.append(Step(cov.code, StepKind.FACTOR, f.value, f.ja, f.en, option, of,
                                       product.factor_sources.get(f, demo), amount, new))
                     amount = new
             elif f is Factor.RATING_CLASS:
@@ -595,30 +618,36 @@ def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
                         new = mul(amount, r)
                         steps.append(Step(cov.code, StepKind.FACTOR, f.value, f.ja, f.en, value, r, rule, amount, new))
                         amount = new
+                if f is Factor.GRADE and repeat is not None:
+                    new = mul(amount, repeat)
+                    steps.append(Step(cov.code, StepKind.SURCHARGE, "GRADE_ONE_REPEAT", "1等級連続事故契約割増",
+                                      "Grade-1 repeat-accident surcharge", "grade 1 again", repeat,
+                                      product.grade_one_repeat_surcharge_source, amount, new))
+                    amount = new
         for a in applied:
-            rule = a.rule
-            if rule.coverages and cov.code not in rule.coverages:
+            dr = a.rule
+            if dr.coverages and cov.code not in dr.coverages:
                 continue
             d = a.rate if a.by_line is None else a.by_line.get(cov.code)
             if not d:
                 continue
             m = _ONE - d
             new = mul(amount, m)
-            steps.append(Step(cov.code, StepKind.DISCOUNT, rule.code, rule.ja, rule.en, a.value, m, rule.source, amount, new))
+            steps.append(Step(cov.code, StepKind.DISCOUNT, dr.code, dr.ja, dr.en, a.value, m, dr.source, amount, new))
             amount = new
-            used_discounts.setdefault(rule.code, None)
+            used_discounts.setdefault(dr.code, None)
         final = finish(cov.code, amount, fixed_monthly)
         lines.append(PremiumLine(cov.code, False, cov.ja, cov.en, int(final)))
 
-    for r in riders:
-        if not r.priced:
+    for rider in riders:
+        if not rider.priced:
             continue
-        fixed_monthly = monthly and r.code in tariff.rider_premiums_monthly
-        amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[r.code])
-        steps.append(Step(r.code, StepKind.BASE, "BASE", r.ja, r.en, "rider premium", None,
+        fixed_monthly = monthly and rider.code in tariff.rider_premiums_monthly
+        amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
+        steps.append(Step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,
                           tariff.base_source if not tariff.demonstration else demo, Decimal(0), amount))
-        final = finish(r.code, amount, fixed_monthly)
-        lines.append(PremiumLine(r.code, True, r.ja, r.en, int(final)))
+        final = finish(rider.code, amount, fixed_monthly)
+        lines.append(PremiumLine(rider.code, True, rider.ja, rider.en, int(final)))
 
     total = sum(line.amount for line in lines)
     if monthly:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -31,9 +32,11 @@ def services() -> Iterator[Services]:
         os.environ.get("REDIS_URL") or None,
         ROOT / ".data" / "test",
         redis_persist=False,
+        redis_dir=ROOT / ".data" / "test" / f"redis-{RUN_ID}",
     )
     yield svc
     svc.stop()
+    shutil.rmtree(ROOT / ".data" / "test" / f"redis-{RUN_ID}", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

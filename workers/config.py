@@ -31,8 +31,10 @@ class TimerTuning(BaseSettings):
     queue_high_water: int = Field(default=2000, ge=1)
     max_jobs: int = Field(default=20, ge=1)
     poll_delay_seconds: float = Field(default=0.5, gt=0)
-    # Seconds an arq result is kept: the job ids are unique per attempt, so nothing needs them long.
-    keep_result_seconds: float = Field(default=60, ge=0)
+    # Seconds an arq result is kept (only to look at): job ids are unique per attempt, so nothing
+    # needs them; kept short because a database reset to the same ids meets them again (the lease
+    # then repairs it, 30 s later).
+    keep_result_seconds: float = Field(default=10, ge=0)
     # Port for the worker's own /metrics (prometheus_client's HTTP server); unset: none.
     metrics_port: int | None = None
 

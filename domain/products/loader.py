@@ -7,6 +7,7 @@ the caller's I/O (`load_product_file`, `load_catalog`); `parse_product` itself i
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ class ProductFileError(ValueError):
 class _Node:
     """A table of the file with its key path, so every error can name where it happened."""
 
-    __slots__ = ("file", "path", "data", "used")
+    __slots__ = ("data", "file", "path", "used")
 
     def __init__(self, file: str, path: str, data: Mapping[str, Any]) -> None:
         self.file = file
@@ -83,19 +84,19 @@ class _Node:
             return default
         return self.data[k]
 
-    def str(self, k: str, default: Any = ...) -> str:
+    def text(self, k: str, default: Any = ...) -> str:
         v = self.raw(k, default)
         if not isinstance(v, str) or (default is ... and not v.strip()):
             raise self.fail(k, f"expected a non-empty string, got {v!r}")
         return v
 
-    def bool(self, k: str, default: Any = ...) -> bool:
+    def flag(self, k: str, default: Any = ...) -> bool:
         v = self.raw(k, default)
         if not isinstance(v, bool):
             raise self.fail(k, f"expected true or false, got {v!r}")
         return v
 
-    def int(self, k: str, default: Any = ..., *, lo: int | None = None) -> int:
+    def integer(self, k: str, default: Any = ..., *, lo: int | None = None) -> int:
         v = self.raw(k, default)
         if isinstance(v, bool) or not isinstance(v, int):
             raise self.fail(k, f"expected an integer, got {v!r}")
@@ -103,7 +104,7 @@ class _Node:
             raise self.fail(k, f"must be ≥ {lo}, got {v}")
         return v
 
-    def date(self, k: str, default: Any = ...) -> date | None:
+    def day(self, k: str, default: Any = ...) -> date | None:
         v = self.raw(k, default)
         if v is None:
             return None
@@ -133,13 +134,13 @@ class _Node:
             raise self.fail(k, f"expected a list of strings, got {v!r}")
         return tuple(v)
 
-    def table(self, k: str, default: Any = ...) -> "_Node":
+    def table(self, k: str, default: Any = ...) -> _Node:
         v = self.raw(k, default)
         if not isinstance(v, dict):
             raise self.fail(k, f"expected a table, got {type(v).__name__}")
         return _Node(self.file, self.key(k), v)
 
-    def tables(self, k: str, default: Any = ...) -> list["_Node"]:
+    def tables(self, k: str, default: Any = ...) -> list[_Node]:
         v = self.raw(k, default)
         if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
             raise self.fail(k, "expected an array of tables ([[...]])")
@@ -211,21 +212,21 @@ def _coverages(root: _Node) -> tuple[Coverage, ...]:
     for c in root.tables("coverages"):
         opts: list[LimitOption] = []
         for o in c.tables("options"):
-            opts.append(LimitOption(o.str("code"), o.str("ja"), o.str("en")))
+            opts.append(LimitOption(o.text("code"), o.text("ja"), o.text("en")))
             o.check_unknown()
         if not opts:
             raise c.fail("options", "a coverage needs at least one limit option")
         codes = [o.code for o in opts]
         if len(set(codes)) != len(codes):
             raise c.fail("options", "duplicate option code")
-        default = c.str("default_option", codes[0])
+        default = c.text("default_option", codes[0])
         if default not in codes:
             raise c.fail("default_option", f"{default!r} is not one of the options {codes}")
         out.append(
             Coverage(
-                code=c.str("code"), ja=c.str("ja"), en=c.str("en"),
-                mandatory=c.bool("mandatory", False), options=tuple(opts), default_option=default,
-                rating_class_group=c.raw("rating_class_group", None), source=c.str("source"),
+                code=c.text("code"), ja=c.text("ja"), en=c.text("en"),
+                mandatory=c.flag("mandatory", False), options=tuple(opts), default_option=default,
+                rating_class_group=c.raw("rating_class_group", None), source=c.text("source"),
             )
         )
         c.check_unknown()
@@ -248,13 +249,13 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
         restriction = r.raw("driver_restriction", None)
         out.append(
             Rider(
-                code=r.str("code"), ja=r.str("ja"), en=r.str("en"),
-                mode=r.enum("mode", RiderMode), source=r.str("source"),
+                code=r.text("code"), ja=r.text("ja"), en=r.text("en"),
+                mode=r.enum("mode", RiderMode), source=r.text("source"),
                 requires=r.strs("requires", []), requires_any=r.strs("requires_any", []),
                 excludes=r.strs("excludes", []),
                 requires_options=req_opts,
                 driver_restriction=None if restriction is None else r.enum("driver_restriction", DriverRestriction),
-                priced=r.bool("priced", False),
+                priced=r.flag("priced", False),
             )
         )
         r.check_unknown()
@@ -330,7 +331,7 @@ def _discounts(root: _Node, coverage_codes: set[str]) -> tuple[DiscountRule, ...
             rates = {k: _rate(rt, k, v) for k, v in rt.data.items()}
         n = len(bands) or None
         rule = DiscountRule(
-            code=d.str("code"), kind=kind, ja=d.str("ja"), en=d.str("en"), source=d.str("source"),
+            code=d.text("code"), kind=kind, ja=d.text("ja"), en=d.text("en"), source=d.text("source"),
             coverages=covs,
             use_types=d.enums("use_types", UseType, []),
             channels=d.enums("channels", Channel, []),
@@ -345,12 +346,12 @@ def _discounts(root: _Node, coverage_codes: set[str]) -> tuple[DiscountRule, ...
             table=_new_car_table(d, "table", coverage_codes, len(bands)) if d.has("table") else {},
             table_6s=_new_car_table(d, "table_6s", coverage_codes, len(bands)) if d.has("table_6s") else {},
             fuels=d.enums("fuels", Fuel, []),
-            window_months=d.int("window_months", None, lo=0) if d.has("window_months") else None,
-            valid_from=d.date("valid_from", None),
-            valid_to=d.date("valid_to", None),
+            window_months=d.integer("window_months", None, lo=0) if d.has("window_months") else None,
+            valid_from=d.day("valid_from", None),
+            valid_to=d.day("valid_to", None),
             excluded_by=d.strs("excluded_by", []),
-            waives_instalment_surcharge=d.bool("waives_instalment_surcharge", False),
-            note=d.str("note", ""),
+            waives_instalment_surcharge=d.flag("waives_instalment_surcharge", False),
+            note=d.text("note", ""),
         )
         if rule.valid_from and rule.valid_to and rule.valid_to < rule.valid_from:
             raise d.fail("valid_to", f"{rule.valid_to} is before valid_from {rule.valid_from}")
@@ -380,7 +381,7 @@ def _use_type_amounts(node: _Node, k: str, use_types: frozenset[UseType]) -> dic
             ut = _enum(row, ut_code, UseType, ut_code)
             if ut not in use_types:
                 raise row.fail(ut_code, "use type is not insurable by this product")
-            amounts[ut] = row.int(ut_code, lo=0)
+            amounts[ut] = row.integer(ut_code, lo=0)
         out[cov] = amounts
     return out
 
@@ -396,6 +397,10 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
         for cov in list(base) + list(base_monthly):
             if cov not in cov_codes:
                 raise t.fail(f"base.{cov}", f"unknown coverage {cov!r}")
+        for cov, amounts in base_monthly.items():
+            missing_m = sorted(u.value for u in use_types if u not in amounts)
+            if missing_m:
+                raise t.fail(f"base_monthly.{cov}", f"no monthly premium for {', '.join(missing_m)}")
         for c in coverages:
             missing = sorted(u.value for u in use_types if u not in base.get(c.code, {}))
             if missing:
@@ -404,12 +409,12 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
         if t.has("option_factors"):
             of = t.table("option_factors")
             for cov in of.data:
-                c = next((x for x in coverages if x.code == cov), None)
-                if c is None:
+                found = next((x for x in coverages if x.code == cov), None)
+                if found is None:
                     raise of.fail(cov, f"unknown coverage {cov!r}")
                 opts = _keyed_rates(of, cov)
                 for o in opts:
-                    if c.option(o) is None:
+                    if found.option(o) is None:
                         raise of.fail(f"{cov}.{o}", f"unknown limit option of {cov}")
                 option_factors[cov] = opts
         factors: dict[Factor, dict[str, Decimal]] = {}
@@ -444,16 +449,16 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise t.fail(f"rider_premiums.{code}", f"expected a yen amount, got {v!r}")
         tariff = Tariff(
-            version=t.str("version"),
-            effective_from=t.date("effective_from"),  # type: ignore[arg-type]
-            effective_to=t.date("effective_to", None),
-            demonstration=t.bool("demonstration"),
-            note=t.str("note", ""),
+            version=t.text("version"),
+            effective_from=t.day("effective_from"),  # type: ignore[arg-type]
+            effective_to=t.day("effective_to", None),
+            demonstration=t.flag("demonstration"),
+            note=t.text("note", ""),
             short_term=t.enum("short_term", ShortTermMethod, ShortTermMethod.PRO_RATA_MONTHS.value),
             base=base, base_monthly=base_monthly, option_factors=option_factors, factors=factors,
             age_band_factors=age_band_factors, rating_class_factors=rc,
             rider_premiums=rider_premiums, rider_premiums_monthly=rider_monthly,
-            base_source=t.str("base_source", "DEMONSTRATION"),
+            base_source=t.text("base_source", "DEMONSTRATION"),
         )
         if tariff.effective_to is not None and tariff.effective_to < tariff.effective_from:
             raise t.fail("effective_to", f"{tariff.effective_to} is before effective_from {tariff.effective_from}")
@@ -465,7 +470,7 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
     if len(set(versions)) != len(versions):
         raise root.fail("tariffs", "duplicate tariff version")
     ordered = sorted(enumerate(out), key=lambda it: it[1].effective_from)
-    for (_, a), (j, b) in zip(ordered, ordered[1:]):
+    for (_, a), (j, b) in itertools.pairwise(ordered):
         if a.effective_to is None or b.effective_from <= a.effective_to:
             raise root.fail(
                 f"tariffs[{j}].effective_from",
@@ -548,20 +553,20 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
     cov_codes = {c.code for c in p["coverages"]}
     p["riders"] = _riders(root, cov_codes)
 
-    graded = root.bool("graded")
+    graded = root.flag("graded")
     if graded != (Factor.GRADE in order):
         raise root.fail("factor_order", "GRADE must be in factor_order exactly when graded = true")
     factor_sources: dict[Factor, str] = {}
     if root.has("factor_sources"):
         fs = root.table("factor_sources")
         for k in fs.data:
-            factor_sources[_enum(fs, k, Factor, k)] = fs.str(k)
+            factor_sources[_enum(fs, k, Factor, k)] = fs.text(k)
 
     age_band: AgeBandRule | None = None
     if root.has("age_band"):
         ab = root.table("age_band")
         age_band = AgeBandRule(
-            source=ab.str("source"), bands=_bands(ab, "bands"),
+            source=ab.text("source"), bands=_bands(ab, "bands"),
             applies_with=ab.enums("applies_with", AgeCondition, []),
             use_types=ab.enums("use_types", UseType, []),
         )
@@ -579,7 +584,7 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
     rc_source = ""
     if root.has("rating_classes"):
         rc = root.table("rating_classes")
-        rc_source = rc.str("source")
+        rc_source = rc.text("source")
         for size in VehicleSize:
             if rc.has(size.value):
                 v = rc.raw(size.value)
@@ -594,13 +599,13 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
     pay = root.table("payment")
     payment = PaymentRules(
         methods=pay.enums("methods", PaymentMethod),
-        instalments_per_year=pay.int("instalments_per_year", 12, lo=1),
+        instalments_per_year=pay.integer("instalments_per_year", 12, lo=1),
         instalment_surcharge=pay.rate("instalment_surcharge", Decimal(0)) or Decimal(0),
-        surcharge_source=pay.str("surcharge_source", ""),
-        surcharge_demonstration=pay.bool("surcharge_demonstration", False),
+        surcharge_source=pay.text("surcharge_source", ""),
+        surcharge_demonstration=pay.flag("surcharge_demonstration", False),
         waived_for_channels=pay.enums("waived_for_channels", Channel, []),
-        waived_by_large_instalment=pay.bool("waived_by_large_instalment", False),
-        waiver_source=pay.str("waiver_source", ""),
+        waived_by_large_instalment=pay.flag("waived_by_large_instalment", False),
+        waiver_source=pay.text("waiver_source", ""),
     )
     pay.check_unknown()
     if not payment.methods:
@@ -610,7 +615,7 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
     for cr in root.tables("channel_rules", []):
         channel_rules.append(
             ChannelRule(
-                channel=cr.enum("channel", Channel), source=cr.str("source"),
+                channel=cr.enum("channel", Channel), source=cr.text("source"),
                 excluded_use_types=cr.enums("excluded_use_types", UseType, []),
                 payment_methods=cr.enums("payment_methods", PaymentMethod, []),
             )
@@ -620,15 +625,15 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
     windows: list[Window] = []
     for w in root.tables("windows", []):
         windows.append(
-            Window(kind=w.enum("kind", WindowKind), days=w.int("days", lo=1), automatic=w.bool("automatic"),
-                   source=w.str("source"), liability_only_after=w.bool("liability_only_after", False))
+            Window(kind=w.enum("kind", WindowKind), days=w.integer("days", lo=1), automatic=w.flag("automatic"),
+                   source=w.text("source"), liability_only_after=w.flag("liability_only_after", False))
         )
         w.check_unknown()
     assistance: list[AssistanceLimit] = []
     for a in root.tables("road_assistance", []):
         assistance.append(
-            AssistanceLimit(code=a.str("code"), ja=a.str("ja"), en=a.str("en"),
-                            amount=a.int("amount", lo=0), unit=a.str("unit"), source=a.str("source"))
+            AssistanceLimit(code=a.text("code"), ja=a.text("ja"), en=a.text("en"),
+                            amount=a.integer("amount", lo=0), unit=a.text("unit"), source=a.text("source"))
         )
         a.check_unknown()
 
@@ -645,21 +650,23 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
         raise root.fail("term_months", "expected a non-empty list of month counts 1..12")
 
     product = Product(
-        id=root.str("id"), ja=root.str("ja"), en=root.str("en"),
-        insurer_ja=root.str("insurer_ja"), insurer_en=root.str("insurer_en"),
-        kind=root.enum("kind", ProductKind), source=root.str("source"), source_file=file,
-        valid_from=root.date("valid_from", None),
+        id=root.text("id"), ja=root.text("ja"), en=root.text("en"),
+        insurer_ja=root.text("insurer_ja"), insurer_en=root.text("insurer_en"),
+        kind=root.enum("kind", ProductKind), source=root.text("source"), source_file=file,
+        valid_from=root.day("valid_from", None),
         use_types=p["use_types"], channels=root.enums("channels", Channel), channel_rules=tuple(channel_rules),
         age_conditions=p["age_conditions"], driver_restrictions=p["driver_restrictions"],
         use_purposes=p["use_purposes"], mileage_classes=p["mileage_classes"],
-        term_months=frozenset(term_months), graded=graded, grade_source=root.str("grade_source", ""),
+        term_months=frozenset(term_months), graded=graded, grade_source=root.text("grade_source", ""),
+        grade_one_repeat_surcharge=root.rate("grade_one_repeat_surcharge", None),
+        grade_one_repeat_surcharge_source=root.text("grade_one_repeat_surcharge_source", ""),
         factor_order=order, factor_sources=factor_sources,
         coverages=p["coverages"], require_one_of=require_one_of,
-        require_one_of_source=root.str("require_one_of_source", ""),
+        require_one_of_source=root.text("require_one_of_source", ""),
         riders=p["riders"], discounts=p["discounts"], age_band=age_band,
         rating_class_ranges=ranges, rating_class_source=rc_source,
         payment=payment, windows=tuple(windows), road_assistance=tuple(assistance),
-        refund_method=root.enum("refund_method", RefundMethod), refund_source=root.str("refund_source", ""),
+        refund_method=root.enum("refund_method", RefundMethod), refund_source=root.text("refund_source", ""),
         tariffs=_tariffs(root, p),
     )
     root.check_unknown()

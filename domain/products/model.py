@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from domain.vocab import AgeCondition, Channel, DriverRestriction, Fuel, Labelled, PaymentMethod, UseType
+from domain.vocab import (
+    AgeCondition,
+    Channel,
+    DriverRestriction,
+    Fuel,
+    Labelled,
+    PaymentMethod,
+    UseType,
+)
 
 # (lowest, highest) inclusive; highest None means "and above" (same shape as discount_rules.Band).
 Band = tuple[int, int | None]
@@ -286,6 +294,8 @@ class Product:
     term_months: frozenset[int]
     graded: bool
     grade_source: str
+    grade_one_repeat_surcharge: Decimal | None     # aioi 1等級連続事故契約割増 +20% (002 L4421-4427)
+    grade_one_repeat_surcharge_source: str
     factor_order: tuple[Factor, ...]
     factor_sources: Mapping[Factor, str]
     coverages: tuple[Coverage, ...]

@@ -35,8 +35,12 @@ class Services:
 
 
 def start_services(database_url: str | None, redis_url: str | None, data_dir: Path,
-                   *, redis_persist: bool = True) -> Services:
-    """Answer the URLs to use, starting embedded servers for those not given."""
+                   *, redis_persist: bool = True, redis_dir: Path | None = None) -> Services:
+    """Answer the URLs to use, starting embedded servers for those not given.
+
+    `redis_dir` gives a run its own Redis (tests): an embedded Redis replaces a stale server
+    found in its directory, so two runs must not share one.
+    """
     pg: EmbeddedPostgres | None = None
     rd: EmbeddedRedis | None = None
     notes: list[str] = []
@@ -46,9 +50,9 @@ def start_services(database_url: str | None, redis_url: str | None, data_dir: Pa
             database_url = pg.start()
             notes.append(f"embedded PostgreSQL, data in {data_dir / 'postgres'}")
         if not redis_url:
-            rd = EmbeddedRedis(data_dir / "redis")
+            rd = EmbeddedRedis(redis_dir or data_dir / "redis")
             redis_url = rd.start(persist=redis_persist)
-            notes.append(f"embedded Redis, data in {data_dir / 'redis'}")
+            notes.append(f"embedded Redis, data in {rd.data_dir}")
     except Exception:
         if rd:
             rd.stop()

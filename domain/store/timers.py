@@ -120,27 +120,28 @@ async def schedule(
     due_at = as_jst(due_at)
     if not kind or not subject or not idempotency_key:
         raise ValueError("kind, subject and idempotency_key must be non-empty")
-    new_id = await conn.fetchval(
-        """INSERT INTO timers (kind, subject, due_at, idempotency_key, payload)
-           VALUES ($1, $2, $3, $4, $5::text::jsonb)
-           ON CONFLICT (idempotency_key) DO NOTHING
-           RETURNING id""",
-        kind, subject, due_at, idempotency_key, json.dumps(dict(payload or {})),
-    )
-    if new_id is not None:
-        return int(new_id)
-    existing = await conn.fetchrow(
-        "SELECT id, kind, subject FROM timers WHERE idempotency_key = $1", idempotency_key
-    )
-    if existing is None:  # the conflicting row's transaction rolled back meanwhile: try again
-        return await schedule(conn, kind=kind, subject=subject, due_at=due_at,
-                              idempotency_key=idempotency_key, payload=payload)
-    if existing["kind"] != kind or existing["subject"] != subject:
-        raise TimerConflict(
-            f"idempotency key {idempotency_key!r} belongs to timer {existing['id']} "
-            f"({existing['kind']} for {existing['subject']})"
+    for _ in range(3):
+        new_id = await conn.fetchval(
+            """INSERT INTO timers (kind, subject, due_at, idempotency_key, payload)
+               VALUES ($1, $2, $3, $4, $5::text::jsonb)
+               ON CONFLICT (idempotency_key) DO NOTHING
+               RETURNING id""",
+            kind, subject, due_at, idempotency_key, json.dumps(dict(payload or {})),
         )
-    return int(existing["id"])
+        if new_id is not None:
+            return int(new_id)
+        existing = await conn.fetchrow(
+            "SELECT id, kind, subject FROM timers WHERE idempotency_key = $1", idempotency_key
+        )
+        if existing is None:  # the row we collided with was deleted meanwhile: insert again
+            continue
+        if existing["kind"] != kind or existing["subject"] != subject:
+            raise TimerConflict(
+                f"idempotency key {idempotency_key!r} belongs to timer {existing['id']} "
+                f"({existing['kind']} for {existing['subject']})"
+            )
+        return int(existing["id"])
+    raise RuntimeError(f"timer key {idempotency_key!r} neither inserted nor found")
 
 
 async def cancel(conn: asyncpg.Connection, *, subject: str, kind: str | None = None) -> int:

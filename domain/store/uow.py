@@ -12,13 +12,16 @@ computes exactly what the real one would (constraints, conflicts and all) and st
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Literal
+from typing import Literal, Self
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+
+# Where a read needs no transaction of its own: a connection, `uow.conn`, or a pool (one statement).
+Executor = asyncpg.Connection | asyncpg.Pool
 
 
 class UnitOfWork:
@@ -42,7 +45,7 @@ class UnitOfWork:
             raise RuntimeError("UnitOfWork used outside its `async with` block")
         return self._conn  # type: ignore[return-value]
 
-    async def __aenter__(self) -> UnitOfWork:
+    async def __aenter__(self) -> Self:
         if self._conn is not None:
             raise RuntimeError("a UnitOfWork is entered once")
         conn = await self._pool.acquire()

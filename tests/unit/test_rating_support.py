@@ -22,7 +22,7 @@ from domain.rating import (
     VehicleFacts,
     rate,
 )
-from domain.vocab import AgeCondition, Channel, DriverRestriction, LicenceColour, UseType
+from domain.vocab import AgeCondition, Channel, LicenceColour, UseType
 
 RAKUTEN = "rakuten-drive-assist"
 AIOI = "aioi-tough-biz"
@@ -48,7 +48,7 @@ def base_quote(pid: str, **changes: Any) -> QuoteInput:
         rating_classes=dict(CLASSES),
     )
     ni = NamedInsured(date(1980, 3, 3), LicenceColour.BLUE)
-    common: dict[str, Any] = dict(product_id=pid, start_date=start, vehicle=vehicle, named_insured=ni)
+    common: dict[str, Any] = {"product_id": pid, "start_date": start, "vehicle": vehicle, "named_insured": ni}
     if pid == RAKUTEN:
         q = QuoteInput(
             **common,

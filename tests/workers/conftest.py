@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 import redis
-from arq.connections import ArqRedis, RedisSettings, create_pool as create_arq_pool
+from arq.connections import ArqRedis, RedisSettings
+from arq.connections import create_pool as create_arq_pool
 from arq.worker import Worker, create_worker
 
 from domain.runtime.clock import JST, ManualClock

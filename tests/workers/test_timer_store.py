@@ -134,3 +134,18 @@ async def test_two_sweeps_never_claim_the_same_row(harness: Harness) -> None:
     results = await asyncio.gather(*(one_sweep() for _ in range(4)))
     every = [tid for r in results for tid in r]
     assert len(every) == len(set(every)) == 400
+
+
+async def test_concurrent_schedules_of_one_key_make_one_timer(harness: Harness) -> None:
+    async with harness.pool.acquire() as a, harness.pool.acquire() as b:
+        tx = a.transaction()
+        await tx.start()
+        first = await timers.schedule(a, kind="ping", subject="s", due_at=START, idempotency_key="same")
+        # b's insert waits for a's uncommitted row, then answers it once a commits.
+        second = asyncio.create_task(
+            timers.schedule(b, kind="ping", subject="s", due_at=START, idempotency_key="same"))
+        await asyncio.sleep(0.1)
+        assert not second.done()
+        await tx.commit()
+        assert await asyncio.wait_for(second, 2) == first
+        assert await a.fetchval("SELECT count(*) FROM timers WHERE idempotency_key = 'same'") == 1

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
+from prometheus_client import REGISTRY
 
 from domain.runtime.clock import Clock
 from domain.store import timers
@@ -15,7 +16,6 @@ from workers.config import TimerTuning
 from workers.metrics import Outcome, job_count
 from workers.registry import handlers, timer_kind
 from workers.timer_job import RUN_TIMER
-from prometheus_client import REGISTRY
 
 
 async def _schedule(h: Harness, key: str, *, due_in: timedelta = timedelta(0), kind: str = "ping",

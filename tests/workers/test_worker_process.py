@@ -17,7 +17,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from arq.connections import RedisSettings, create_pool as create_arq_pool
+from arq.connections import RedisSettings
+from arq.connections import create_pool as create_arq_pool
 from arq.jobs import Job
 
 from domain.runtime.clock import JST
