@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from domain.refunds import RefundMethod  # one enum for products and the refund rules
 from domain.vocab import (
     AgeCondition,
     Channel,
@@ -107,12 +108,6 @@ class WindowKind(Labelled):
     FORGOTTEN_RENEWAL = ("FORGOTTEN_RENEWAL", "継続手続忘れ", "Forgotten renewal")
     VEHICLE_SWAP = ("VEHICLE_SWAP", "入替自動補償", "Vehicle swap automatic cover")
     DRIVER_CHANGE = ("DRIVER_CHANGE", "運転者限定・年令条件うっかり", "Driver / age condition change")
-
-
-class RefundMethod(Labelled):
-    MONTHLY_PRO_RATA = ("MONTHLY_PRO_RATA", "月割(未経過月)", "Monthly pro-rata of unexpired whole months")
-    DAILY_PRO_RATA = ("DAILY_PRO_RATA", "日割", "Daily pro-rata")
-    NONE = ("NONE", "返戻なし", "No refund")
 
 
 class ShortTermMethod(Labelled):

@@ -85,6 +85,7 @@ class NoVersionAt(StoreError):
 class PolicyNumberTaken(StoreError):
     code = "POLICY_NUMBER_TAKEN"
 
+
 # --- rows and mapping ---------------------------------------------------------------------------
 
 
@@ -153,6 +154,7 @@ def aware(at: datetime, name: str) -> datetime:
     if at.tzinfo is None:
         raise ValueError(f"{name}: naive datetime; every instant must carry a time zone")
     return at
+
 
 # --- contracts and terms ------------------------------------------------------------------------
 

@@ -114,6 +114,7 @@ class StoredGrade:
     source: GradeSource | str
     recorded_at: datetime
 
+
 # --- contracts ----------------------------------------------------------------------------------
 
 
@@ -160,6 +161,7 @@ async def create_contract(
         recorded_at=at, transaction_id=tx_id, derived_from_id=None,
     )
     return CreatedContract(contract, term_from_row(term_row), version, tx_id)
+
 
 # --- transactions and grades --------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from domain.grade import GradeMarker, GradeRecord
 from domain.runtime.clock import JST
@@ -457,3 +459,40 @@ async def test_list_contract_ids_filters_and_pages(pool: asyncpg.Pool) -> None:
         with pytest.raises(ValueError):
             await list_contract_ids(conn, limit=101)
         assert [t.term_no for t in await terms(conn, ids[0])] == [1]
+
+
+# --- property: the version chain matches a plain model -----------------------------------------
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 400), st.integers(1, 999)), min_size=1, max_size=6))
+async def test_any_endorsement_sequence_keeps_one_answer_per_instant(
+    pool: asyncpg.Pool, changes: list[tuple[int, int]]
+) -> None:
+    """Endorsements at arbitrary days (back-dated, repeated, at the start): the current versions
+    stay contiguous and every instant answers the premium a naive model of the split rule gives."""
+    c = await make_contract(pool)
+    cid = c.contract.id
+    # model: list of [from_day, to_day or None, premium]
+    model: list[list[int | None]] = [[0, None, c.version.data.premium_yen]]
+    lock = 1
+    for day, premium in changes:
+        async with UnitOfWork(pool) as uow:
+            res = await append_version(uow, cid, lock, START + timedelta(days=day),
+                                       dataclasses.replace(c.version.data, premium_yen=premium),
+                                       recorded_at=RECORDED)
+        lock = res.lock_version
+        i = next(k for k, (f, t, _) in enumerate(model) if f <= day and (t is None or day < t))  # type: ignore[operator]
+        f, t, p = model[i]
+        pieces = ([[f, day, p]] if f < day else []) + [[day, t, premium]]  # type: ignore[operator]
+        model[i:i + 1] = pieces
+    async with pool.acquire() as conn:
+        current = await versions(conn, cid)
+        assert [(v.valid_from, v.valid_to, v.data.premium_yen) for v in current] == [
+            (START + timedelta(days=f), None if t is None else START + timedelta(days=t), p)  # type: ignore[arg-type]
+            for f, t, p in model
+        ]
+        for day in {d for d, _ in changes} | {0, 401}:
+            at = START + timedelta(days=day, hours=1)
+            expected = next(p for f, t, p in model if f <= day and (t is None or day < t))  # type: ignore[operator]
+            got = await version_as_of(conn, cid, at)
+            assert got is not None and got.data.premium_yen == expected
