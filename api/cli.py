@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -136,6 +137,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     with services_for(settings) as svc:
         configure_logging(args.log_level)
+        if args.log_level.upper() != "DEBUG":
+            # arq logs every job start/end, including the sweep every few seconds; our jobs log
+            # what they did themselves.
+            logging.getLogger("arq.worker").setLevel(logging.WARNING)
         run_worker(settings.model_copy(update={"database_url": svc.database_url, "redis_url": svc.redis_url}))
     return 0
 
@@ -155,7 +160,10 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
         nonlocal stopping
         stopping = True
 
+    # Ctrl-C reaches the whole process group: the children shut themselves down, and we only
+    # note it, so a child exiting because of it is not mistaken for a crash.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         asyncio.run(check_postgres(svc.database_url))
         asyncio.run(check_redis(svc.redis_url))
@@ -178,6 +186,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
         _say("  Ctrl-C stops everything.\n")
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)
+        time.sleep(0.3)  # a signal that stopped a child may still be on its way to us
         if not stopping:
             raise CliError("a child process exited; stopping the rest")
     except KeyboardInterrupt:

@@ -18,23 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.store.uow import Executor, UnitOfWork
-from domain.vocab import Channel, Labelled
-
-
-class ContractStatus(Labelled):
-    """SPEC §4.4. A contract holds a set of these (IN_FORCE and CANCEL_PENDING at once, ...)."""
-
-    QUOTED = ("QUOTED", "見積", "Quoted")
-    IN_FORCE = ("IN_FORCE", "有効", "In force")
-    EXPIRED = ("EXPIRED", "満期", "Expired")
-    IN_RENEWAL_GRACE = ("IN_RENEWAL_GRACE", "更新猶予期間中", "In renewal grace period")
-    LAPSED = ("LAPSED", "失効", "Lapsed")
-    CANCELLED = ("CANCELLED", "解約", "Cancelled")
-    CANCEL_PENDING = ("CANCEL_PENDING", "解約手続中", "Cancellation pending")
-    DELINQUENT = ("DELINQUENT", "保険料未払", "Premium unpaid")
-    RESCINDED = ("RESCINDED", "解除", "Rescinded")
-    SWAP_PENDING = ("SWAP_PENDING", "車両入替手続中", "Vehicle swap pending")
-    DO_NOT_RENEW = ("DO_NOT_RENEW", "更新しない", "Not to be renewed")
+from domain.vocab import Channel, ContractStatus
 
 
 class TermStatus(StrEnum):
