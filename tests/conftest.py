@@ -15,11 +15,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-import redis
 
-from domain.runtime.services import Services, start_services, with_database
+from domain.runtime.services import Services, start_services
 from domain.store.db import create_pool
-from domain.store.migrate import migrate
+from tests.support import claimed_redis_db, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
@@ -42,62 +41,15 @@ def services() -> Iterator[Services]:
 @pytest.fixture(scope="session")
 def database_url(services: Services) -> Iterator[str]:
     """A fresh, migrated database for this test run."""
-    import asyncio
-
-    name = f"autopolicy_test_{RUN_ID}"
-    url = with_database(services.database_url, name)
-
-    async def create() -> None:
-        admin = await asyncpg.connect(services.database_url)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        conn = await asyncpg.connect(url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(services.database_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
-    yield url
-    asyncio.run(drop())
+    with fresh_database(services.database_url, f"autopolicy_test_{RUN_ID}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def redis_url(services: Services) -> Iterator[str]:
     """A Redis logical database claimed for this run (1..15), flushed before and after."""
-    base = services.redis_url
-    for db in range(1, 16):
-        url = _with_redis_db(base, db)
-        client = redis.Redis.from_url(url)
-        if client.set("autopolicy:test-run-claim", RUN_ID, nx=True, ex=6 * 3600):
-            client.flushdb()
-            client.set("autopolicy:test-run-claim", RUN_ID, ex=6 * 3600)
-            try:
-                yield url
-            finally:
-                client.flushdb()
-                client.close()
-            return
-        client.close()
-    raise RuntimeError("all Redis logical databases 1..15 are claimed by other test runs")
-
-
-def _with_redis_db(url: str, db: int) -> str:
-    if url.startswith("unix://"):
-        return f"{url.split('?')[0]}?db={db}"
-    base = url.rstrip("/")
-    scheme, rest = base.split("://", 1)
-    hostport = rest.split("/", 1)[0]
-    return f"{scheme}://{hostport}/{db}"
+    with claimed_redis_db(services.redis_url, RUN_ID) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

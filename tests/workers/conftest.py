@@ -8,7 +8,6 @@ Every test starts with empty timer tables and an empty Redis database.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -25,15 +24,14 @@ from arq.connections import create_pool as create_arq_pool
 from arq.worker import Worker, create_worker
 
 from domain.runtime.clock import JST, ManualClock
-from domain.runtime.services import Services, with_database
+from domain.runtime.services import Services
 from domain.runtime.settings import Settings
 from domain.store.db import create_pool
-from domain.store.migrate import migrate
+from tests.support import CLAIM_KEY, CLAIM_TTL, claimed_redis_db, fresh_database
 from workers.config import TimerTuning
 from workers.settings import worker_settings
 from workers.timer_job import CTX_KEY, TimerRuntime, sweep_timers
 
-_CLAIM_KEY = "autopolicy:test-run-claim"
 _CLAIM = f"workers_{os.getpid()}_{secrets.token_hex(3)}"
 START = datetime(2026, 4, 1, 9, 0, tzinfo=JST)
 
@@ -41,55 +39,15 @@ START = datetime(2026, 4, 1, 9, 0, tzinfo=JST)
 @pytest.fixture(scope="session")
 def workers_database_url(services: Services, database_url: str) -> Iterator[str]:
     name = urlsplit(database_url).path.lstrip("/") + "_workers"
-    url = with_database(services.database_url, name)
-
-    async def create() -> None:
-        admin = await asyncpg.connect(services.database_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        conn = await asyncpg.connect(url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(services.database_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
-    yield url
-    asyncio.run(drop())
-
-
-def _with_redis_db(url: str, db: int) -> str:
-    if url.startswith("unix://"):
-        return f"{url.split('?')[0]}?db={db}"
-    scheme, rest = url.rstrip("/").split("://", 1)
-    return f"{scheme}://{rest.split('/', 1)[0]}/{db}"
+    with fresh_database(services.database_url, name) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def workers_redis_url(services: Services, redis_url: str) -> Iterator[str]:
     """Another Redis logical database, claimed like tests/conftest.py claims the run's."""
-    for db in range(15, 0, -1):
-        url = _with_redis_db(services.redis_url, db)
-        client = redis.Redis.from_url(url)
-        if url != redis_url and client.set(_CLAIM_KEY, _CLAIM, nx=True, ex=6 * 3600):
-            try:
-                yield url
-            finally:
-                client.flushdb()
-                client.close()
-            return
-        client.close()
-    raise RuntimeError("no free Redis logical database for the worker tests")
+    with claimed_redis_db(services.redis_url, _CLAIM, range(15, 0, -1)) as url:
+        yield url
 
 
 def flush_redis(url: str) -> None:
@@ -97,7 +55,7 @@ def flush_redis(url: str) -> None:
     client = redis.Redis.from_url(url)
     try:
         client.flushdb()
-        client.set(_CLAIM_KEY, _CLAIM, ex=6 * 3600)
+        client.set(CLAIM_KEY, _CLAIM, ex=CLAIM_TTL)
     finally:
         client.close()
 
