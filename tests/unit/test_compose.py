@@ -38,3 +38,8 @@ def test_app_services_wait_for_healthy_backends() -> None:
         assert deps["redis"]["condition"] == "service_healthy"
         env = COMPOSE["services"][name]["environment"]
         assert env["DATABASE_URL"].startswith("postgresql://") and env["REDIS_URL"].startswith("redis://")
+
+
+def test_worker_health_is_arqs_own_check() -> None:
+    test = COMPOSE["services"]["worker"]["healthcheck"]["test"]
+    assert test[1:3] == ["arq", "--check"] and test[3] == "workers.settings.WorkerSettings"
