@@ -83,7 +83,15 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
+        from api.auth import AuthError
+        from api.principal import resolve_principal, unauthorized
+
         state = request.app.state
+        try:
+            principal = resolve_principal(self.settings, request.headers)
+        except AuthError as exc:
+            # before any execution: a bad credential is refused, never treated as anonymous
+            raise unauthorized(exc) from exc
         return Context(
             request=request,
             response=response,
@@ -91,6 +99,7 @@ class GraphQLApp(GraphQL[Context, None]):
             clock=state.clock,
             settings=self.settings,
             request_id=request_id_var.get() or "-",
+            principal=principal,
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]

@@ -1,4 +1,4 @@
-"""What every resolver can reach: the pool, the clock, settings and the request id."""
+"""What every resolver can reach: the pool, the clock, settings, the request id and the caller."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from api.auth import Principal
 from domain.runtime.clock import Clock
 from domain.runtime.settings import Settings
 
@@ -19,3 +20,4 @@ class Context:
     clock: Clock
     settings: Settings
     request_id: str
+    principal: Principal | None = None   # None: anonymous (no Authorization header)

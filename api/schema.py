@@ -18,6 +18,9 @@ from api.context import Context
 from api.errors import MaskUnexpectedErrors
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
+from api.principal import Viewer
+from api.types.products import Product
+from domain.products import default_catalog
 
 API_VERSION = "0.1.0"
 
@@ -41,6 +44,20 @@ class Query:
             server_time=ctx.clock.now(),
             environment=ctx.settings.environment,
         )
+
+    @strawberry.field(description="The authenticated caller; null when anonymous.")
+    def me(self, info: Info[Context, None]) -> Viewer | None:
+        principal = info.context.principal
+        return None if principal is None else Viewer.of(principal)
+
+    @strawberry.field(description="The product catalog (public).")
+    def products(self) -> list[Product]:
+        return [Product(model=p) for p in default_catalog()]
+
+    @strawberry.field(description="One product by id; null when there is no such product.")
+    def product(self, id: strawberry.ID) -> Product | None:
+        p = default_catalog().get(id)
+        return None if p is None else Product(model=p)
 
 
 def _extensions(production: bool) -> list[type[SchemaExtension]]:

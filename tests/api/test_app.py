@@ -32,10 +32,10 @@ async def test_readyz_503_when_a_service_is_unreachable(settings: Settings, brok
         "redis_url": "redis://127.0.0.1:1/0" if broken == "redis" else settings.redis_url,
     })
     app = create_app(bad, clock=ManualClock())
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            r = await c.get("/readyz")
-            assert (await c.get("/healthz")).status_code == 200  # the process itself is up
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        r = await c.get("/readyz")
+        assert (await c.get("/healthz")).status_code == 200  # the process itself is up
     assert r.status_code == 503
     checks = r.json()["checks"]
     assert checks[broken].startswith("error")

@@ -1,0 +1,76 @@
+"""Who is calling: the bearer token of a request, verified once, before any GraphQL execution.
+
+No Authorization header means an anonymous caller (principal None); public reads such as the
+product catalog need nothing more. A header that is present but does not verify is refused with
+HTTP 401 for the whole request rather than silently downgraded to anonymous, so a client with a
+broken token finds out at once instead of seeing an empty, "unauthorised-looking" result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import strawberry
+from starlette.exceptions import HTTPException
+
+from api.auth import AuthError, Principal, Role, verify_token
+from domain.runtime.settings import Settings
+
+_SCHEME = "bearer"
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None when the header is absent.
+
+    Raises AuthError when a header is present but is not a usable bearer credential.
+    """
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != _SCHEME or not token:
+        raise AuthError("TOKEN_INVALID", "the Authorization header must be `Bearer <token>`")
+    return token
+
+
+def resolve_principal(settings: Settings, headers: Mapping[str, str]) -> Principal | None:
+    """The verified caller of a request, None when anonymous; AuthError on a bad credential."""
+    token = bearer_token(headers.get("authorization"))
+    return None if token is None else verify_token(settings, token)
+
+
+def unauthorized(error: AuthError) -> HTTPException:
+    """An HTTP 401 carrying a GraphQL-shaped JSON body.
+
+    Starlette's default HTTPException handler writes `detail` as the body and keeps the headers
+    given here, so setting the content type makes it a proper JSON answer without a custom
+    exception handler.
+    """
+    body = {"errors": [{"message": str(error), "extensions": {"code": error.code}}]}
+    return HTTPException(
+        status_code=401,
+        detail=json.dumps(body, ensure_ascii=False),
+        headers={
+            "content-type": "application/json",
+            # RFC 6750 §3: tell the client which scheme and why
+            "www-authenticate": f'Bearer error="invalid_token", error_description="{error.code}"',
+        },
+    )
+
+
+# the one GraphQL enum for roles; registering it here keeps api/auth.py free of strawberry
+strawberry.enum(Role, name="Role", description="What a caller may do.")
+
+
+@strawberry.type(description="The authenticated caller, as read from the bearer token.")
+class Viewer:
+    subject: str = strawberry.field(description="The token's `sub` claim.")
+    role: Role
+    party_id: int | None = strawberry.field(description="Policyholder: the party whose contracts they reach.")
+    agency_id: int | None = strawberry.field(description="Agent: the agency whose contracts they reach.")
+
+    @classmethod
+    def of(cls, principal: Principal) -> Viewer:
+        return cls(subject=principal.subject, role=principal.role,
+                   party_id=principal.party_id, agency_id=principal.agency_id)

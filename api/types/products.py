@@ -1,0 +1,170 @@
+"""The public product catalog as GraphQL types: read-only views of `domain.products` dataclasses.
+
+Every closed-set value (kind, use type, rider mode, window kind, refund method) is a `Label`
+`{code ja en}`, so clients show Japanese or English without a lookup table of their own.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TypeVar
+
+import strawberry
+
+from domain.products import Product as DomainProduct
+from domain.products import Tariff as DomainTariff
+from domain.products.model import Coverage as DomainCoverage
+from domain.products.model import LimitOption as DomainLimitOption
+from domain.products.model import Rider as DomainRider
+from domain.products.model import Window as DomainWindow
+from domain.vocab import Labelled
+
+
+@strawberry.type(description="A machine code with its Japanese and English labels.")
+class Label:
+    code: str = strawberry.field(description="Stable code (what inputs take and the database stores).")
+    ja: str
+    en: str
+
+    @classmethod
+    def of(cls, member: Labelled) -> Label:
+        return cls(code=member.value, ja=member.ja, en=member.en)
+
+
+@strawberry.type(description="One limit or deductible choice of a coverage.")
+class LimitOption:
+    code: str
+    ja: str
+    en: str
+
+    @classmethod
+    def of(cls, o: DomainLimitOption) -> LimitOption:
+        return cls(code=o.code, ja=o.ja, en=o.en)
+
+
+@strawberry.type(description="A coverage a product offers.")
+class ProductCoverage:
+    code: str
+    ja: str
+    en: str
+    mandatory: bool
+    limit_options: list[LimitOption]
+    default_option: str = strawberry.field(description="Code of the option used when none is chosen.")
+    source: str = strawberry.field(description="Pamphlet line reference.")
+
+    @classmethod
+    def of(cls, c: DomainCoverage) -> ProductCoverage:
+        return cls(code=c.code, ja=c.ja, en=c.en, mandatory=c.mandatory,
+                   limit_options=[LimitOption.of(o) for o in c.options],
+                   default_option=c.default_option, source=c.source)
+
+
+@strawberry.type(description="A rider (特約) a product offers.")
+class ProductRider:
+    code: str
+    ja: str
+    en: str
+    mode: Label
+    requires: list[str] = strawberry.field(description="Coverage or rider codes that must all be present.")
+    requires_any: list[str] = strawberry.field(description="At least one of these coverage or rider codes.")
+    excludes: list[str] = strawberry.field(description="Rider codes that may not be present together.")
+    source: str = strawberry.field(description="Pamphlet line reference.")
+
+    @classmethod
+    def of(cls, r: DomainRider) -> ProductRider:
+        return cls(code=r.code, ja=r.ja, en=r.en, mode=Label.of(r.mode), requires=list(r.requires),
+                   requires_any=list(r.requires_any), excludes=list(r.excludes), source=r.source)
+
+
+@strawberry.type(description="A grace window the product grants (e.g. 30 days to report a change).")
+class ProductWindow:
+    kind: Label
+    days: int
+    automatic: bool
+    source: str = strawberry.field(description="Pamphlet line reference.")
+
+    @classmethod
+    def of(cls, w: DomainWindow) -> ProductWindow:
+        return cls(kind=Label.of(w.kind), days=w.days, automatic=w.automatic, source=w.source)
+
+
+@strawberry.type(description="A dated tariff version. Demonstration tariffs are not the insurer's prices.")
+class Tariff:
+    version: str
+    effective_from: datetime.date
+    effective_to: datetime.date | None = strawberry.field(description="Last day in force (inclusive); null = open.")
+    demonstration: bool
+    note: str
+
+    @classmethod
+    def of(cls, t: DomainTariff) -> Tariff:
+        return cls(version=t.version, effective_from=t.effective_from, effective_to=t.effective_to,
+                   demonstration=t.demonstration, note=t.note)
+
+
+@strawberry.type(description="An insurance product of the catalog (public, no login needed).")
+class Product:
+    # kept so field resolvers can answer from the frozen model without reloading the catalog
+    model: strawberry.Private[DomainProduct]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.model.id)
+
+    @strawberry.field(description="Product name in Japanese.")
+    def ja(self) -> str:
+        return self.model.ja
+
+    @strawberry.field(description="Product name in English.")
+    def en(self) -> str:
+        return self.model.en
+
+    @strawberry.field
+    def insurer_ja(self) -> str:
+        return self.model.insurer_ja
+
+    @strawberry.field
+    def insurer_en(self) -> str:
+        return self.model.insurer_en
+
+    @strawberry.field
+    def kind(self) -> Label:
+        return Label.of(self.model.kind)
+
+    @strawberry.field(description="Vehicle use types (用途車種) the product insures.")
+    def use_types(self) -> list[Label]:
+        return [Label.of(u) for u in _sorted_labels(self.model.use_types)]
+
+    @strawberry.field
+    def coverages(self) -> list[ProductCoverage]:
+        return [ProductCoverage.of(c) for c in self.model.coverages]
+
+    @strawberry.field
+    def riders(self) -> list[ProductRider]:
+        return [ProductRider.of(r) for r in self.model.riders]
+
+    @strawberry.field
+    def windows(self) -> list[ProductWindow]:
+        return [ProductWindow.of(w) for w in self.model.windows]
+
+    @strawberry.field(description="How a mid-term cancellation refund is computed.")
+    def refund_method(self) -> Label:
+        return Label.of(self.model.refund_method)
+
+    @strawberry.field(description="Every tariff version, oldest first.")
+    def tariffs(self) -> list[Tariff]:
+        return [Tariff.of(t) for t in sorted(self.model.tariffs, key=lambda t: t.effective_from)]
+
+    @strawberry.field(description="The tariff version in force on a date; null when none is.")
+    def tariff_on(self, date: datetime.date) -> Tariff | None:
+        t = self.model.tariff_on(date)
+        return None if t is None else Tariff.of(t)
+
+
+L = TypeVar("L", bound=Labelled)
+
+
+def _sorted_labels(members: frozenset[L]) -> list[L]:
+    # frozensets have no order; follow the enum's declaration order so answers are stable
+    order = {m: i for i, m in enumerate(type(next(iter(members))))} if members else {}
+    return sorted(members, key=order.__getitem__)
