@@ -15,7 +15,7 @@ class Labelled(str, Enum):
     ja: str
     en: str
 
-    def __new__(cls, code: str, ja: str = "", en: str = "") -> Labelled:
+    def __new__(cls, code: str, ja: str = "", en: str = "") -> Labelled:  # noqa: PYI034 - Enum members, not Self
         obj = str.__new__(cls, code)
         obj._value_ = code
         obj.ja = ja
