@@ -49,8 +49,7 @@ def _fail(msg: str) -> None:
 @contextmanager
 def services_for(settings: Settings, *, need_redis: bool = True) -> Iterator[Services]:
     """Resolve (and start, when embedded) the services; check they answer; stop embedded ones after."""
-    svc = start_services(settings.database_url, settings.redis_url if need_redis else (settings.redis_url or "unused://"),
-                         settings.data_dir)
+    svc = start_services(settings.database_url, settings.redis_url, settings.data_dir, with_redis=need_redis)
     try:
         asyncio.run(check_postgres(svc.database_url))
         if need_redis:

@@ -14,7 +14,6 @@ import strawberry
 from domain.products import Product as DomainProduct
 from domain.products import Tariff as DomainTariff
 from domain.products.model import Coverage as DomainCoverage
-from domain.products.model import LimitOption as DomainLimitOption
 from domain.products.model import Rider as DomainRider
 from domain.products.model import Window as DomainWindow
 from domain.vocab import Labelled
@@ -31,31 +30,20 @@ class Label:
         return cls(code=member.value, ja=member.ja, en=member.en)
 
 
-@strawberry.type(description="One limit or deductible choice of a coverage.")
-class LimitOption:
-    code: str
-    ja: str
-    en: str
-
-    @classmethod
-    def of(cls, o: DomainLimitOption) -> LimitOption:
-        return cls(code=o.code, ja=o.ja, en=o.en)
-
-
 @strawberry.type(description="A coverage a product offers.")
 class ProductCoverage:
     code: str
     ja: str
     en: str
     mandatory: bool
-    limit_options: list[LimitOption]
+    limit_options: list[Label] = strawberry.field(description="Limit or deductible choices.")
     default_option: str = strawberry.field(description="Code of the option used when none is chosen.")
     source: str = strawberry.field(description="Pamphlet line reference.")
 
     @classmethod
     def of(cls, c: DomainCoverage) -> ProductCoverage:
         return cls(code=c.code, ja=c.ja, en=c.en, mandatory=c.mandatory,
-                   limit_options=[LimitOption.of(o) for o in c.options],
+                   limit_options=[Label(code=o.code, ja=o.ja, en=o.en) for o in c.options],
                    default_option=c.default_option, source=c.source)
 
 

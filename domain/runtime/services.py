@@ -35,9 +35,11 @@ class Services:
 
 
 def start_services(database_url: str | None, redis_url: str | None, data_dir: Path,
-                   *, redis_persist: bool = True, redis_dir: Path | None = None) -> Services:
+                   *, redis_persist: bool = True, redis_dir: Path | None = None,
+                   with_redis: bool = True) -> Services:
     """Answer the URLs to use, starting embedded servers for those not given.
 
+    `with_redis=False` (migrate, seed) starts no Redis and leaves `redis_url` empty.
     `redis_dir` gives a run its own Redis (tests): an embedded Redis replaces a stale server
     found in its directory, so two runs must not share one.
     """
@@ -49,7 +51,7 @@ def start_services(database_url: str | None, redis_url: str | None, data_dir: Pa
             pg = EmbeddedPostgres(data_dir / "postgres")
             database_url = pg.start()
             notes.append(f"embedded PostgreSQL, data in {data_dir / 'postgres'}")
-        if not redis_url:
+        if with_redis and not redis_url:
             rd = EmbeddedRedis(redis_dir or data_dir / "redis")
             redis_url = rd.start(persist=redis_persist)
             notes.append(f"embedded Redis, data in {rd.data_dir}")
@@ -59,7 +61,7 @@ def start_services(database_url: str | None, redis_url: str | None, data_dir: Pa
         if pg:
             pg.stop()
         raise
-    return Services(database_url, redis_url, pg, rd, notes)
+    return Services(database_url, redis_url or "", pg, rd, notes)
 
 
 def with_database(url: str, dbname: str) -> str:
