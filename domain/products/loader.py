@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from domain.products.model import (
     AgeBandRule,
+    AssistanceBasis,
+    AssistanceKind,
     AssistanceLimit,
     Band,
     ChannelRule,
@@ -37,6 +39,7 @@ from domain.products.model import (
     Tariff,
     UsePurpose,
     VehicleSize,
+    RenewalRules,
     Window,
     WindowKind,
 )
@@ -623,17 +626,44 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
         cr.check_unknown()
 
     windows: list[Window] = []
+    rider_codes = {r.code for r in p["riders"]}
     for w in root.tables("windows", []):
+        liability_set = w.strs("liability_set", [])
+        for i, code in enumerate(liability_set):
+            if code not in cov_codes and code not in rider_codes:
+                raise w.fail(f"liability_set[{i}]", f"unknown coverage or rider {code!r}")
         windows.append(
             Window(kind=w.enum("kind", WindowKind), days=w.integer("days", lo=1), automatic=w.flag("automatic"),
-                   source=w.text("source"), liability_only_after=w.flag("liability_only_after", False))
+                   source=w.text("source"), liability_only_after=w.flag("liability_only_after", False),
+                   liability_set=liability_set, liability_set_source=w.text("liability_set_source", ""),
+                   not_twice_in_a_row=w.flag("not_twice_in_a_row", False),
+                   de_facto_spouse_excluded=w.flag("de_facto_spouse_excluded", False))
         )
         w.check_unknown()
+    if len({w.kind for w in windows}) != len(windows):
+        raise root.fail("windows", "a window kind is declared twice")
+    renewal = RenewalRules()
+    if root.has("renewal"):
+        rn = root.table("renewal")
+        renewal = RenewalRules(
+            offer_days_before=rn.integer("offer_days_before", 60, lo=1),
+            auto_renew_rider=rn.text("auto_renew_rider") if rn.has("auto_renew_rider") else None,
+            source=rn.text("source", ""),
+        )
+        if renewal.auto_renew_rider is not None and renewal.auto_renew_rider not in rider_codes:
+            raise rn.fail("auto_renew_rider", f"unknown rider {renewal.auto_renew_rider!r}")
+        rn.check_unknown()
     assistance: list[AssistanceLimit] = []
     for a in root.tables("road_assistance", []):
         assistance.append(
             AssistanceLimit(code=a.text("code"), ja=a.text("ja"), en=a.text("en"),
-                            amount=a.integer("amount", lo=0), unit=a.text("unit"), source=a.text("source"))
+                            amount=a.integer("amount", lo=0), unit=a.text("unit"), source=a.text("source"),
+                            services=a.enums("services", AssistanceKind, []),
+                            basis=a.enum("basis", AssistanceBasis, AssistanceBasis.SERVICE),
+                            channels=a.enums("channels", Channel, []),
+                            min_distance_km=a.integer("min_distance_km", 0, lo=0),
+                            not_at_home=a.flag("not_at_home", False),
+                            requires=a.strs("requires", []))
         )
         a.check_unknown()
 
@@ -667,7 +697,7 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
         rating_class_ranges=ranges, rating_class_source=rc_source,
         payment=payment, windows=tuple(windows), road_assistance=tuple(assistance),
         refund_method=root.enum("refund_method", RefundMethod), refund_source=root.text("refund_source", ""),
-        tariffs=_tariffs(root, p),
+        tariffs=_tariffs(root, p), renewal=renewal,
     )
     root.check_unknown()
     return product

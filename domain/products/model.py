@@ -232,6 +232,41 @@ class Window:
     automatic: bool
     source: str
     liability_only_after: bool = False   # late filing still gives the liability set until expiry + days
+    # coverage / rider codes of this product that a late filing still pays (SPEC §4.6 liability set)
+    liability_set: tuple[str, ...] = ()
+    liability_set_source: str = ""
+    not_twice_in_a_row: bool = False     # aioi forgotten-renewal: not usable by the renewal after a grace renewal
+    de_facto_spouse_excluded: bool = False   # driver-change events: a de-facto / same-sex partner is no "spouse"
+
+
+class AssistanceKind(Labelled):
+    """Road-assistance and accident-site services a claim can request (001 §7.4, 003 L95-200, 004 §7.3, 000)."""
+
+    TOWING = ("TOWING", "レッカー搬送", "Towing")
+    WHEEL_DROP = ("WHEEL_DROP", "落輪引き上げ", "Wheel-drop recovery")
+    BATTERY = ("BATTERY", "バッテリー上がり", "Battery jump start")
+    LOCKOUT = ("LOCKOUT", "鍵開け", "Lock-out")
+    FUEL = ("FUEL", "ガス欠時燃料補給", "Fuel delivery")
+    TYRE = ("TYRE", "スペアタイヤ交換", "Spare-tyre change")
+    LODGING = ("LODGING", "宿泊費用", "Emergency lodging")
+    TRANSPORT_HOME = ("TRANSPORT_HOME", "帰宅・代替交通費用", "Transport home / alternative transport")
+    PET_LODGING = ("PET_LODGING", "ペット宿泊費用", "Pet lodging")
+    POST_REPAIR_TRANSPORT = ("POST_REPAIR_TRANSPORT", "修理後搬送・引取", "Post-repair transport")
+    SITE_ATTENDANCE = ("SITE_ATTENDANCE", "事故現場かけつけ", "Accident-site attendance")
+
+
+class AssistanceBasis(Labelled):
+    """What an assistance limit's `amount` counts."""
+
+    SERVICE = ("SERVICE", "サービス提供(上限なし)", "Service offered, no numeric cap")
+    YEN_PER_INCIDENT = ("YEN_PER_INCIDENT", "1事案あたり(円)", "Yen per incident")
+    YEN_PER_PERSON = ("YEN_PER_PERSON", "1名あたり(円)", "Yen per person per incident")
+    YEN_PER_VEHICLE = ("YEN_PER_VEHICLE", "1台あたり(円)", "Yen per shared taxi / rental car")
+    USES_PER_PERIOD = ("USES_PER_PERIOD", "保険期間あたり回数", "Uses per policy period")
+    USES_PER_INCIDENT = ("USES_PER_INCIDENT", "1事案あたり回数", "Uses per incident")
+    LITRES_PER_USE = ("LITRES_PER_USE", "1回あたり(L)", "Litres per use")
+    FREE_KM_PER_TOW = ("FREE_KM_PER_TOW", "無料牽引距離(km)", "Free towing distance (km)")
+    METRES = ("METRES", "落差(m)", "Height of a wheel drop (m)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +277,14 @@ class AssistanceLimit:
     amount: int
     unit: str
     source: str
+    # Structured meaning, read by domain/claims/assistance.py. A limit with no `services` is
+    # informational only (shown, not enforced).
+    services: frozenset[AssistanceKind] = frozenset()
+    basis: AssistanceBasis = AssistanceBasis.SERVICE
+    channels: frozenset[Channel] = frozenset()   # empty: every channel
+    min_distance_km: int = 0                     # from home, straight line (003 L176)
+    not_at_home: bool = False                    # not available at the home / contracted car park
+    requires: tuple[str, ...] = ()               # coverage or rider codes the contract must carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +309,15 @@ class Tariff:
 
     def in_force(self, d: date) -> bool:
         return self.effective_from <= d and (self.effective_to is None or d <= self.effective_to)
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalRules:
+    """How the next term is offered (SPEC §4.4: offer ≈ 60 days before expiry; tokio auto-renew)."""
+
+    offer_days_before: int = 60
+    auto_renew_rider: str | None = None   # rider whose presence renews on the same terms unless declined
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +359,7 @@ class Product:
     refund_method: RefundMethod
     refund_source: str
     tariffs: tuple[Tariff, ...]
+    renewal: RenewalRules = RenewalRules()
 
     def coverage(self, code: str) -> Coverage | None:
         for c in self.coverages:

@@ -27,7 +27,7 @@ from domain.store.contract_repo import (
     contract_from_row,
     term_from_row,
 )
-from domain.store.party_repo import Party, Vehicle, party_from_row, vehicle_from_row
+from domain.store.party_repo import PARTY_COLS, Party, Vehicle, party_from_row, vehicle_from_row
 from domain.store.policy_repo import GradeSource, grade_source
 from domain.store.version_repo import (
     VERSION_COLS,
@@ -67,7 +67,8 @@ _VEHICLE_SELECT = """veh.id AS veh_id, veh.use_type AS veh_use_type, veh.registr
     veh.chassis_no AS veh_chassis_no, veh.model_code AS veh_model_code,
     veh.first_registration AS veh_first_registration, veh.model_release AS veh_model_release,
     veh.rating_classes AS veh_rating_classes, veh.aeb AS veh_aeb, veh.fuel AS veh_fuel,
-    veh.welfare AS veh_welfare, veh.value_yen AS veh_value_yen, veh.owner_party_id AS veh_owner_party_id"""
+    veh.welfare AS veh_welfare, veh.value_yen AS veh_value_yen, veh.owner_party_id AS veh_owner_party_id,
+    veh.account_party_id AS veh_account_party_id, veh.agency_id AS veh_agency_id"""
 
 _MAIN = f"""
 SELECT {CONTRACT_COLS}, cv.*, cv.v_valid_from <= $2 AS v_in_force, {_VEHICLE_SELECT},
@@ -88,8 +89,7 @@ WHERE c.id = any($1::bigint[])"""
 
 _TERMS = f"SELECT {TERM_COLS} FROM terms WHERE contract_id = any($1::bigint[]) ORDER BY contract_id, term_no"
 
-_PARTIES = """SELECT id, kind, name_kanji, name_kana, name_en, birth_date, postal_code, address_ja,
-    address_en FROM parties WHERE id = any($1::bigint[])"""
+_PARTIES = f"SELECT {PARTY_COLS} FROM parties WHERE id = any($1::bigint[])"
 
 
 async def load_contracts(

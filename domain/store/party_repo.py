@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.store.uow import Executor, UnitOfWork
-from domain.vocab import Fuel, UseType
+from domain.vocab import Fuel, LicenceColour, UseType
 
 
 class PartyKind(StrEnum):
@@ -31,6 +31,10 @@ class NewParty:
     postal_code: str | None = None
     address_ja: str | None = None
     address_en: str | None = None
+    account_party_id: int | None = None  # whose book this person belongs to (None: their own)
+    agency_id: int | None = None  # the agency that registered them
+    licence_colour: LicenceColour | None = None
+    licence_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,10 @@ class Party:
     postal_code: str | None
     address_ja: str | None
     address_en: str | None
+    account_party_id: int | None = None
+    agency_id: int | None = None
+    licence_colour: LicenceColour | None = None
+    licence_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,8 @@ class NewVehicle:
     welfare: bool = False
     value_yen: int | None = None
     owner_party_id: int | None = None
+    account_party_id: int | None = None
+    agency_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +95,17 @@ class Vehicle:
     welfare: bool
     value_yen: int | None
     owner_party_id: int | None
+    account_party_id: int | None = None
+    agency_id: int | None = None
 
 
-_PARTY_COLS = (
-    "id, kind, name_kanji, name_kana, name_en, birth_date, postal_code, address_ja, address_en"
+PARTY_COLS = (
+    "id, kind, name_kanji, name_kana, name_en, birth_date, postal_code, address_ja, address_en, "
+    "account_party_id, agency_id, licence_colour, licence_date"
 )
-_VEHICLE_COLS = (
+VEHICLE_COLS = (
     "id, use_type, registration_no, chassis_no, model_code, first_registration, model_release, "
-    "rating_classes, aeb, fuel, welfare, value_yen, owner_party_id"
+    "rating_classes, aeb, fuel, welfare, value_yen, owner_party_id, account_party_id, agency_id"
 )
 
 
@@ -107,6 +120,10 @@ def party_from_row(r: Mapping[str, Any], prefix: str = "") -> Party:
         postal_code=r[f"{prefix}postal_code"],
         address_ja=r[f"{prefix}address_ja"],
         address_en=r[f"{prefix}address_en"],
+        account_party_id=r[f"{prefix}account_party_id"],
+        agency_id=r[f"{prefix}agency_id"],
+        licence_colour=LicenceColour(r[f"{prefix}licence_colour"]) if r[f"{prefix}licence_colour"] else None,
+        licence_date=r[f"{prefix}licence_date"],
     )
 
 
@@ -126,6 +143,8 @@ def vehicle_from_row(r: Mapping[str, Any], prefix: str = "") -> Vehicle:
         welfare=r[f"{prefix}welfare"],
         value_yen=r[f"{prefix}value_yen"],
         owner_party_id=r[f"{prefix}owner_party_id"],
+        account_party_id=r[f"{prefix}account_party_id"],
+        agency_id=r[f"{prefix}agency_id"],
     )
 
 
@@ -135,7 +154,7 @@ async def create_party(uow: UnitOfWork, p: NewParty) -> Party:
     row = await uow.conn.fetchrow(
         f"""INSERT INTO parties (kind, name_kanji, name_kana, name_en, birth_date, postal_code,
                                  address_ja, address_en)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_PARTY_COLS}""",
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {PARTY_COLS}""",
         p.kind.value, p.name_kanji, p.name_kana, p.name_en, p.birth_date, p.postal_code,
         p.address_ja, p.address_en,
     )
@@ -156,22 +175,22 @@ async def create_vehicle(uow: UnitOfWork, v: NewVehicle) -> Vehicle:
     row = await uow.conn.fetchrow(
         f"""INSERT INTO vehicles (use_type, registration_no, chassis_no, model_code, first_registration,
                                   model_release, rating_classes, aeb, fuel, welfare, value_yen,
-                                  owner_party_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {_VEHICLE_COLS}""",
+                                  owner_party_id, account_party_id, agency_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING {VEHICLE_COLS}""",
         v.use_type.value, v.registration_no, v.chassis_no, v.model_code, v.first_registration,
         v.model_release, dict(v.rating_classes), v.aeb, v.fuel.value if v.fuel else None, v.welfare,
-        v.value_yen, v.owner_party_id,
+        v.value_yen, v.owner_party_id, v.account_party_id, v.agency_id,
     )
     return vehicle_from_row(row)
 
 
 async def parties_by_id(conn: Executor, ids: Sequence[int]) -> dict[int, Party]:
-    rows = await conn.fetch(f"SELECT {_PARTY_COLS} FROM parties WHERE id = any($1::bigint[])", list(ids))
+    rows = await conn.fetch(f"SELECT {PARTY_COLS} FROM parties WHERE id = any($1::bigint[])", list(ids))
     return {r["id"]: party_from_row(r) for r in rows}
 
 
 async def vehicles_by_id(conn: Executor, ids: Sequence[int]) -> dict[int, Vehicle]:
-    rows = await conn.fetch(f"SELECT {_VEHICLE_COLS} FROM vehicles WHERE id = any($1::bigint[])", list(ids))
+    rows = await conn.fetch(f"SELECT {VEHICLE_COLS} FROM vehicles WHERE id = any($1::bigint[])", list(ids))
     return {r["id"]: vehicle_from_row(r) for r in rows}
 
 
@@ -183,6 +202,6 @@ async def agencies_by_id(conn: Executor, ids: Sequence[int]) -> dict[int, Agency
 
 
 __all__ = [
-    "Agency", "NewParty", "NewVehicle", "Party", "PartyKind", "Vehicle", "agencies_by_id",
+    "PARTY_COLS", "VEHICLE_COLS", "Agency", "NewParty", "NewVehicle", "Party", "PartyKind", "Vehicle", "agencies_by_id",
     "create_agency", "create_party", "create_vehicle", "parties_by_id", "vehicles_by_id",
 ]

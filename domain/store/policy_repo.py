@@ -11,6 +11,7 @@ from enum import StrEnum
 import asyncpg
 
 from domain.grade import GradeMarker, GradeRecord
+from domain.lifecycle import Role as ActorRole  # the caller roles, SYSTEM for workers
 from domain.store.contract_repo import (
     CONTRACT_COLS,
     TERM_COLS,
@@ -61,16 +62,6 @@ class TransactionKind(StrEnum):
     RESCIND = "RESCIND"
     ISSUE_INTERRUPTION_CERTIFICATE = "ISSUE_INTERRUPTION_CERTIFICATE"
     RECALCULATE = "RECALCULATE"
-
-
-class ActorRole(StrEnum):
-    """The JWT roles (api.auth.Role values) plus SYSTEM for workers."""
-
-    POLICYHOLDER = "policyholder"
-    AGENT = "agent"
-    STAFF = "staff"
-    ADMIN = "admin"
-    SYSTEM = "system"
 
 
 class GradeSource(StrEnum):

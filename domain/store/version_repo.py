@@ -46,6 +46,8 @@ class VersionData:
     discounts: Json = field(default_factory=list)
     explanation: Json = field(default_factory=dict)
     drivers: tuple[DriverEntry, ...] = ()
+    rating_input: Json = field(default_factory=dict)  # domain.rating_codec.quote_to_json
+    premium: Json = field(default_factory=dict)  # domain.rating_codec.premium_to_json
 
     def __post_init__(self) -> None:
         if self.premium_yen < 0:
@@ -87,7 +89,8 @@ VERSION_COLS = """v.id AS v_id, v.contract_id AS v_contract_id, lower(v.valid) A
     v.age_condition AS v_age_condition, v.driver_restriction AS v_driver_restriction,
     v.premium_yen AS v_premium_yen, v.grade AS v_grade, v.grade_marker AS v_grade_marker,
     v.grade_period AS v_grade_period, v.coverages AS v_coverages, v.discounts AS v_discounts,
-    v.explanation AS v_explanation, vd.party_ids AS v_d_party_ids,
+    v.explanation AS v_explanation, v.rating_input AS v_rating_input, v.premium AS v_premium,
+    vd.party_ids AS v_d_party_ids,
     vd.relationships AS v_d_relationships, vd.colours AS v_d_colours, vd.licence_dates AS v_d_licence_dates"""
 
 VERSION_DRIVERS_LATERAL = """CROSS JOIN LATERAL (
@@ -117,6 +120,8 @@ def version_from_row(r: Mapping[str, Any]) -> ContractVersion:
         discounts=r["v_discounts"],
         explanation=r["v_explanation"],
         drivers=drivers,
+        rating_input=r["v_rating_input"],
+        premium=r["v_premium"],
     )
     return ContractVersion(
         id=r["v_id"],
@@ -136,8 +141,9 @@ _INSERT_VERSION = """
 WITH v AS (
     INSERT INTO contract_versions (contract_id, valid, recorded_at, transaction_id, derived_from_id,
         vehicle_id, named_insured_id, age_condition, driver_restriction, premium_yen, grade,
-        grade_marker, grade_period, coverages, discounts, explanation)
-    VALUES ($1, tstzrange($2, $3, '[)'), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+        grade_marker, grade_period, coverages, discounts, explanation, rating_input, premium)
+    VALUES ($1, tstzrange($2, $3, '[)'), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+            $22, $23)
     RETURNING id
 ), d AS (
     INSERT INTO version_drivers (version_id, party_id, relationship, licence_colour, licence_date)
@@ -169,6 +175,7 @@ async def insert_version(
         data.explanation,
         [d.party_id for d in drivers], [d.relationship.value for d in drivers],
         [d.licence_colour.value for d in drivers], [d.licence_date for d in drivers],
+        data.rating_input, data.premium,
     )
     return ContractVersion(
         id=version_id, contract_id=contract_id, valid_from=valid_from, valid_to=valid_to,
@@ -182,10 +189,10 @@ _COPY_VERSION = """
 WITH v AS (
     INSERT INTO contract_versions (contract_id, valid, recorded_at, transaction_id, derived_from_id,
         vehicle_id, named_insured_id, age_condition, driver_restriction, premium_yen, grade,
-        grade_marker, grade_period, coverages, discounts, explanation)
+        grade_marker, grade_period, coverages, discounts, explanation, rating_input, premium)
     SELECT contract_id, tstzrange(lower(valid), $2, '[)'), $3, $4, id,
         vehicle_id, named_insured_id, age_condition, driver_restriction, premium_yen, grade,
-        grade_marker, grade_period, coverages, discounts, explanation
+        grade_marker, grade_period, coverages, discounts, explanation, rating_input, premium
     FROM contract_versions WHERE id = $1
     RETURNING id
 ), d AS (
