@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
 from api.auth import Principal
+from domain.lifecycle import Role as LifecycleRole
+from domain.services.access import Actor
 from domain.runtime.clock import Clock
 from domain.runtime.settings import Settings
 
@@ -21,3 +23,16 @@ class Context:
     settings: Settings
     request_id: str
     principal: Principal | None = None   # None: anonymous (no Authorization header)
+    # per-request caches of the read path (api/types/contracts.py): loaded once per request
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor | None:
+        return actor_of(self.principal)
+
+
+def actor_of(principal: Principal | None) -> Actor | None:
+    """The service layer's view of the caller (None: anonymous)."""
+    if principal is None:
+        return None
+    return Actor(principal.subject, LifecycleRole(principal.role.value), principal.party_id, principal.agency_id)

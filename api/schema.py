@@ -19,6 +19,9 @@ from api.errors import MaskUnexpectedErrors
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
 from api.principal import Viewer
+from api.queries import ContractQueries
+from api.scalars import SCALAR_MAP
+from api.types.contracts import Agency, Contract, Party, Vehicle
 from api.types.products import Product
 from domain.products import default_catalog
 
@@ -35,7 +38,7 @@ class SystemInfo:
 
 
 @strawberry.type
-class Query:
+class Query(ContractQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context
@@ -71,8 +74,9 @@ def _extensions(production: bool) -> list[type[SchemaExtension]]:
 def build_schema(production: bool) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        types=[Contract, Party, Vehicle, Agency],
         extensions=_extensions(production),
-        config=StrawberryConfig(disable_field_suggestions=production),
+        config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )
 
 

@@ -163,8 +163,8 @@ async def list_contract_ids(
     Only the filters given appear in the SQL, so each shape gets a plan that uses its index.
     Expiry filters match contracts with a term ending in [expiring_from, expiring_before).
     """
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValueError(f"limit must be 1..{MAX_PAGE}")
+    if not 1 <= limit <= MAX_PAGE + 1:  # +1: callers peek whether a next page exists
+        raise ValueError(f"limit must be 1..{MAX_PAGE + 1}")
     where: list[str] = []
     args: list[object] = []
 

@@ -97,6 +97,21 @@ async def events(
     return [_event(r) for r in rows]
 
 
+async def events_of(conn: Executor, contract_ids: Sequence[int], *, last: int) -> dict[int, list[Event]]:
+    """The last `last` events of each contract, oldest first, in one statement."""
+    rows = await conn.fetch(
+        f"""SELECT e.* FROM unnest($1::bigint[]) AS c(id)
+            CROSS JOIN LATERAL (SELECT {_COLS} FROM events WHERE contract_id = c.id
+                                ORDER BY seq DESC LIMIT $2) e
+            ORDER BY e.contract_id, e.seq""",
+        list(contract_ids), last,
+    )
+    out: dict[int, list[Event]] = {int(c): [] for c in contract_ids}
+    for r in rows:
+        out[r["contract_id"]].append(_event(r))
+    return out
+
+
 async def claim_unpublished(uow: UnitOfWork, limit: int = 100) -> list[Event]:
     """Oldest unpublished events, locked for this unit of work; others skip them."""
     rows = await uow.conn.fetch(

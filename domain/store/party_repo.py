@@ -153,10 +153,12 @@ async def create_party(uow: UnitOfWork, p: NewParty) -> Party:
         raise ValueError("a corporation has no birth date")
     row = await uow.conn.fetchrow(
         f"""INSERT INTO parties (kind, name_kanji, name_kana, name_en, birth_date, postal_code,
-                                 address_ja, address_en)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {PARTY_COLS}""",
+                                 address_ja, address_en, account_party_id, agency_id, licence_colour,
+                                 licence_date)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {PARTY_COLS}""",
         p.kind.value, p.name_kanji, p.name_kana, p.name_en, p.birth_date, p.postal_code,
-        p.address_ja, p.address_en,
+        p.address_ja, p.address_en, p.account_party_id, p.agency_id,
+        p.licence_colour.value if p.licence_colour else None, p.licence_date,
     )
     return party_from_row(row)
 

@@ -9,7 +9,7 @@ t". Drivers belong to a version (table version_drivers) and are copied with it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -289,3 +289,20 @@ async def versions(
         contract_id,
     )
     return [version_from_row(r) for r in rows]
+
+
+async def versions_of(
+    conn: Executor, contract_ids: Sequence[int], *, include_superseded: bool = False
+) -> dict[int, list[ContractVersion]]:
+    """`versions` of many contracts in one statement."""
+    where = "" if include_superseded else "AND v.superseded_at IS NULL"
+    rows = await conn.fetch(
+        f"""SELECT {VERSION_COLS} FROM contract_versions v {VERSION_DRIVERS_LATERAL}
+            WHERE v.contract_id = any($1::bigint[]) {where}
+            ORDER BY v.contract_id, lower(v.valid), v.recorded_at, v.id""",
+        list(contract_ids),
+    )
+    out: dict[int, list[ContractVersion]] = {int(c): [] for c in contract_ids}
+    for r in rows:
+        out[r["v_contract_id"]].append(version_from_row(r))
+    return out
