@@ -9,9 +9,9 @@ import asyncpg
 
 from api.auth import Principal
 from domain.lifecycle import Role as LifecycleRole
-from domain.services.access import Actor
 from domain.runtime.clock import Clock
 from domain.runtime.settings import Settings
+from domain.services.access import Actor
 
 
 @dataclass
@@ -25,6 +25,8 @@ class Context:
     principal: Principal | None = None   # None: anonymous (no Authorization header)
     # per-request caches of the read path (api/types/contracts.py): loaded once per request
     loaders: dict[str, Any] = field(default_factory=dict)
+    # False forces the general path (tests compare both; see api/compiled.py)
+    compiled: bool = True
 
     @property
     def actor(self) -> Actor | None:

@@ -26,7 +26,7 @@ def iso_jst(value: dt.datetime) -> str:
 
 def _parse(value: object) -> dt.datetime:
     if not isinstance(value, str):
-        raise ValueError("DateTime must be an ISO 8601 string")
+        raise TypeError("DateTime must be an ISO 8601 string")
     return dt.datetime.fromisoformat(value)
 
 

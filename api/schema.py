@@ -14,6 +14,7 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from api.compiled import CompiledReads
 from api.context import Context
 from api.errors import MaskUnexpectedErrors
 from api.limits import limit_extensions
@@ -64,7 +65,7 @@ class Query(ContractQueries):
 
 
 def _extensions(production: bool) -> list[type[SchemaExtension]]:
-    exts: list[type[SchemaExtension]] = [OperationMetrics, *limit_extensions(), MaskUnexpectedErrors]
+    exts: list[type[SchemaExtension]] = [OperationMetrics, *limit_extensions(), MaskUnexpectedErrors, CompiledReads]
     if production:
         exts.insert(1, DisableIntrospection)
     return exts

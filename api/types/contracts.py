@@ -26,6 +26,7 @@ from domain.explanation import StepKind
 from domain.grade import GradeMarker, GradeRecord, coefficient_percent
 from domain.products import default_catalog
 from domain.refunds import RefundMethod
+from domain.runtime.clock import as_jst
 from domain.services import contract_reads
 from domain.store import outbox
 from domain.store.contract_read_repo import ContractDetail
@@ -360,8 +361,8 @@ class Driver:
 
     @strawberry.field(description="Age at the read's asOf date; null when the birth date is unknown.")
     def age(self) -> int | None:
-        b = self.person.birth_date
-        return None if b is None else age_on(b, self.as_of.date())
+        b, on = self.person.birth_date, as_jst(self.as_of).date()
+        return None if b is None or b > on else age_on(b, on)
 
 
 @strawberry.type(description="An effective-dated snapshot of what is insured (append-only; bitemporal).")
@@ -634,7 +635,23 @@ class ContractConnection:
 
 
 __all__ = [
-    "Agency", "ChosenCoverage", "Contract", "ContractConnection", "ContractEdge", "ContractEvent",
-    "ContractVersion", "Driver", "Explanation", "ExplanationStep", "Grade", "PageInfo", "Party", "Premium",
-    "PremiumLine", "RatingClass", "Term", "Vehicle", "GradeMarker",
+    "Agency",
+    "ChosenCoverage",
+    "Contract",
+    "ContractConnection",
+    "ContractEdge",
+    "ContractEvent",
+    "ContractVersion",
+    "Driver",
+    "Explanation",
+    "ExplanationStep",
+    "Grade",
+    "GradeMarker",
+    "PageInfo",
+    "Party",
+    "Premium",
+    "PremiumLine",
+    "RatingClass",
+    "Term",
+    "Vehicle",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -21,6 +22,7 @@ from domain.services.access import (
     contract_scope,
 )
 from domain.store import outbox
+from domain.store.contract_json import ContractScopeSql, Sel, compile_contracts, fetch_compiled
 from domain.store.contract_read_repo import (
     MAX_PAGE,
     ContractDetail,
@@ -139,3 +141,18 @@ async def parties_and_vehicles(
 ) -> tuple[dict[int, Party], dict[int, Vehicle]]:
     """Parties and vehicles named by versions of contracts the caller already resolved (2 statements)."""
     return await parties_by_id(pool, list(party_ids)), await vehicles_by_id(pool, list(vehicle_ids))
+
+
+async def contracts_json(
+    pool: asyncpg.Pool, actor: Actor | None, sels: tuple[Sel, ...], as_of: datetime, *,
+    ids: Sequence[int] | None = None, policy_number: str | None = None,
+) -> dict[int, Any]:
+    """The answer documents of the contracts among `ids` (or with `policy_number`) in the actor's
+    scope, built by PostgreSQL in one statement (domain/store/contract_json.py). Raises
+    `Unsupported` when the selection does not compile."""
+    scope = contract_scope(actor)
+    if scope.nothing:
+        return {}
+    q = compile_contracts(sels, as_of, ContractScopeSql(scope.policyholder_id, scope.agency_id),
+                          ids=ids, policy_number=policy_number)
+    return await fetch_compiled(pool, q)
