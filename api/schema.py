@@ -19,6 +19,7 @@ from api.context import Context
 from api.errors import MaskUnexpectedErrors
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
+from api.mutations import Mutation
 from api.principal import Viewer
 from api.queries import ContractQueries
 from api.scalars import SCALAR_MAP
@@ -75,6 +76,7 @@ def _extensions(production: bool) -> list[type[SchemaExtension]]:
 def build_schema(production: bool) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         types=[Contract, Party, Vehicle, Agency],
         extensions=_extensions(production),
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),

@@ -155,10 +155,10 @@ def request_assistance(
     applied: list[str] = []
     for lim in lims:
         applied.append(lim.code)
-        if lim.min_distance_km:
-            if r.distance_from_home_km is None or r.distance_from_home_km < lim.min_distance_km:
-                raise _refuse("TOO_CLOSE_TO_HOME", f"{kind.en} needs {lim.min_distance_km} km or more "
-                              f"from home in a straight line ({lim.source})", "distanceFromHomeKm")
+        dist = r.distance_from_home_km
+        if lim.min_distance_km and (dist is None or dist < lim.min_distance_km):
+            raise _refuse("TOO_CLOSE_TO_HOME", f"{kind.en} needs {lim.min_distance_km} km or more "
+                          f"from home in a straight line ({lim.source})", "distanceFromHomeKm")
         if lim.not_at_home and r.at_home:
             raise _refuse("NOT_AT_HOME_PARKING", f"{kind.en} is not given at the home or contracted "
                           f"car park ({lim.source})", "atHome")

@@ -62,6 +62,22 @@ class PremiumStatus(Labelled):
     DEFAULTED = ("DEFAULTED", "保険料不払", "An instalment unpaid past the end of M+1 (M+2)")
 
 
+def premium_status_from(
+    *, claims: str, first_premium_unpaid: bool, no_cover_from_start: bool
+) -> PremiumStatus:
+    """Map domain.payments.Delinquency (its `claims` value PAYABLE / HELD / NOT_PAYABLE and the
+    two first-premium flags) onto the status a claim decision needs."""
+    if no_cover_from_start:
+        return PremiumStatus.FIRST_PREMIUM_DEFAULTED
+    if first_premium_unpaid:
+        return PremiumStatus.FIRST_PREMIUM_UNPAID
+    mapping = {"PAYABLE": PremiumStatus.PAID, "HELD": PremiumStatus.OVERDUE,
+               "NOT_PAYABLE": PremiumStatus.DEFAULTED}
+    if claims not in mapping:
+        raise RuleError("UNKNOWN_PAYMENT_STATE", "claims", f"unknown claims payment state {claims!r}")
+    return mapping[claims]
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     """One term of the contract as the claim sees it."""
@@ -106,6 +122,9 @@ class WindowFacts:
     kind: WindowKind
     outcome: WindowOutcome
     vehicle_id: str | None = None      # VEHICLE_SWAP: the newly acquired car
+    # The product's liability set for this window (domain.windows.liability_set); None: the
+    # default LIABILITY_SET below.
+    liability_set: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +179,7 @@ class _Acc:
         self.not_covered = False
         self.pending: list[str] = []
         self.liability_only = False
+        self.liability_sets: list[frozenset[str]] = []
 
     def ok(self, code: str, ja: str, en: str, ref: str) -> None:
         self.reasons.append(Reason(code, True, ja, en, ref))
@@ -180,6 +200,8 @@ class _Acc:
                     f"{what}: covered by the {w.kind.en.lower()} window", ref)
         elif w.outcome is WindowOutcome.LIABILITY_SET:
             self.liability_only = True
+            if w.liability_set is not None:
+                self.liability_sets.append(w.liability_set)
             self.ok(f"{w.kind.value}_WINDOW_LIABILITY_SET", f"{w.kind.ja}(賠償責任関係のみ)",
                     f"{what}: only the liability set, the {w.kind.en.lower()} window was filed late",
                     ref)
@@ -295,6 +317,8 @@ def _finish(
                                       f"{code} is not on the contract", "SPEC §4.8"))
         applicable = accident.claimed & present
     if acc.liability_only:
+        if acc.liability_sets:     # the windows' own product sets replace the default
+            liability_set = frozenset.intersection(*acc.liability_sets)
         dropped = sorted(applicable - liability_set)
         if dropped:
             acc.reasons.append(Reason("LIABILITY_SET_ONLY", False, "賠償責任関係以外は対象外",

@@ -148,6 +148,13 @@ async def get_contract(conn: Executor, contract_id: int) -> Contract | None:
     return contract_from_row(row) if row else None
 
 
+async def get_contract_for_update(conn: Executor, contract_id: int) -> Contract | None:
+    """The contract with its row lock held until the transaction ends: a use case that reads
+    before it writes sees the latest committed state, and concurrent writers queue here."""
+    row = await conn.fetchrow(f"SELECT {CONTRACT_COLS} FROM contracts c WHERE c.id = $1 FOR UPDATE", contract_id)
+    return contract_from_row(row) if row else None
+
+
 async def lock_contract(uow: UnitOfWork, contract_id: int, expected_lock_version: int | None) -> int:
     """Raise the lock version and hold the contract's row lock until the unit of work ends.
 

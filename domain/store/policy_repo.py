@@ -29,6 +29,7 @@ from domain.store.contract_repo import (
     aware,
     contract_from_row,
     get_contract,
+    get_contract_for_update,
     lock_contract,
     set_statuses,
     set_term_status,
@@ -214,7 +215,7 @@ __all__ = [
     "ContractStatus", "ContractVersion", "CreatedContract", "DriverEntry", "GradeSource", "Json",
     "NewContract", "NewTransaction", "NoVersionAt", "PolicyNumberTaken", "StoreError", "StoredGrade",
     "Term", "TermStatus", "TransactionKind", "VersionConflict", "VersionData", "add_term",
-    "append_version", "contract_from_row", "create_contract", "get_contract", "grade_source", "grades",
+    "append_version", "contract_from_row", "create_contract", "get_contract", "get_contract_for_update", "grade_source", "grades",
     "lock_contract", "record_grade", "record_transaction", "set_statuses", "set_term_status",
     "term_from_row", "terms", "version_as_of", "versions",
 ]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import domain.products as products_pkg
 from domain.calendar import JST, RuleError, cover_moment
-from domain.products.loader import default_catalog
+from domain.products.loader import ProductFileError, default_catalog, parse_product
 from domain.products.model import Product
 from domain.products.model import WindowKind as ProductWindowKind
 from domain.vocab import Relationship
@@ -384,3 +388,37 @@ def test_filing_outcome_follows_the_day_count(event_offset: int, filed_after: in
     idx = [order.index(s) for s in states]
     assert idx == sorted(idx)
     assert days_left(w, on) >= 0
+
+
+# ------------------------------------------------------------------------------- product file fields
+
+
+def _aioi_doc() -> dict[str, object]:
+    path = Path(products_pkg.__file__).parent / "aioi-tough-biz.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+
+
+def test_product_file_checks_liability_set_and_window_kinds() -> None:
+    doc = _aioi_doc()
+    windows = doc["windows"]
+    assert isinstance(windows, list)
+    windows[1]["liability_set"] = ["BI", "NOT_A_RIDER"]
+    with pytest.raises(ProductFileError, match="liability_set"):
+        parse_product(doc)
+    doc = _aioi_doc()
+    windows = doc["windows"]
+    assert isinstance(windows, list)
+    windows.append(dict(windows[0]))
+    with pytest.raises(ProductFileError, match="declared twice"):
+        parse_product(doc)
+
+
+def test_product_renewal_settings() -> None:
+    assert product(AIOI).renewal.offer_days_before == 60 and product(AIOI).renewal.auto_renew_rider is None
+    assert product(TOKIO).renewal.auto_renew_rider == "RENEWAL"      # 004 L1449 更新バックアップ
+    doc = _aioi_doc()
+    doc["renewal"] = {"offer_days_before": 45, "auto_renew_rider": "NO_SUCH_RIDER"}
+    with pytest.raises(ProductFileError, match="auto_renew_rider"):
+        parse_product(doc)
+    doc["renewal"] = {"offer_days_before": 45}
+    assert parse_product(doc).renewal.offer_days_before == 45

@@ -1,0 +1,510 @@
+"""Contract use cases against real PostgreSQL: quote → issue → endorse → renew → cancel → reinstate,
+rescission, interruption certificates; refusals change nothing; access; dry runs.
+
+Each test registers its own parties and vehicles, so tests do not see each other's rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
+from typing import Any, TypeVar
+
+import asyncpg
+import pytest
+
+from domain.calendar import JST, YearMonth, cover_moment
+from domain.grade import GradeMarker, GradeRecord
+from domain.grade_continuity import InterruptionReason
+from domain.jsoncodec import from_json, to_json
+from domain.lifecycle import Role
+from domain.products.model import UsePurpose
+from domain.services.access import Actor
+from domain.services.contracts import (
+    AddressChange,
+    CancelRequest,
+    CertificateRequest,
+    ContractChange,
+    CoverageChange,
+    CoverageInput,
+    DriverAction,
+    DriverChange,
+    DriverInput,
+    EndorseChanges,
+    EndorseRequest,
+    GradeOrigin,
+    IssueRequest,
+    PreviousContract,
+    QuoteRequest,
+    RegisterParty,
+    RegisterVehicle,
+    ReinstateRequest,
+    RenewRequest,
+    RescindRequest,
+    RescissionReason,
+    cancel_contract,
+    create_quote,
+    endorse_contract,
+    issue_contract,
+    issue_interruption_certificate,
+    register_party,
+    register_vehicle,
+    reinstate_contract,
+    renew_contract,
+    rescind_contract,
+)
+from domain.services.errors import Refused
+from domain.store.party_repo import PartyKind, create_agency
+from domain.store.policy_repo import VersionConflict, grades, terms, version_as_of, versions
+from domain.store.uow import UnitOfWork
+from domain.vocab import (
+    AccidentClass,
+    AgeCondition,
+    Channel,
+    ContractStatus,
+    LicenceColour,
+    Relationship,
+    UseType,
+)
+
+S = ContractStatus
+NOW = datetime(2026, 4, 1, 9, 0, tzinfo=JST)
+START = date(2026, 4, 10)
+STAFF = Actor("staff-1", Role.STAFF)
+_RUN = secrets.token_hex(3)
+_n = itertools.count(1)
+TABLES = ("parties", "vehicles", "agencies", "contracts", "terms", "contract_versions", "version_drivers",
+          "grade_records", "transactions", "events")
+
+T = TypeVar("T")
+UseCase = Callable[[UnitOfWork, Actor, Any, datetime], Awaitable[T]]
+
+
+async def run(pool: asyncpg.Pool, fn: UseCase[T], actor: Actor, req: Any, now: datetime = NOW,
+              *, dry_run: bool = False) -> T:
+    async with UnitOfWork(pool, dry_run=dry_run) as uow:
+        return await fn(uow, actor, req, now)
+
+
+async def refused(pool: asyncpg.Pool, fn: UseCase[Any], actor: Actor, req: Any, now: datetime = NOW) -> str:
+    """The refusal code, after checking the database is byte-for-byte unchanged."""
+    before = await snapshot(pool)
+    with pytest.raises((Refused, VersionConflict)) as info:
+        await run(pool, fn, actor, req, now)
+    assert await snapshot(pool) == before
+    exc = info.value
+    if isinstance(exc, Refused):
+        return exc.errors[0].code
+    assert isinstance(exc, VersionConflict)
+    return exc.code
+
+
+async def snapshot(pool: asyncpg.Pool) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    async with pool.acquire() as conn:
+        for t in TABLES:
+            out[t] = await conn.fetchval(f"SELECT md5(string_agg(t::text, '' ORDER BY t::text)) FROM {t} t")
+    return out
+
+
+@dataclass(frozen=True)
+class Book:
+    agency_id: int
+    holder: int
+    child: int  # cohabiting child, 20 on START
+    friend: int  # 19, not family
+    vehicle: int
+    holder_actor: Actor
+    agent: Actor
+
+
+async def book(pool: asyncpg.Pool) -> Book:
+    """A policyholder (born 1980, gold licence), two more drivers and a car, under a fresh agency."""
+    async with UnitOfWork(pool) as uow:
+        agency = await create_agency(uow, f"AG-{_RUN}-{next(_n)}", "テスト代理店", "Test agency")
+    agent = Actor(f"agent-{agency.id}", Role.AGENT, agency_id=agency.id)
+    holder = await run(pool, register_party, agent, RegisterParty(
+        PartyKind.PERSON, "山田 太郎", "ヤマダ タロウ", "Taro Yamada", date(1980, 6, 1), "100-0001",
+        "東京都千代田区千代田1-1", None, LicenceColour.GOLD, date(2000, 7, 1)))
+    child = await run(pool, register_party, agent, RegisterParty(
+        PartyKind.PERSON, "山田 一郎", birth_date=date(2005, 5, 1), licence_colour=LicenceColour.GREEN,
+        licence_date=date(2024, 6, 1), account_party_id=holder.id))
+    friend = await run(pool, register_party, agent, RegisterParty(
+        PartyKind.PERSON, "佐藤 花子", birth_date=date(2006, 9, 1), licence_colour=LicenceColour.GREEN,
+        licence_date=date(2025, 1, 10), account_party_id=holder.id))
+    car = await run(pool, register_vehicle, agent, RegisterVehicle(
+        UseType.PRIVATE_STANDARD_PASSENGER, "品川 300 あ 12-34", "ZRR80-0001", "DBA-ZRR80W",
+        YearMonth(2019, 5), YearMonth(2019, 1), (("BI", 5), ("PD", 6), ("INJURY", 4), ("VEHICLE", 7)),
+        owner_party_id=holder.id))
+    return Book(agency.id, holder.id, child.id, friend.id, car.id,
+                Actor(f"holder-{holder.id}", Role.POLICYHOLDER, party_id=holder.id), agent)
+
+
+def quote_req(b: Book, **changes: Any) -> QuoteRequest:
+    q = QuoteRequest(
+        product_id="rakuten-drive-assist", start_date=START, policyholder_id=b.holder,
+        named_insured_id=b.holder, vehicle_id=b.vehicle,
+        coverages=(CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PIP"), CoverageInput("VEHICLE")),
+        drivers=(DriverInput(b.holder, Relationship.SELF),), channel=Channel.AGENT,
+        age_condition=AgeCondition.AGE_26, use_purpose=UsePurpose.DAILY_LEISURE, mileage_class=5,
+    )
+    return dataclasses.replace(q, **changes)
+
+
+async def issued(pool: asyncpg.Pool, b: Book, **changes: Any) -> ContractChange:
+    q = await run(pool, create_quote, b.agent, quote_req(b, **changes))
+    return await run(pool, issue_contract, b.agent, IssueRequest(q.contract_id, q.lock_version))
+
+
+# --- parties and vehicles -------------------------------------------------------------------------
+
+
+async def test_register_party_and_vehicle_belong_to_the_account_and_agency(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT account_party_id, agency_id, licence_colour FROM parties WHERE id = $1", b.child)
+        car = await conn.fetchrow("SELECT account_party_id, agency_id, first_registration FROM vehicles WHERE id = $1", b.vehicle)
+    assert (row["account_party_id"], row["agency_id"], row["licence_colour"]) == (b.holder, b.agency_id, "GREEN")
+    assert (car["account_party_id"], car["agency_id"], car["first_registration"]) == (b.holder, b.agency_id, date(2019, 5, 1))
+    # a policyholder registers a driver into their own book, whatever account they name
+    spouse = await run(pool, register_party, b.holder_actor, RegisterParty(
+        PartyKind.PERSON, "山田 花子", birth_date=date(1982, 2, 2), licence_colour=LicenceColour.BLUE))
+    assert (spouse.account_party_id, spouse.agency_id) == (b.holder, b.agency_id)
+
+
+async def test_register_refusals(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    other = await book(pool)
+    future = RegisterParty(PartyKind.PERSON, "未来 太郎", birth_date=date(2026, 5, 1))
+    assert await refused(pool, register_party, b.agent, future) == "INVALID_BIRTH_DATE"
+    young = RegisterParty(PartyKind.PERSON, "若葉 次郎", birth_date=date(2000, 1, 1),
+                          licence_colour=LicenceColour.GREEN, licence_date=date(2015, 12, 31))
+    assert await refused(pool, register_party, b.agent, young) == "INVALID_LICENCE_DATE"
+    corp = RegisterParty(PartyKind.CORPORATION, "株式会社テスト", birth_date=date(2000, 1, 1))
+    assert await refused(pool, register_party, b.agent, corp) == "INVALID_BIRTH_DATE"
+    # another book's account: the same answer as a missing party
+    into_other = RegisterParty(PartyKind.PERSON, "他人", birth_date=date(1990, 1, 1), account_party_id=other.holder)
+    assert await refused(pool, register_party, b.holder_actor, into_other) == "PARTY_NOT_FOUND"
+    assert await refused(pool, register_party, b.agent, into_other) == "PARTY_NOT_FOUND"
+    car = RegisterVehicle(UseType.PRIVATE_KEI_PASSENGER, first_registration=YearMonth(2026, 5))
+    assert await refused(pool, register_vehicle, b.agent, car) == "FIRST_REGISTRATION_IN_FUTURE"
+    kei = RegisterVehicle(UseType.PRIVATE_KEI_PASSENGER, rating_classes=(("BI", 9),))
+    assert await refused(pool, register_vehicle, b.agent, kei) == "RATING_CLASS_OUT_OF_RANGE"
+    stranger_car = RegisterVehicle(UseType.PRIVATE_KEI_PASSENGER, owner_party_id=other.holder)
+    assert await refused(pool, register_vehicle, b.agent, stranger_car) == "PARTY_NOT_FOUND"
+
+
+# --- quote and issue ------------------------------------------------------------------------------
+
+
+async def test_quote_stores_contract_version_grade_transaction_event(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    q = await run(pool, create_quote, b.agent, quote_req(b))
+    assert q.policy_number.startswith("AP-RK-")
+    assert q.statuses == (S.QUOTED,) and q.transaction_kind == "QUOTE" and q.premium_delta_yen == 0
+    assert q.grade == GradeRecord(6, GradeMarker.S, 0)  # new contract 6(S) (002b L4405)
+    assert q.effective_at == cover_moment(START) == datetime(2026, 4, 10, 16, 0, tzinfo=JST)  # 002b L5239
+    async with pool.acquire() as conn:
+        (term,) = await terms(conn, q.contract_id)
+        (v,) = await versions(conn, q.contract_id)
+        (g,) = await grades(conn, q.contract_id)
+        kinds = await conn.fetch("SELECT kind FROM events WHERE contract_id = $1 ORDER BY seq", q.contract_id)
+        tx = await conn.fetchrow("SELECT kind, actor_subject, actor_role FROM transactions WHERE id = $1", q.transaction_id)
+    assert (term.status.value, term.starts_at, term.ends_at) == ("QUOTED", cover_moment(START), cover_moment(date(2027, 4, 10)))
+    assert v.data.premium_yen == q.premium_after_yen > 0 and v.transaction_id == q.transaction_id
+    assert v.data.rating_input["grade"] == {"grade": 6, "marker": "S", "period": 0}
+    assert v.data.drivers[0].licence_colour is LicenceColour.GOLD  # taken from the party
+    assert (g.grade.label, g.source) == ("6(S)", "NEW")
+    assert [r["kind"] for r in kinds] == ["QUOTE_CREATED"]
+    assert dict(tx) == {"kind": "QUOTE", "actor_subject": b.agent.subject, "actor_role": "agent"}
+
+
+async def test_issue_binds_the_quote(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    q = await run(pool, create_quote, b.agent, quote_req(b))
+    i = await run(pool, issue_contract, b.agent, IssueRequest(q.contract_id, q.lock_version))
+    assert i.statuses == (S.IN_FORCE,) and i.premium_delta_yen == q.premium_after_yen
+    assert i.lock_version == q.lock_version + 1
+    async with pool.acquire() as conn:
+        (term,) = await terms(conn, q.contract_id)
+    assert term.status.value == "SCHEDULED"  # starts 2026-04-10 16:00, after NOW
+    assert await refused(pool, issue_contract, b.agent, IssueRequest(q.contract_id, i.lock_version)) == "NOT_ALLOWED_IN_STATE"
+
+
+async def test_other_insurer_grade_carries_within_seven_days(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    prev = PreviousContract(grade=11, period=0, end_date=date(2026, 4, 3))  # START is day 7 (004 L1264)
+    q = await run(pool, create_quote, b.agent, quote_req(b, grade_origin=GradeOrigin.OTHER_INSURER, previous_contract=prev))
+    assert q.grade == GradeRecord(12, GradeMarker.NONE, 0)  # 11 renewed without accident → 12
+    late = PreviousContract(grade=11, period=0, end_date=date(2026, 4, 2))  # START is day 8
+    q2 = await run(pool, create_quote, b.agent, quote_req(b, grade_origin=GradeOrigin.OTHER_INSURER, previous_contract=late))
+    assert q2.grade == GradeRecord(6, GradeMarker.S, 0)
+
+
+async def test_quote_refusals_change_nothing(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    too_young = quote_req(b, drivers=(DriverInput(b.holder, Relationship.SELF),
+                                      DriverInput(b.child, Relationship.COHABITING_RELATIVE)))
+    assert await refused(pool, create_quote, b.agent, too_young) == "DRIVER_TOO_YOUNG"
+    # the age condition does not bind a friend: 19 and covered under 26+ (001 L617-622)
+    friend = quote_req(b, drivers=(DriverInput(b.holder, Relationship.SELF), DriverInput(b.friend, Relationship.OTHER)))
+    assert (await run(pool, create_quote, b.agent, friend)).premium_after_yen > 0
+    past = quote_req(b, start_date=date(2026, 3, 31))
+    assert await refused(pool, create_quote, b.agent, past) == "START_DATE_IN_PAST"
+    bike = await run(pool, register_vehicle, b.agent, RegisterVehicle(UseType.MOTORCYCLE, owner_party_id=b.holder))
+    assert await refused(pool, create_quote, b.agent, quote_req(b, vehicle_id=bike.id)) == "USE_TYPE_NOT_INSURED"
+    assert await refused(pool, create_quote, b.agent, quote_req(b, vehicle_id=10**12)) == "VEHICLE_NOT_FOUND"
+    other = await book(pool)
+    assert await refused(pool, create_quote, b.agent, quote_req(b, vehicle_id=other.vehicle)) == "VEHICLE_NOT_FOUND"
+    assert await refused(pool, create_quote, b.holder_actor, quote_req(b)) == "CHANNEL_NOT_ALLOWED"
+    theirs = quote_req(b, channel=Channel.INTERNET, policyholder_id=other.holder)
+    assert await refused(pool, create_quote, b.holder_actor, theirs) == "PARTY_NOT_FOUND"
+    no_cover = quote_req(b, coverages=(CoverageInput("BI"), CoverageInput("NOPE")))
+    assert await refused(pool, create_quote, b.agent, no_cover) == "UNKNOWN_COVERAGE"
+
+
+async def test_policyholder_quotes_and_issues_online(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    q = await run(pool, create_quote, b.holder_actor, quote_req(b, channel=Channel.INTERNET))
+    i = await run(pool, issue_contract, b.holder_actor, IssueRequest(q.contract_id, q.lock_version))
+    assert i.statuses == (S.IN_FORCE,)
+
+
+# --- endorse --------------------------------------------------------------------------------------
+
+
+async def test_endorse_pro_rata_by_day(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    i = await issued(pool, b)
+    req = EndorseRequest(i.contract_id, i.lock_version, date(2026, 10, 10),
+                         EndorseChanges(age_condition=AgeCondition.AGE_21), reason="son drives")
+    e = await run(pool, endorse_contract, b.agent, req)
+    old, new = e.premium_before_yen, e.premium_after_yen
+    assert old == i.premium_after_yen and new > old  # 21+ costs more than 26+
+    # SPEC §4.3: by day from the effective date to the term end (no pamphlet method: notes/001.md L1061);
+    # 2026-10-10 → 2027-04-10 is 182 of 365 days, truncated toward zero.
+    assert e.premium_delta_yen == int(Decimal(new - old) * 182 / 365)
+    assert [(c.field, c.before, c.after) for c in e.changes] == [("ageCondition", "AGE_26", "AGE_21")]
+    assert e.effective_at == datetime(2026, 10, 10, 16, 0, tzinfo=JST)
+    async with pool.acquire() as conn:
+        before = await version_as_of(conn, i.contract_id, datetime(2026, 10, 10, 15, 59, tzinfo=JST))
+        after = await version_as_of(conn, i.contract_id, e.effective_at)
+        tx = await conn.fetchrow("SELECT premium_delta_yen, explanation FROM transactions WHERE id = $1", e.transaction_id)
+    assert before is not None and after is not None
+    assert (before.data.age_condition, after.data.age_condition) == (AgeCondition.AGE_26, AgeCondition.AGE_21)
+    assert tx["premium_delta_yen"] == e.premium_delta_yen
+    assert [s["value"] for s in tx["explanation"]["steps"]][:4] == [str(old), str(new), "182", "365"]
+
+
+async def test_endorse_drivers_coverages_and_address(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    i = await issued(pool, b)
+    changes = EndorseChanges(
+        drivers=(DriverChange(DriverAction.ADD, b.friend, Relationship.OTHER),),
+        coverages=(CoverageChange("VEHICLE", remove=True),),
+        address=AddressChange("530-0001", "大阪府大阪市北区梅田1-1"),
+    )
+    e = await run(pool, endorse_contract, b.agent, EndorseRequest(i.contract_id, i.lock_version, date(2026, 4, 10), changes))
+    assert {c.field for c in e.changes} == {f"drivers.{b.friend}", "coverages.VEHICLE", "policyholder.address"}
+    assert e.premium_after_yen < e.premium_before_yen and e.premium_delta_yen < 0
+    # effective on the start date: the whole term's difference (365/365)
+    assert e.premium_delta_yen == e.premium_after_yen - e.premium_before_yen
+    async with pool.acquire() as conn:
+        addr = await conn.fetchval("SELECT address_ja FROM parties WHERE id = $1", b.holder)
+        current = await versions(conn, i.contract_id)
+    assert addr == "大阪府大阪市北区梅田1-1"
+    assert len(current) == 1 and {d.party_id for d in current[0].data.drivers} == {b.holder, b.friend}
+
+
+async def test_endorse_refusals_change_nothing(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    i = await issued(pool, b)
+    ch = EndorseChanges(age_condition=AgeCondition.AGE_21)
+    outside = EndorseRequest(i.contract_id, i.lock_version, date(2027, 4, 10), ch)
+    assert await refused(pool, endorse_contract, b.agent, outside) == "EFFECTIVE_DATE_OUTSIDE_TERM"
+    before_start = EndorseRequest(i.contract_id, i.lock_version, date(2026, 4, 9), ch)
+    assert await refused(pool, endorse_contract, b.agent, before_start) == "EFFECTIVE_DATE_OUTSIDE_TERM"
+    same = EndorseRequest(i.contract_id, i.lock_version, date(2026, 5, 1), EndorseChanges(age_condition=AgeCondition.AGE_26))
+    assert await refused(pool, endorse_contract, b.agent, same) == "NO_CHANGE"
+    stale = EndorseRequest(i.contract_id, i.lock_version - 1, date(2026, 5, 1), ch)
+    assert await refused(pool, endorse_contract, b.agent, stale) == "VERSION_CONFLICT"
+    young = EndorseRequest(i.contract_id, i.lock_version, date(2026, 5, 1), EndorseChanges(
+        drivers=(DriverChange(DriverAction.ADD, b.child, Relationship.COHABITING_RELATIVE),)))
+    assert await refused(pool, endorse_contract, b.agent, young) == "DRIVER_TOO_YOUNG"
+    c = await run(pool, cancel_contract, b.agent, CancelRequest(i.contract_id, i.lock_version, date(2026, 6, 1), "sold"))
+    cancelled = EndorseRequest(i.contract_id, c.lock_version, date(2026, 7, 1), ch)
+    assert await refused(pool, endorse_contract, b.agent, cancelled) == "NOT_ALLOWED_IN_STATE"
+
+
+# --- renew ----------------------------------------------------------------------------------------
+
+
+async def test_renew_next_term_grade_up_and_once_only(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    i = await issued(pool, b)
+    later = datetime(2027, 3, 1, 10, 0, tzinfo=JST)
+    early = RenewRequest(i.contract_id, i.lock_version)
+    assert await refused(pool, renew_contract, b.agent, early, NOW) == "RENEWAL_TOO_EARLY"
+    r = await run(pool, renew_contract, b.agent, early, later)
+    assert r.term_no == 2 and r.effective_at == cover_moment(date(2027, 4, 10))
+    assert r.grade == GradeRecord(7, GradeMarker.F, 0)  # 6(S) + 1, no accident (SPEC §4.2)
+    assert r.premium_delta_yen == r.premium_after_yen
+    async with pool.acquire() as conn:
+        ts = await terms(conn, i.contract_id)
+        v2 = await version_as_of(conn, i.contract_id, r.effective_at)
+        v1 = await version_as_of(conn, i.contract_id, r.effective_at - timedelta(seconds=1))
+    assert [(t.term_no, t.status.value) for t in ts] == [(1, "SCHEDULED"), (2, "SCHEDULED")]
+    assert ts[1].ends_at == cover_moment(date(2028, 4, 10))
+    assert v1 is not None and v2 is not None and v2.data.grade.label == "7(F)" and v1.data.grade.label == "6(S)"
+    assert v2.data.rating_input["discounts"]["renewal"] is True
+    again = RenewRequest(i.contract_id, r.lock_version)
+    assert await refused(pool, renew_contract, b.agent, again, later) == "ALREADY_RENEWED"
+
+
+async def test_renew_after_a_three_down_accident(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    prev = PreviousContract(grade=15, period=0, end_date=date(2026, 4, 10))
+    i = await issued(pool, b, grade_origin=GradeOrigin.OTHER_INSURER, previous_contract=prev)
+    assert i.grade == GradeRecord(16, GradeMarker.NONE, 0)
+    r = await run(pool, renew_contract, b.agent, RenewRequest(i.contract_id, i.lock_version, (AccidentClass.THREE_DOWN,)),
+                  datetime(2027, 3, 1, tzinfo=JST))
+    assert r.grade == GradeRecord(13, GradeMarker.NONE, 3)  # 16 → 13, period 0 → 3 (SPEC §4.2 worked example)
+
+
+# --- cancel, reinstate, rescind, certificate ------------------------------------------------------
+
+
+async def test_cancel_refund_monthly_unexpired_and_cover_ends(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    i = await issued(pool, b)
+    now = datetime(2026, 10, 15, 9, 0, tzinfo=JST)
+    c = await run(pool, cancel_contract, b.agent, CancelRequest(i.contract_id, i.lock_version, date(2026, 10, 15), "car sold"), now)
+    paid = i.premium_after_yen
+    # 004 L1421-1425 / 002b L5218-5224: earned = started months from the start date to the cancel
+    # date inclusive (2026-04-10..2026-10-15 → 7 of 12), rounded up; refund = paid − earned.
+    earned = int((Decimal(paid) * 7 / 12).to_integral_value(rounding=ROUND_CEILING))
+    assert c.premium_delta_yen == -(paid - earned)
+    assert c.statuses == (S.CANCELLED,)
+    async with pool.acquire() as conn:
+        gone = await version_as_of(conn, i.contract_id, datetime(2026, 10, 15, 16, 0, tzinfo=JST))
+        kept = await version_as_of(conn, i.contract_id, datetime(2026, 10, 15, 15, 59, tzinfo=JST))
+        (term,) = await terms(conn, i.contract_id)
+    assert gone is None and kept is not None and term.status.value == "CANCELLED"
+
+
+async def test_cancel_before_start_and_quote_withdrawal(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    i = await issued(pool, b)
+    c = await run(pool, cancel_contract, b.agent, CancelRequest(i.contract_id, i.lock_version, date(2026, 4, 5), "changed mind"))
+    assert c.premium_delta_yen == -i.premium_after_yen  # nothing was covered: all back
+    q = await run(pool, create_quote, b.agent, quote_req(b))
+    w = await run(pool, cancel_contract, b.agent, CancelRequest(q.contract_id, q.lock_version, date(2026, 4, 5), "not needed"))
+    assert (w.statuses, w.premium_delta_yen) == ((S.CANCELLED,), 0)
+    assert await refused(pool, reinstate_contract, STAFF, ReinstateRequest(q.contract_id, w.lock_version, "x")) == "NOT_REINSTATABLE"
+
+
+async def test_reinstate_restores_cover_and_charges_back(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    i = await issued(pool, b)
+    now = datetime(2026, 6, 1, 9, 0, tzinfo=JST)
+    c = await run(pool, cancel_contract, b.agent, CancelRequest(i.contract_id, i.lock_version, date(2026, 6, 1), "x"), now)
+    req = ReinstateRequest(i.contract_id, c.lock_version, "customer changed their mind")
+    assert await refused(pool, reinstate_contract, b.agent, req, now) == "FORBIDDEN"
+    assert await refused(pool, reinstate_contract, STAFF, req, now + timedelta(days=31)) == "REINSTATEMENT_PERIOD_OVER"
+    r = await run(pool, reinstate_contract, STAFF, req, now + timedelta(days=30))
+    assert r.statuses == (S.IN_FORCE,) and r.premium_delta_yen == -c.premium_delta_yen > 0
+    async with pool.acquire() as conn:
+        v = await version_as_of(conn, i.contract_id, datetime(2026, 12, 1, tzinfo=JST))
+        (term,) = await terms(conn, i.contract_id)
+    assert v is not None and term.status.value == "IN_FORCE"
+    # and it can be endorsed again
+    e = await run(pool, endorse_contract, b.agent, EndorseRequest(
+        i.contract_id, r.lock_version, date(2026, 8, 1), EndorseChanges(age_condition=AgeCondition.AGE_35)),
+        now + timedelta(days=30))
+    assert e.premium_delta_yen < 0
+
+
+async def test_rescind_loses_the_grade(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    i = await issued(pool, b)
+    now = datetime(2026, 7, 1, 9, 0, tzinfo=JST)
+    req = RescindRequest(i.contract_id, i.lock_version, RescissionReason.NON_PAYMENT, date(2026, 7, 1))
+    assert await refused(pool, rescind_contract, b.agent, req, now) == "FORBIDDEN"
+    r = await run(pool, rescind_contract, STAFF, req, now)
+    assert r.statuses == (S.RESCINDED,) and r.premium_delta_yen == 0
+    async with pool.acquire() as conn:
+        history = await grades(conn, i.contract_id)
+    assert [g.source for g in history] == ["NEW", "RESCINDED"]
+    after = EndorseRequest(i.contract_id, r.lock_version, date(2026, 8, 1), EndorseChanges(age_condition=AgeCondition.AGE_21))
+    assert await refused(pool, endorse_contract, b.agent, after, now) == "NOT_ALLOWED_IN_STATE"
+
+
+async def test_interruption_certificate(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    prev = PreviousContract(grade=11, period=0, end_date=date(2026, 4, 10))
+    i = await issued(pool, b, grade_origin=GradeOrigin.OTHER_INSURER, previous_contract=prev)
+    now = datetime(2026, 9, 1, 9, 0, tzinfo=JST)
+    c = await run(pool, cancel_contract, b.agent, CancelRequest(i.contract_id, i.lock_version, date(2026, 9, 1), "scrapped"), now)
+    wrong = CertificateRequest(i.contract_id, c.lock_version, InterruptionReason.SCRAPPED, date(2026, 9, 2))
+    assert await refused(pool, issue_interruption_certificate, b.agent, wrong, now) == "INTERRUPTION_DATE_MISMATCH"
+    req = CertificateRequest(i.contract_id, c.lock_version, InterruptionReason.SCRAPPED, date(2026, 9, 1))
+    cert = await run(pool, issue_interruption_certificate, b.agent, req, now)
+    assert cert.certificate is not None
+    assert cert.certificate.grade == GradeRecord(12, GradeMarker.NONE, 0)  # mid-term: no progression
+    assert cert.certificate.request_deadline == date(2031, 9, 1)  # 5 years (004 L1431)
+    again = CertificateRequest(i.contract_id, cert.lock_version, InterruptionReason.SCRAPPED, date(2026, 9, 1))
+    assert await refused(pool, issue_interruption_certificate, b.agent, again, now) == "CERTIFICATE_ALREADY_ISSUED"
+    # a 6(S) contract carries without a certificate (grade below 7, 004 L1264)
+    j = await issued(pool, b)
+    cj = await run(pool, cancel_contract, b.agent, CancelRequest(j.contract_id, j.lock_version, date(2026, 9, 1), "x"), now)
+    low = CertificateRequest(j.contract_id, cj.lock_version, InterruptionReason.SCRAPPED, date(2026, 9, 1))
+    assert await refused(pool, issue_interruption_certificate, b.agent, low, now) == "CERTIFICATE_NOT_ELIGIBLE"
+
+
+# --- access and dry runs --------------------------------------------------------------------------
+
+
+async def test_a_policyholder_cannot_touch_anothers_contract(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    other = await book(pool)
+    i = await issued(pool, other)
+    ch = EndorseChanges(age_condition=AgeCondition.AGE_21)
+    for actor in (b.holder_actor, b.agent):
+        theirs = EndorseRequest(i.contract_id, i.lock_version, date(2026, 5, 1), ch)
+        missing = EndorseRequest(10**12, 1, date(2026, 5, 1), ch)
+        assert await refused(pool, endorse_contract, actor, theirs) == "CONTRACT_NOT_FOUND"
+        assert await refused(pool, endorse_contract, actor, missing) == "CONTRACT_NOT_FOUND"
+        cancel = CancelRequest(i.contract_id, i.lock_version, date(2026, 5, 1), "x")
+        assert await refused(pool, cancel_contract, actor, cancel) == "CONTRACT_NOT_FOUND"
+    mine = await run(pool, endorse_contract, other.holder_actor, EndorseRequest(i.contract_id, i.lock_version, date(2026, 5, 1), ch))
+    assert mine.premium_delta_yen > 0
+
+
+def _comparable(c: ContractChange) -> dict[str, Any]:
+    out = to_json(c)
+    for k in ("contract_id", "policy_number", "transaction_id", "version_id"):
+        out.pop(k)
+    return out
+
+
+async def test_dry_run_answers_the_same_and_stores_nothing(pool: asyncpg.Pool) -> None:
+    b = await book(pool)
+    before = await snapshot(pool)
+    dry = await run(pool, create_quote, b.agent, quote_req(b), dry_run=True)
+    assert await snapshot(pool) == before
+    real = await run(pool, create_quote, b.agent, quote_req(b))
+    assert _comparable(dry) == _comparable(real)
+    i = await run(pool, issue_contract, b.agent, IssueRequest(real.contract_id, real.lock_version))
+    req = EndorseRequest(i.contract_id, i.lock_version, date(2026, 9, 1), EndorseChanges(age_condition=AgeCondition.AGE_35))
+    before = await snapshot(pool)
+    dry_e = await run(pool, endorse_contract, b.agent, req, dry_run=True)
+    assert await snapshot(pool) == before
+    real_e = await run(pool, endorse_contract, b.agent, req)
+    assert _comparable(dry_e) == _comparable(real_e)
+    # results round-trip through JSON for idempotent replay
+    assert from_json(ContractChange, to_json(real_e)) == real_e
