@@ -17,7 +17,6 @@ from domain.services.contract_support import today, visible_parties
 from domain.services.contract_types import RegisterParty, RegisterVehicle
 from domain.services.errors import not_found, refuse
 from domain.store.party_repo import (
-    PARTY_COLS,
     NewParty,
     NewVehicle,
     Party,
@@ -26,7 +25,6 @@ from domain.store.party_repo import (
     agencies_by_id,
     create_party,
     create_vehicle,
-    party_from_row,
 )
 from domain.store.uow import UnitOfWork
 
@@ -96,19 +94,7 @@ async def register_party(uow: UnitOfWork, actor: Actor, req: RegisterParty, now:
         req.kind, req.name_kanji.strip(), req.name_kana, req.name_en, req.birth_date, req.postal_code,
         req.address_ja, req.address_en, account, agency, req.licence_colour, req.licence_date,
     )
-    party = await create_party(uow, new)
-    if (party.account_party_id, party.agency_id, party.licence_colour, party.licence_date) != (
-        account, agency, req.licence_colour, req.licence_date
-    ):
-        # party_repo.create_party does not write the 0004 columns yet (reported to the lead).
-        row = await uow.conn.fetchrow(
-            f"""UPDATE parties SET account_party_id = $2, agency_id = $3, licence_colour = $4,
-                   licence_date = $5 WHERE id = $1 RETURNING {PARTY_COLS}""",
-            party.id, account, agency, req.licence_colour.value if req.licence_colour else None,
-            req.licence_date,
-        )
-        party = party_from_row(row)
-    return party
+    return await create_party(uow, new)
 
 
 def _check_vehicle(req: RegisterVehicle, on: date) -> None:

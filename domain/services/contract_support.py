@@ -32,7 +32,6 @@ from domain.store.policy_repo import (
     TransactionKind,
     VersionConflict,
     VersionData,
-    get_contract,
     get_contract_for_update,
     record_transaction,
 )

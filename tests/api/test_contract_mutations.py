@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from api.auth import Role, mint_token
 from api.types.node import to_global_id
@@ -16,6 +17,12 @@ from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql
 from tests.factories import unique
+
+@pytest.fixture(autouse=True)
+def business_day(clock: ManualClock) -> None:
+    """The shared API clock may have been moved by other tests; these stories start on 1 April 2026."""
+    clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=JST))
+
 
 TABLES = ("contracts", "terms", "contract_versions", "version_drivers", "transactions", "events",
           "grade_records", "parties", "vehicles", "idempotency_records")

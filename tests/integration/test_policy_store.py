@@ -457,7 +457,7 @@ async def test_list_contract_ids_filters_and_pages(pool: asyncpg.Pool) -> None:
         assert expiring == sorted(ids)
         assert await list_contract_ids(conn, product_id=product, expiring_before=END) == []
         with pytest.raises(ValueError):
-            await list_contract_ids(conn, limit=101)
+            await list_contract_ids(conn, limit=102)
         assert [t.term_no for t in await terms(conn, ids[0])] == [1]
 
 
