@@ -18,6 +18,7 @@ from domain.runtime.settings import Settings
 from tests.api.conftest import gql
 from tests.factories import unique
 
+
 @pytest.fixture(autouse=True)
 def business_day(clock: ManualClock) -> None:
     """The shared API clock may have been moved by other tests; these stories start on 1 April 2026."""
