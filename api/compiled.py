@@ -41,12 +41,28 @@ from domain.vocab import ContractStatus
 log = get_logger("api.compiled")
 
 _CONTRACT_ABSTRACT = {"Contract", "Node"}
+_SELS_CACHE: dict[tuple[Any, ...], tuple[Sel, ...]] = {}
 
 
 class _Walker:
     def __init__(self, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]) -> None:
         self.fragments = fragments
         self.variables = variables
+        self.cache_key: tuple[Any, ...] | None = None
+
+    def root_sels(self, key: str, nodes: list[FieldNode], type_name: str) -> tuple[Sel, ...]:
+        """`sels` of a root field, remembered per query text, operation and directive variables
+        (only @skip/@include variables change a selection's shape)."""
+        if self.cache_key is None or self.cache_key[0] is None:
+            return self.sels(nodes, type_name)
+        full = (*self.cache_key, key)
+        found = _SELS_CACHE.get(full)
+        if found is None:
+            found = self.sels(nodes, type_name)
+            if len(_SELS_CACHE) >= 512:
+                _SELS_CACHE.clear()
+            _SELS_CACHE[full] = found
+        return found
 
     def value(self, node: ValueNode) -> Any:
         if isinstance(node, VariableNode):
@@ -152,7 +168,7 @@ async def _contract_field(w: _Walker, node: FieldNode, nodes: list[FieldNode], c
     if (gid is None) == (pn is None):
         raise Unsupported("the general path explains the error")
     as_of = _as_of(args.get("asOf"), ctx)
-    sels = w.sels(nodes, "Contract")
+    sels = w.root_sels(nodes[0].alias.value if nodes[0].alias else "contract", nodes, "Contract")
     if gid is not None:
         db_id = db_id_of(str(gid), "Contract")
         if db_id is None:
@@ -202,7 +218,8 @@ async def _contracts_field(w: _Walker, node: FieldNode, nodes: list[FieldNode], 
         raise Unsupported("contracts selected in two places")
     contract_nodes = holders[0] if holders else []
     page = await contract_reads.contract_page(ctx.pool, ctx.actor, f, first=first, after_id=after_id)
-    sels_by_nodes = w.sels(contract_nodes, "Contract") if contract_nodes else ()
+    root_key = nodes[0].alias.value if nodes[0].alias else "contracts"
+    sels_by_nodes = w.root_sels(root_key, contract_nodes, "Contract") if contract_nodes else ()
     docs = await contract_reads.contracts_json(ctx.pool, ctx.actor, sels_by_nodes, as_of, ids=list(page.ids)) \
         if page.ids and sels_by_nodes else {}
     ids = [i for i in page.ids if i in docs] if sels_by_nodes else list(page.ids)
@@ -285,6 +302,8 @@ async def answer(document: Any, operation_name: str | None, variables: dict[str,
     try:
         roots: dict[str, list[FieldNode]] = {}
         w.collect(op.selection_set, "Query", roots)
+        w.cache_key = (document.loc.source.body if document.loc else None, operation_name,
+                       tuple(sorted((k, v) for k, v in vars_in.items() if isinstance(v, bool))))
         if not roots or any(fs[0].name.value not in (*_ROOTS, "__typename") for fs in roots.values()):
             return None
         data: dict[str, Any] = {}

@@ -529,6 +529,20 @@ class Contract(Node):
     def policyholder(self) -> Party:
         return Party.of(self.detail.policyholder)
 
+    @strawberry.field(description="The agency that sold and services the contract; null for direct business.")
+    async def agency(self, info: Info[Context, None]) -> Agency | None:
+        agency_id = self.detail.contract.agency_id
+        if agency_id is None:
+            return None
+
+        async def load(ids: list[int]) -> list[DomainAgency | None]:
+            found = await contract_reads.agencies_visible(info.context.pool, info.context.actor, ids)
+            return [found.get(i) for i in ids]
+
+        loader = _loader(info, "agencies", lambda: DataLoader(load_fn=load))
+        a = await loader.load(agency_id)
+        return None if a is None else Agency.of(a)
+
     @strawberry.field
     def terms(self) -> list[Term]:
         return [Term(model=t) for t in self.detail.terms]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -311,8 +312,6 @@ CHOSEN_COVERAGE = _json_obj("ChosenCoverage", {
 
 def _drivers(s: Sel, v: str, args: _Args) -> str:
     d, p = _alias("d"), _alias("dp")
-    as_of_date = args.values[0]  # parameter $1 is always the as-of instant
-    del as_of_date
     parts: list[str] = []
     for c in s.children:
         if c.name == "party":
@@ -427,23 +426,39 @@ def compile_contracts(
 ) -> CompiledContracts:
     """One statement answering (id, json) rows of the contracts among `ids` (or with
     `policy_number`) that `scope` allows. Raises Unsupported for a selection it cannot build."""
-    args = _Args()
-    args.add(as_of)  # $1, used by version-at and age expressions
-    body = CONTRACT.build(sels, "c", args)
-    where: list[str] = []
-    if ids is not None:
-        where.append(f"c.id = any({args.add(list(ids))}::bigint[])")
-    if policy_number is not None:
-        where.append(f"c.policy_number = {args.add(policy_number)}")
-    if scope.policyholder_id is not None:
-        where.append(f"c.policyholder_id = {args.add(scope.policyholder_id)}")
-    if scope.agency_id is not None:
-        where.append(f"c.agency_id = {args.add(scope.agency_id)}")
-    if not where:
+    if ids is None and policy_number is None:
         raise ValueError("compile_contracts needs ids or a policy number")
-    where.append("$1::timestamptz IS NOT NULL")  # types $1 when the selection does not use it
-    sql = f"SELECT c.id, {body} AS doc FROM contracts c WHERE {' AND '.join(where)}"
-    return CompiledContracts(sql, tuple(args.values))
+    sql = _statement(sels, ids is not None, policy_number is not None,
+                     scope.policyholder_id is not None, scope.agency_id is not None)
+    args: list[object] = [as_of]
+    if ids is not None:
+        args.append(list(ids))
+    if policy_number is not None:
+        args.append(policy_number)
+    if scope.policyholder_id is not None:
+        args.append(scope.policyholder_id)
+    if scope.agency_id is not None:
+        args.append(scope.agency_id)
+    return CompiledContracts(sql, tuple(args))
+
+
+@lru_cache(maxsize=512)
+def _statement(sels: tuple[Sel, ...], by_ids: bool, by_number: bool, by_holder: bool, by_agency: bool) -> str:
+    """The SQL text depends only on the selection and which filters apply (values are parameters),
+    so a repeated query shape is compiled once."""
+    args = _Args()
+    args.add(None)  # $1: the as-of instant, used by version-at and age expressions
+    body = CONTRACT.build(sels, "c", args)
+    where: list[str] = ["$1::timestamptz IS NOT NULL"]  # types $1 when the selection does not use it
+    if by_ids:
+        where.append(f"c.id = any({args.add(None)}::bigint[])")
+    if by_number:
+        where.append(f"c.policy_number = {args.add(None)}")
+    if by_holder:
+        where.append(f"c.policyholder_id = {args.add(None)}")
+    if by_agency:
+        where.append(f"c.agency_id = {args.add(None)}")
+    return f"SELECT c.id, {body} AS doc FROM contracts c WHERE {' AND '.join(where)}"
 
 
 async def fetch_compiled(conn: asyncpg.Connection | asyncpg.Pool, q: CompiledContracts) -> dict[int, Any]:
