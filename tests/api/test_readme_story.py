@@ -21,7 +21,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def story_operations() -> dict[str, str]:
     text = README.read_text()
     section = text.split("## Contracts: quote → issue → endorse → cancel", 1)[1]
-    block = re.search(r"```graphql\n(.*?)```", section, re.S)
+    block = re.search(r"```graphql\n(.*?)```", section, re.DOTALL)
     assert block is not None
     ops = re.split(r"\n(?=mutation )", block.group(1).strip())
     return {re.match(r"mutation (\w+)", op).group(1): op for op in ops}  # type: ignore[union-attr]
