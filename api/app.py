@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import orjson
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -100,7 +101,12 @@ class GraphQLApp(GraphQL[Context, None]):
             settings=self.settings,
             request_id=request_id_var.get() or "-",
             principal=principal,
+            raw_json=True,
         )
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson writes compiled documents (orjson.Fragment) without parsing them again
+        return orjson.dumps(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
         from api.graphiql import graphiql_html

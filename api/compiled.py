@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from graphql import (
     ExecutionResult,
     FieldNode,
@@ -176,7 +177,7 @@ async def _contract_field(w: _Walker, node: FieldNode, nodes: list[FieldNode], c
         docs = await contract_reads.contracts_json(ctx.pool, ctx.actor, sels, as_of, ids=[db_id])
     else:
         docs = await contract_reads.contracts_json(ctx.pool, ctx.actor, sels, as_of, policy_number=str(pn))
-    return next(iter(docs.values()), None)
+    return next((_doc(d, ctx) for d in docs.values()), None)
 
 
 async def _contracts_field(w: _Walker, node: FieldNode, nodes: list[FieldNode], ctx: Context) -> Any:
@@ -220,8 +221,9 @@ async def _contracts_field(w: _Walker, node: FieldNode, nodes: list[FieldNode], 
     page = await contract_reads.contract_page(ctx.pool, ctx.actor, f, first=first, after_id=after_id)
     root_key = nodes[0].alias.value if nodes[0].alias else "contracts"
     sels_by_nodes = w.root_sels(root_key, contract_nodes, "Contract") if contract_nodes else ()
-    docs = await contract_reads.contracts_json(ctx.pool, ctx.actor, sels_by_nodes, as_of, ids=list(page.ids)) \
+    texts = await contract_reads.contracts_json(ctx.pool, ctx.actor, sels_by_nodes, as_of, ids=list(page.ids)) \
         if page.ids and sels_by_nodes else {}
+    docs = {i: _doc(t, ctx) for i, t in texts.items()}
     ids = [i for i in page.ids if i in docs] if sels_by_nodes else list(page.ids)
     # Objects with the keys of each selection, in their order (the same merge as the executor).
     out: dict[str, Any] = {}
@@ -249,6 +251,12 @@ async def _contracts_field(w: _Walker, node: FieldNode, nodes: list[FieldNode], 
                 for i in ids
             ]
     return out
+
+
+def _doc(text: str, ctx: Context) -> Any:
+    """Over HTTP the JSON text goes out as it came from PostgreSQL (orjson.Fragment); in process
+    callers get plain objects."""
+    return orjson.Fragment(text) if ctx.raw_json else orjson.loads(text)
 
 
 def _filter(raw: Any) -> contract_reads.ContractFilter:

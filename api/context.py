@@ -27,6 +27,8 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     # False forces the general path (tests compare both; see api/compiled.py)
     compiled: bool = True
+    # True over HTTP: compiled documents stay JSON text until the response is written
+    raw_json: bool = False
 
     @property
     def actor(self) -> Actor | None:

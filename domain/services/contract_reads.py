@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -146,10 +145,10 @@ async def parties_and_vehicles(
 async def contracts_json(
     pool: asyncpg.Pool, actor: Actor | None, sels: tuple[Sel, ...], as_of: datetime, *,
     ids: Sequence[int] | None = None, policy_number: str | None = None,
-) -> dict[int, Any]:
-    """The answer documents of the contracts among `ids` (or with `policy_number`) in the actor's
-    scope, built by PostgreSQL in one statement (domain/store/contract_json.py). Raises
-    `Unsupported` when the selection does not compile."""
+) -> dict[int, str]:
+    """The answer documents (JSON text) of the contracts among `ids` (or with `policy_number`) in
+    the actor's scope, built by PostgreSQL in one statement (domain/store/contract_json.py).
+    Raises `Unsupported` when the selection does not compile."""
     scope = contract_scope(actor)
     if scope.nothing:
         return {}

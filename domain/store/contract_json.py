@@ -458,9 +458,11 @@ def _statement(sels: tuple[Sel, ...], by_ids: bool, by_number: bool, by_holder: 
         where.append(f"c.policyholder_id = {args.add(None)}")
     if by_agency:
         where.append(f"c.agency_id = {args.add(None)}")
-    return f"SELECT c.id, {body} AS doc FROM contracts c WHERE {' AND '.join(where)}"
+    # ::text: the document stays the JSON text PostgreSQL wrote (the API may embed it as is)
+    return f"SELECT c.id, ({body})::text AS doc FROM contracts c WHERE {' AND '.join(where)}"
 
 
-async def fetch_compiled(conn: asyncpg.Connection | asyncpg.Pool, q: CompiledContracts) -> dict[int, Any]:
+async def fetch_compiled(conn: asyncpg.Connection | asyncpg.Pool, q: CompiledContracts) -> dict[int, str]:
+    """Each contract's answer document as JSON text."""
     rows = await conn.fetch(q.sql, *q.args)
     return {r["id"]: r["doc"] for r in rows}
