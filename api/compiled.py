@@ -95,7 +95,7 @@ class _Walker:
                 if node.type_condition is not None and not self._matches(node.type_condition.name.value, type_name):
                     continue
                 self.collect(node.selection_set, type_name, out)
-            else:
+            elif isinstance(node, FragmentSpreadNode):
                 frag = self.fragments.get(node.name.value)
                 if frag is None:
                     raise Unsupported("unknown fragment")

@@ -8,8 +8,10 @@ the compiled read path (api/compiled.py) and the general path answer byte-identi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from domain.runtime.clock import as_jst
 
@@ -35,4 +37,4 @@ DateTimeJST = strawberry.scalar(
     description="An instant, ISO 8601 with offset; answers are in Japan time (+09:00).",
 )
 
-SCALAR_MAP = {dt.datetime: DateTimeJST}
+SCALAR_MAP: Mapping[object, ScalarDefinition] = {dt.datetime: DateTimeJST}

@@ -31,33 +31,16 @@ from domain.services import contract_reads
 from domain.store import outbox
 from domain.store.contract_read_repo import ContractDetail
 from domain.store.contract_repo import Term as DomainTerm
-from domain.store.contract_repo import TermStatus
 from domain.store.party_repo import Agency as DomainAgency
 from domain.store.party_repo import Party as DomainParty
-from domain.store.party_repo import PartyKind
 from domain.store.party_repo import Vehicle as DomainVehicle
 from domain.store.version_repo import ContractVersion as DomainVersion
 from domain.store.version_repo import DriverEntry
 from domain.vocab import Labelled, PaymentMethod
 
-TERM_STATUS_LABELS = {
-    TermStatus.QUOTED: ("見積", "Quoted"),
-    TermStatus.SCHEDULED: ("開始前", "Scheduled"),
-    TermStatus.IN_FORCE: ("有効", "In force"),
-    TermStatus.EXPIRED: ("満期", "Expired"),
-    TermStatus.CANCELLED: ("解約", "Cancelled"),
-    TermStatus.LAPSED: ("失効", "Lapsed"),
-    TermStatus.RESCINDED: ("解除", "Rescinded"),
-}
-PARTY_KIND_LABELS = {PartyKind.PERSON: ("個人", "Person"), PartyKind.CORPORATION: ("法人", "Corporation")}
-
 
 def lab(member: Labelled | None) -> Label | None:
     return None if member is None else Label.of(member)
-
-
-def _plain_label(code: str, labels: tuple[str, str]) -> Label:
-    return Label(code=code, ja=labels[0], en=labels[1])
 
 
 def _year_month(d: dt.date | None) -> str | None:
@@ -81,7 +64,7 @@ class Party(Node):
 
     @strawberry.field
     def kind(self) -> Label:
-        return _plain_label(self.model.kind.value, PARTY_KIND_LABELS[self.model.kind])
+        return Label.of(self.model.kind)
 
     @strawberry.field(description="Name in kanji (漢字氏名).")
     def name_kanji(self) -> str:
@@ -229,7 +212,7 @@ class Term:
 
     @strawberry.field
     def status(self) -> Label:
-        return _plain_label(self.model.status.value, TERM_STATUS_LABELS[self.model.status])
+        return Label.of(self.model.status)
 
 
 @strawberry.type(description="Non-fleet grade (ノンフリート等級) with its marker and accident-coefficient period.")
@@ -456,7 +439,7 @@ class ContractEvent:
 
     @strawberry.field
     def payload(self) -> JSON:
-        return dict(self.model.payload)
+        return JSON(dict(self.model.payload))
 
 
 # --- the contract -----------------------------------------------------------------------------------

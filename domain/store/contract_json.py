@@ -23,6 +23,8 @@ import asyncpg
 
 from domain.explanation import StepKind
 from domain.grade import GradeMarker
+from domain.store.contract_repo import TermStatus
+from domain.store.party_repo import PartyKind
 from domain.vocab import (
     AgeCondition,
     Channel,
@@ -77,13 +79,6 @@ def _label_map(labels: Mapping[str, tuple[str, str]]) -> str:
 def _enum_map(enum: type[Labelled]) -> Mapping[str, tuple[str, str]]:
     return {m.value: (m.ja, m.en) for m in enum}
 
-
-TERM_STATUS_LABELS = {
-    "QUOTED": ("見積", "Quoted"), "SCHEDULED": ("開始前", "Scheduled"), "IN_FORCE": ("有効", "In force"),
-    "EXPIRED": ("満期", "Expired"), "CANCELLED": ("解約", "Cancelled"), "LAPSED": ("失効", "Lapsed"),
-    "RESCINDED": ("解除", "Rescinded"),
-}
-PARTY_KIND_LABELS = {"PERSON": ("個人", "Person"), "CORPORATION": ("法人", "Corporation")}
 
 _MAPS: dict[str, str] = {}
 
@@ -165,7 +160,7 @@ def _alias(prefix: str) -> str:
 PARTY = _Type("Party", {
     "id": gid("Party"),
     "databaseId": col("{a}.id"),
-    "kind": label_col("{a}.kind", "party_kind", PARTY_KIND_LABELS),
+    "kind": label_col("{a}.kind", "party_kind", _enum_map(PartyKind)),
     "nameKanji": col("{a}.name_kanji"),
     "nameKana": col("{a}.name_kana"),
     "nameEn": col("{a}.name_en"),
@@ -214,7 +209,7 @@ TERM = _Type("Term", {
     "termNo": col("{a}.term_no"),
     "startsAt": col("{a}.starts_at"),
     "endsAt": col("{a}.ends_at"),
-    "status": label_col("{a}.status", "term_status", TERM_STATUS_LABELS),
+    "status": label_col("{a}.status", "term_status", _enum_map(TermStatus)),
 })
 
 

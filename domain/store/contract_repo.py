@@ -14,21 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from domain.store.uow import Executor, UnitOfWork
-from domain.vocab import Channel, ContractStatus
+from domain.vocab import Channel, ContractStatus, Labelled
 
 
-class TermStatus(StrEnum):
-    QUOTED = "QUOTED"
-    SCHEDULED = "SCHEDULED"
-    IN_FORCE = "IN_FORCE"
-    EXPIRED = "EXPIRED"
-    CANCELLED = "CANCELLED"
-    LAPSED = "LAPSED"
-    RESCINDED = "RESCINDED"
+class TermStatus(Labelled):
+    QUOTED = ("QUOTED", "見積", "Quoted")
+    SCHEDULED = ("SCHEDULED", "開始前", "Scheduled")
+    IN_FORCE = ("IN_FORCE", "有効", "In force")
+    EXPIRED = ("EXPIRED", "満期", "Expired")
+    CANCELLED = ("CANCELLED", "解約", "Cancelled")
+    LAPSED = ("LAPSED", "失効", "Lapsed")
+    RESCINDED = ("RESCINDED", "解除", "Rescinded")
 
 
 class StoreError(Exception):

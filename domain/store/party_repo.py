@@ -9,16 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from domain.store.uow import Executor, UnitOfWork
-from domain.vocab import Fuel, LicenceColour, UseType
+from domain.vocab import Fuel, Labelled, LicenceColour, UseType
 
 
-class PartyKind(StrEnum):
-    PERSON = "PERSON"
-    CORPORATION = "CORPORATION"
+class PartyKind(Labelled):
+    PERSON = ("PERSON", "個人", "Person")
+    CORPORATION = ("CORPORATION", "法人", "Corporation")
 
 
 @dataclass(frozen=True, slots=True)
