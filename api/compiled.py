@@ -31,7 +31,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from api.context import Context
-from api.queries import decode_cursor, encode_cursor
+from api.queries import ContractFilter, decode_cursor, encode_cursor, service_filter
 from api.types.node import db_id_of
 from domain.runtime.logs import get_logger
 from domain.services import contract_reads
@@ -260,17 +260,12 @@ def _doc(text: str, ctx: Context) -> Any:
 
 
 def _filter(raw: Any) -> contract_reads.ContractFilter:
+    """The variables' raw filter object, read into the same input type the general path gets."""
     if raw is None:
-        return contract_reads.ContractFilter()
+        return service_filter(None)
     if not isinstance(raw, dict) or set(raw) - {"status", "productId", "agencyId", "policyholderId",
                                                  "expiresFrom", "expiresBefore"}:
         raise Unsupported("filter")
-
-    def ref(gid: Any, type_name: str) -> int | None:
-        if gid is None:
-            return None
-        db_id = db_id_of(str(gid), type_name)
-        return -1 if db_id is None else db_id
 
     def instant(v: Any) -> dt.datetime | None:
         if v is None:
@@ -281,11 +276,11 @@ def _filter(raw: Any) -> contract_reads.ContractFilter:
         return t
 
     status = raw.get("status")
-    return contract_reads.ContractFilter(
+    return service_filter(ContractFilter(
         status=None if status is None else ContractStatus(status), product_id=raw.get("productId"),
-        agency_id=ref(raw.get("agencyId"), "Agency"), policyholder_id=ref(raw.get("policyholderId"), "Party"),
-        expiring_from=instant(raw.get("expiresFrom")), expiring_before=instant(raw.get("expiresBefore")),
-    )
+        agency_id=raw.get("agencyId"), policyholder_id=raw.get("policyholderId"),
+        expires_from=instant(raw.get("expiresFrom")), expires_before=instant(raw.get("expiresBefore")),
+    ))
 
 
 _ROOTS = {"contract": _contract_field, "contracts": _contracts_field}

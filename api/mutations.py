@@ -230,6 +230,13 @@ async def _run(info: Info[Context, None], operation: str, build: Callable[[], An
     )
 
 
+async def _change(info: Info[Context, None], operation: str, input: Any, build: Callable[[], Any],
+                  call: Callable[[UnitOfWork, Actor, Any, dt.datetime], Awaitable[ct.ContractChange]]) -> ContractPayload:
+    """A contract mutation: decode the input, run the use case, answer the shared payload."""
+    return _contract_payload(await _run(info, operation, build, call, ct.ContractChange,
+                                        input.idempotency_key, input.dry_run))
+
+
 # --- inputs ---------------------------------------------------------------------------------------
 
 
@@ -517,61 +524,60 @@ class Mutation:
 
     @strawberry.mutation(description="Price a contract and store it as a quote (status QUOTED).")
     async def create_quote(self, info: Info[Context, None], input: CreateQuoteInput) -> ContractPayload:
-        return _contract_payload(await _run(info, "createQuote", lambda: _quote(input), contracts.create_quote,
-                                            ct.ContractChange, input.idempotency_key, input.dry_run))
+        return await _change(info, "createQuote", input, lambda: _quote(input), contracts.create_quote)
 
     @strawberry.mutation(description="Issue a quoted contract (QUOTED → IN_FORCE).")
     async def issue_contract(self, info: Info[Context, None], input: ContractRefInput) -> ContractPayload:
-        return _contract_payload(await _run(
-            info, "issueContract",
+        return await _change(
+            info, "issueContract", input,
             lambda: ct.IssueRequest(_cid(input), input.expected_version, input.idempotency_key),
-            contracts.issue_contract, ct.ContractChange, input.idempotency_key, input.dry_run))
+            contracts.issue_contract)
 
     @strawberry.mutation(description="Change a contract from a date inside its term; answers the pro-rata delta.")
     async def endorse_contract(self, info: Info[Context, None], input: EndorseContractInput) -> ContractPayload:
-        return _contract_payload(await _run(
-            info, "endorseContract",
+        return await _change(
+            info, "endorseContract", input,
             lambda: ct.EndorseRequest(_cid(input), input.expected_version, input.effective_date,
                                       _changes(input.changes), input.reason, input.idempotency_key),
-            contracts.endorse_contract, ct.ContractChange, input.idempotency_key, input.dry_run))
+            contracts.endorse_contract)
 
     @strawberry.mutation(description="Renew for the next term (grade from the term's accidents, tariff in force then).")
     async def renew_contract(self, info: Info[Context, None], input: RenewContractInput) -> ContractPayload:
-        return _contract_payload(await _run(
-            info, "renewContract",
+        return await _change(
+            info, "renewContract", input,
             lambda: ct.RenewRequest(_cid(input), input.expected_version, tuple(input.accidents),
                                     input.idempotency_key),
-            contracts.renew_contract, ct.ContractChange, input.idempotency_key, input.dry_run))
+            contracts.renew_contract)
 
     @strawberry.mutation(description="Cancel from a date; refund by the product's method (cooling-off: all).")
     async def cancel_contract(self, info: Info[Context, None], input: CancelContractInput) -> ContractPayload:
-        return _contract_payload(await _run(
-            info, "cancelContract",
+        return await _change(
+            info, "cancelContract", input,
             lambda: ct.CancelRequest(_cid(input), input.expected_version, input.effective_date, input.reason,
                                      input.cooling_off, input.idempotency_key),
-            contracts.cancel_contract, ct.ContractChange, input.idempotency_key, input.dry_run))
+            contracts.cancel_contract)
 
     @strawberry.mutation(description="Reinstate a cancelled or lapsed contract (staff).")
     async def reinstate_contract(self, info: Info[Context, None], input: ReinstateContractInput) -> ContractPayload:
-        return _contract_payload(await _run(
-            info, "reinstateContract",
+        return await _change(
+            info, "reinstateContract", input,
             lambda: ct.ReinstateRequest(_cid(input), input.expected_version, input.reason, input.idempotency_key),
-            contracts.reinstate_contract, ct.ContractChange, input.idempotency_key, input.dry_run))
+            contracts.reinstate_contract)
 
     @strawberry.mutation(description="Rescind a contract (non-payment, misrepresentation); the grade is not carried.")
     async def rescind_contract(self, info: Info[Context, None], input: RescindContractInput) -> ContractPayload:
-        return _contract_payload(await _run(
-            info, "rescindContract",
+        return await _change(
+            info, "rescindContract", input,
             lambda: ct.RescindRequest(_cid(input), input.expected_version, input.reason, input.effective_date,
                                       input.note, input.idempotency_key),
-            contracts.rescind_contract, ct.ContractChange, input.idempotency_key, input.dry_run))
+            contracts.rescind_contract)
 
     @strawberry.mutation(description="Issue an interruption certificate (中断証明書) freezing the grade for later use.")
     async def issue_interruption_certificate(
         self, info: Info[Context, None], input: IssueInterruptionCertificateInput
     ) -> ContractPayload:
-        return _contract_payload(await _run(
-            info, "issueInterruptionCertificate",
+        return await _change(
+            info, "issueInterruptionCertificate", input,
             lambda: ct.CertificateRequest(_cid(input), input.expected_version, input.reason,
                                           input.interruption_date, input.departure_date, input.idempotency_key),
-            contracts.issue_interruption_certificate, ct.ContractChange, input.idempotency_key, input.dry_run))
+            contracts.issue_interruption_certificate)

@@ -75,6 +75,17 @@ def _ref(gid: strawberry.ID | None, type_name: str) -> int | None:
     return -1 if db_id is None else db_id
 
 
+def service_filter(f: ContractFilter | None) -> contract_reads.ContractFilter:
+    """The service layer's filter for a `ContractFilter` input (both read paths use this)."""
+    f = f or ContractFilter()
+    return contract_reads.ContractFilter(
+        status=ContractStatus(f.status.value) if f.status is not None else None,
+        product_id=f.product_id, agency_id=_ref(f.agency_id, "Agency"),
+        policyholder_id=_ref(f.policyholder_id, "Party"),
+        expiring_from=f.expires_from, expiring_before=f.expires_before,
+    )
+
+
 AsOf = Annotated[dt.datetime | None, strawberry.argument(
     description="Answer as of this moment (default: now). Versions, premium, drivers and vehicle are those in force then.")]
 
@@ -110,15 +121,8 @@ class ContractQueries:
             raise ClientError(f"`first` must be 1..{MAX_PAGE}", "INVALID_PAGE_SIZE")
         at = _as_of(info, as_of)
         ctx = info.context
-        f = filter or ContractFilter()
         page = await contract_reads.contract_page(
-            ctx.pool, ctx.actor,
-            contract_reads.ContractFilter(
-                status=ContractStatus(f.status.value) if f.status is not None else None,
-                product_id=f.product_id, agency_id=_ref(f.agency_id, "Agency"),
-                policyholder_id=_ref(f.policyholder_id, "Party"),
-                expiring_from=f.expires_from, expiring_before=f.expires_before,
-            ),
+            ctx.pool, ctx.actor, service_filter(filter),
             first=first, after_id=None if after is None else decode_cursor(after),
         )
         found = await contract_reads.contracts_by_id(ctx.pool, ctx.actor, page.ids, at)
