@@ -19,7 +19,7 @@ from api.context import Context
 from api.errors import MaskUnexpectedErrors
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
-from api.mutations import Mutation
+from api.mutations import Mutation as ContractMutations
 from api.principal import Viewer
 from api.queries import ContractQueries
 from api.scalars import SCALAR_MAP
@@ -37,6 +37,11 @@ class SystemInfo:
         description="Now, in Japan time, by the server's clock (moved by `simulate` outside production)."
     )
     environment: str
+
+
+@strawberry.type
+class Mutation(ContractMutations):
+    """Every mutation: one base class per part of the product (contracts, windows, claims, ...)."""
 
 
 @strawberry.type

@@ -43,6 +43,7 @@ from domain.services.contract_types import (
     RenewRequest,
 )
 from domain.services.errors import refuse
+from domain.services.hooks import on_term_bound
 from domain.store.party_repo import Party, PartyKind, parties_by_id
 from domain.store.policy_repo import (
     ContractStatus,
@@ -334,6 +335,7 @@ async def renew_contract(uow: UnitOfWork, actor: Actor, req: RenewRequest, now: 
                               status=TermStatus.SCHEDULED if now < term.ends_at else TermStatus.IN_FORCE, at=now)
     if product.graded:
         await record_grade(uow, c.id, new_term.id, grade, GradeSource.RENEWAL, recorded_at=now)
+    await on_term_bound(uow, c, new_term, premium.total, now)
     statuses = (set(c.statuses) - {S.IN_RENEWAL_GRACE, S.EXPIRED}) | {S.IN_FORCE}
     await set_statuses(uow, c.id, statuses)
     await emit(uow, c, EventKind.CONTRACT_RENEWED,

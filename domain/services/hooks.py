@@ -1,0 +1,35 @@
+"""Where one part of the product reacts to another, named once so the parts stay apart.
+
+Each hook runs inside the caller's unit of work (one transaction): what it writes commits with
+the change that caused it, or not at all. A hook schedules follow-up work as durable timers
+(domain/store/timers.py) instead of doing slow work inline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.claims.coverage import PremiumStatus
+from domain.store.contract_repo import Contract, Term
+from domain.store.uow import UnitOfWork
+from domain.store.window_repo import StoredWindow
+
+
+async def on_term_bound(uow: UnitOfWork, contract: Contract, term: Term, premium_yen: int, now: datetime) -> None:
+    """A term was bound (issue, renewal, renewal in the grace window): schedule what its
+    calendar needs — its expiry and its premium instalments."""
+
+
+async def on_window_resolved(uow: UnitOfWork, window: StoredWindow, now: datetime) -> None:
+    """A window was confirmed, downgraded, voided or closed: re-decide the claims it held
+    COVERAGE_PENDING."""
+
+
+async def request_recalculation(uow: UnitOfWork, contract_id: int, reason: str, now: datetime) -> None:
+    """Something the next term's price depends on changed (a claim classified or withdrawn, a
+    vehicle or driver changed): recompute the contract's renewal offer, idempotently."""
+
+
+async def premium_status(uow: UnitOfWork, contract_id: int, at: datetime) -> PremiumStatus:
+    """The payment standing of the contract's term at `at`, for a claim decision (SPEC §4.7)."""
+    return PremiumStatus.PAID
