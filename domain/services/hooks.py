@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.claims.coverage import PremiumStatus
+from domain.renewal import TermClaim
 from domain.store.contract_repo import Contract, Term
 from domain.store.uow import UnitOfWork
 from domain.store.window_repo import StoredWindow
@@ -33,3 +34,8 @@ async def request_recalculation(uow: UnitOfWork, contract_id: int, reason: str, 
 async def premium_status(uow: UnitOfWork, contract_id: int, at: datetime) -> PremiumStatus:
     """The payment standing of the contract's term at `at`, for a claim decision (SPEC §4.7)."""
     return PremiumStatus.PAID
+
+
+async def term_claims(uow: UnitOfWork, contract_id: int, term_id: int) -> list[TermClaim]:
+    """The classified claims of a term, for its renewal (grade and accident-coefficient period)."""
+    return []
