@@ -128,9 +128,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.pool = await create_pool(database_url, min_size=0, max_size=settings.pool_max)
         app.state.redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
         app.state.clock = clock
+        follower = _follow_business_clock(settings, clock, app.state.pool)
         try:
             yield
         finally:
+            if follower is not None:
+                follower.cancel()
             await app.state.redis.aclose()
             await app.state.pool.close()
 
@@ -164,6 +167,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routes.extend(graphiql_routes())
 
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+
+
+def _follow_business_clock(settings: Settings, clock: Clock, pool: asyncpg.Pool) -> asyncio.Task[None] | None:
+    """Outside production, a wall clock follows the offset `autopolicy simulate` stores."""
+    if settings.is_production or not settings.allow_clock_override or not isinstance(clock, SystemClock):
+        return None
+    from domain.runtime.business_clock import follow
+
+    return asyncio.create_task(follow(clock, pool))
 
 
 async def _readiness(pool: asyncpg.Pool, redis: aioredis.Redis) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""`autopolicy` command line: serve, worker, migrate, seed, token, dev.
+"""`autopolicy` command line: serve, worker, migrate, seed, token, dev, simulate.
 
 Every command that needs PostgreSQL/Redis uses DATABASE_URL / REDIS_URL when set and embedded
 servers under .data/ otherwise. A service that cannot be reached, or a port in use, ends the
@@ -112,6 +112,39 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     token = mint_token(settings, subject=args.subject, role=Role(args.role), now=SystemClock().now(),
                        ttl=timedelta(hours=args.hours), party_id=args.party, agency_id=args.agency)
     print(token)
+    return 0
+
+
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date, datetime, time
+
+    from domain.runtime.clock import JST, SystemClock
+    from domain.store.db import create_pool
+    from domain.store.migrate import migrate
+    from workers.simulate import SimulationRefused, simulate
+
+    try:
+        until = datetime.combine(date.fromisoformat(args.until), time(23, 59, 59), tzinfo=JST)
+    except ValueError as exc:
+        raise CliError(f"--until {args.until!r} is not a date (YYYY-MM-DD)") from exc
+
+    async def run(url: str) -> None:
+        pool = await create_pool(url, min_size=1, max_size=4)
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+            sim = await simulate(pool, settings, until, wall=SystemClock(),
+                                 on_step=None if args.quiet else (lambda s: _say(s.line())))
+        except SimulationRefused as exc:
+            raise CliError(str(exc)) from exc
+        finally:
+            await pool.close()
+        done = ", ".join(f"{n} {o}" for o, n in sorted(sim.outcomes.items())) or "nothing was due"
+        _say(f"simulated {sim.started_at:%Y-%m-%d %H:%M} → {sim.until:%Y-%m-%d %H:%M} JST: "
+             f"{len(sim.steps)} timers ({done}); the business clock is {sim.offset} ahead of the wall clock")
+
+    with services_for(settings, need_redis=False) as svc:
+        asyncio.run(run(svc.database_url))
     return 0
 
 
@@ -237,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--log-level", default="INFO")
     sub.add_parser("migrate", help="apply pending SQL migrations")
     sub.add_parser("seed", help="load demo data (idempotent)")
+    sim = sub.add_parser("simulate", help="move the business clock and run every timer due on the way (not in production)")
+    sim.add_argument("--until", required=True, help="last day to simulate (YYYY-MM-DD, JST; up to 23:59:59)")
+    sim.add_argument("--quiet", action="store_true", help="print only the summary")
     t = sub.add_parser("token", help="mint a development JWT for a role")
     t.add_argument("--role", required=True, choices=["policyholder", "agent", "staff", "admin"])
     t.add_argument("--subject", default="dev-user")
@@ -247,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate, "seed": cmd_seed,
-            "token": cmd_token, "dev": cmd_dev}
+            "token": cmd_token, "dev": cmd_dev, "simulate": cmd_simulate}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ and pass an injected Clock.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -16,6 +17,7 @@ from arq.worker import func
 from arq.worker import run_worker as _arq_run_worker
 
 import workers.kinds  # noqa: F401  (registers every timer kind)
+from domain.runtime.business_clock import follow
 from domain.runtime.clock import Clock, SystemClock
 from domain.runtime.settings import Settings, get_settings
 from domain.store.db import create_pool
@@ -55,8 +57,13 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
                 await migrate(conn)  # no-op when up to date; the advisory lock serialises starters
             ctx["_own_pool"] = own
         ctx[CTX_KEY] = TimerRuntime(pool=own, clock=clock, settings=settings, tuning=tuning)
+        if not settings.is_production and settings.allow_clock_override and isinstance(clock, SystemClock):
+            ctx["_clock_follower"] = asyncio.create_task(follow(clock, own))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        follower: asyncio.Task[None] | None = ctx.pop("_clock_follower", None)
+        if follower is not None:
+            follower.cancel()
         own: asyncpg.Pool | None = ctx.pop("_own_pool", None)
         if own is not None:
             await own.close()

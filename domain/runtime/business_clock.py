@@ -1,0 +1,47 @@
+"""The shared business clock of development and staging: a SystemClock shifted by an offset that
+`autopolicy simulate` stores in PostgreSQL (migrations/0012_business_clock.sql).
+
+Time only moves forward: a simulation runs every timer due up to its target, so winding the clock
+back would show a state from the future. Processes poll the offset (every couple of seconds), so
+the API and the workers follow a simulation without restarting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from domain.runtime.clock import SystemClock, as_jst
+
+log = logging.getLogger("autopolicy.clock")
+
+POLL_SECONDS = 2.0
+
+
+async def read_offset(conn: asyncpg.Connection | asyncpg.Pool) -> timedelta:
+    seconds = await conn.fetchval("SELECT offset_seconds FROM business_clock WHERE id")
+    return timedelta(seconds=float(seconds or 0))
+
+
+async def move_to(conn: asyncpg.Connection | asyncpg.Pool, target: datetime, *, wall_now: datetime, by: str) -> timedelta:
+    """Store the offset that makes the business clock read `target` at `wall_now`; never backwards."""
+    offset = as_jst(target) - as_jst(wall_now)
+    await conn.execute(
+        """UPDATE business_clock SET offset_seconds = greatest(offset_seconds, $1), moved_at = $2, moved_by = $3
+           WHERE id""",
+        max(offset.total_seconds(), 0.0), as_jst(wall_now), by,
+    )
+    return await read_offset(conn)
+
+
+async def follow(clock: SystemClock, pool: asyncpg.Pool, *, every: float = POLL_SECONDS) -> None:
+    """Keep `clock.offset` equal to the stored offset until cancelled (a background task)."""
+    while True:
+        try:
+            clock.offset = await read_offset(pool)
+        except (OSError, asyncpg.PostgresError) as exc:  # PostgreSQL away: keep the last offset
+            log.warning("business clock not refreshed: %s", exc)
+        await asyncio.sleep(every)
