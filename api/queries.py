@@ -26,7 +26,9 @@ from api.types.contracts import (
     Vehicle,
 )
 from api.types.node import Node, db_id_of, from_global_id
+from api.types.windows import Window
 from domain.services import contract_reads
+from domain.services import windows as window_services
 from domain.store.contract_read_repo import MAX_PAGE
 from domain.vocab import ContractStatus
 
@@ -149,5 +151,8 @@ class ContractQueries:
         if type_name == "Vehicle":
             v = (await contract_reads.vehicles_visible(ctx.pool, ctx.actor, [db_id])).get(db_id)
             return None if v is None else Vehicle.of(v)
+        if type_name == "Window":
+            w = await window_services.window_visible(ctx.pool, ctx.actor, db_id)
+            return None if w is None else Window.of(w)
         a = (await contract_reads.agencies_visible(ctx.pool, ctx.actor, [db_id])).get(db_id)
         return None if a is None else Agency.of(a)

@@ -25,6 +25,8 @@ from api.queries import ContractQueries
 from api.scalars import SCALAR_MAP
 from api.types.contracts import Agency, Contract, Party, Vehicle
 from api.types.products import Product
+from api.types.windows import Window
+from api.window_mutations import WindowMutations
 from domain.products import default_catalog
 
 API_VERSION = "0.1.0"
@@ -40,7 +42,7 @@ class SystemInfo:
 
 
 @strawberry.type
-class Mutation(ContractMutations):
+class Mutation(ContractMutations, WindowMutations):
     """Every mutation: one base class per part of the product (contracts, windows, claims, ...)."""
 
 
@@ -82,7 +84,7 @@ def build_schema(production: bool) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Contract, Party, Vehicle, Agency],
+        types=[Contract, Party, Vehicle, Agency, Window],
         extensions=_extensions(production),
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )

@@ -34,6 +34,12 @@ class Action(Labelled):
     RESCIND = ("RESCIND", "解除", "Rescind")
     ISSUE_INTERRUPTION_CERTIFICATE = ("ISSUE_INTERRUPTION_CERTIFICATE", "中断証明書発行",
                                       "Issue an interruption certificate")
+    # The §4.6 windows (domain/services/windows.py).
+    REPORT_VEHICLE_ACQUISITION = ("REPORT_VEHICLE_ACQUISITION", "新規取得自動車の通知", "Report a newly acquired car")
+    FILE_VEHICLE_SWAP = ("FILE_VEHICLE_SWAP", "車両入替の手続", "File the vehicle swap")
+    APPROVE_VEHICLE_SWAP = ("APPROVE_VEHICLE_SWAP", "車両入替の承認", "Approve the vehicle swap")
+    REPORT_HOUSEHOLD_EVENT = ("REPORT_HOUSEHOLD_EVENT", "家族の異動の通知",
+                              "Report a household event (licence, new member, marriage)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,12 @@ RULES: dict[Action, _Rule] = {
     Action.ISSUE_INTERRUPTION_CERTIFICATE: _Rule(
         _OFFICE, frozenset({S.IN_FORCE, S.CANCELLED, S.EXPIRED}), frozenset({S.RESCINDED, S.QUOTED})
     ),
+    # A car or household event is reported while the term runs, or after expiry for a late filing
+    # (the liability set reaches expiry + 30, §4.6.2-3); a swap is filed and approved while pending.
+    Action.REPORT_VEHICLE_ACQUISITION: _Rule(_EVERYONE, frozenset({S.IN_FORCE, S.EXPIRED}), _ENDED | {S.QUOTED}),
+    Action.FILE_VEHICLE_SWAP: _Rule(_EVERYONE, frozenset({S.SWAP_PENDING}), frozenset({S.CANCELLED, S.RESCINDED})),
+    Action.APPROVE_VEHICLE_SWAP: _Rule(_INSURER, frozenset({S.SWAP_PENDING}), frozenset({S.CANCELLED, S.RESCINDED})),
+    Action.REPORT_HOUSEHOLD_EVENT: _Rule(_EVERYONE, frozenset({S.IN_FORCE, S.EXPIRED}), _ENDED | {S.QUOTED}),
 }
 
 

@@ -20,6 +20,7 @@ from strawberry.types import Info
 from api.context import Context
 from api.types.node import Node, to_global_id
 from api.types.products import Label, Product
+from api.types.windows import Window
 from domain import lifecycle
 from domain.calendar import age_on
 from domain.explanation import StepKind
@@ -28,6 +29,7 @@ from domain.products import default_catalog
 from domain.refunds import RefundMethod
 from domain.runtime.clock import as_jst
 from domain.services import contract_reads
+from domain.services import windows as window_services
 from domain.store import outbox
 from domain.store.contract_read_repo import ContractDetail
 from domain.store.contract_repo import Term as DomainTerm
@@ -36,6 +38,7 @@ from domain.store.party_repo import Party as DomainParty
 from domain.store.party_repo import Vehicle as DomainVehicle
 from domain.store.version_repo import ContractVersion as DomainVersion
 from domain.store.version_repo import DriverEntry
+from domain.store.window_repo import StoredWindow
 from domain.vocab import Labelled, PaymentMethod
 
 
@@ -594,6 +597,17 @@ class Contract(Node):
 
         loader = _loader(info, "versions", lambda: DataLoader(load_fn=load))
         return await loader.load((self.detail.contract.id, include_superseded))  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The contract's provisional-cover windows (SPEC §4.6), oldest first.")
+    async def windows(self, info: Info[Context, None]) -> list[Window]:
+        pool = info.context.pool
+
+        async def load(ids: list[int]) -> list[list[StoredWindow]]:
+            got = await window_services.windows_of_contracts(pool, list(ids))
+            return [got.get(i, []) for i in ids]
+
+        loader = _loader(info, "windows", lambda: DataLoader(load_fn=load))
+        return [Window.of(w) for w in await loader.load(self.detail.contract.id)]
 
     @strawberry.field(description="The last events of the contract (oldest first), at most 100.")
     async def events(self, info: Info[Context, None], last: int = 20) -> list[ContractEvent]:

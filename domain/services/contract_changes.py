@@ -44,6 +44,7 @@ from domain.services.contract_types import (
 )
 from domain.services.errors import refuse
 from domain.services.hooks import on_term_bound
+from domain.services.windows import confirm_driver_changes
 from domain.store.party_repo import Party, PartyKind, parties_by_id
 from domain.store.policy_repo import (
     ContractStatus,
@@ -260,6 +261,10 @@ async def endorse_contract(uow: UnitOfWork, actor: Actor, req: EndorseRequest, n
     await emit(uow, c, EventKind.CONTRACT_ENDORSED,
                {"effectiveAt": at.isoformat(), "premiumDeltaYen": delta,
                 "changes": [d.field for d in diffs]}, now, tx)
+    if version_changed:
+        # A change that brings a reported household member into scope files their window (§4.6.3).
+        await confirm_driver_changes(uow, c, age_condition=q.age_condition, driver_restriction=q.driver_restriction,
+                                     drivers=entries, named_insured=parties[ni_id], now=now, transaction_id=tx)
     return change(
         c, tx, TransactionKind.ENDORSE, list(c.statuses), lock, term.term_no, at, old_total, new_total, delta,
         delta_steps=explained, changes=tuple(diffs), version_id=version_id,
