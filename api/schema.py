@@ -20,6 +20,7 @@ from api.errors import MaskUnexpectedErrors
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
 from api.mutations import Mutation as ContractMutations
+from api.payment_mutations import PaymentMutations
 from api.principal import Viewer
 from api.queries import ContractQueries
 from api.scalars import SCALAR_MAP
@@ -42,7 +43,7 @@ class SystemInfo:
 
 
 @strawberry.type
-class Mutation(ContractMutations, WindowMutations):
+class Mutation(ContractMutations, WindowMutations, PaymentMutations):
     """Every mutation: one base class per part of the product (contracts, windows, claims, ...)."""
 
 

@@ -19,6 +19,7 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.types.node import Node, to_global_id
+from api.types.payments import TermPayments, payments_of
 from api.types.products import Label, Product
 from api.types.windows import Window
 from domain import lifecycle
@@ -566,6 +567,11 @@ class Contract(Node):
             # agency and group business is issued by the agent, not by the customer online
             actions = [a for a in actions if a is not lifecycle.Action.ISSUE]
         return [Label.of(a) for a in actions]
+
+    @strawberry.field(description="Premium payment of the term at asOf (the next one before cover starts, the "
+                                  "last one after it ended): instalments and standing; null when none is stored.")
+    async def payments(self, info: Info[Context, None]) -> TermPayments | None:
+        return await payments_of(info, self.detail, self.read_as_of)
 
     @strawberry.field(description="Refund method the product applies on cancellation.")
     def refund_method(self) -> Label | None:

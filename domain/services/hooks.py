@@ -11,6 +11,7 @@ from datetime import datetime
 
 from domain.claims.coverage import PremiumStatus
 from domain.renewal import TermClaim
+from domain.services import premium_payments
 from domain.store.contract_repo import Contract, Term
 from domain.store.uow import UnitOfWork
 from domain.store.window_repo import StoredWindow
@@ -19,6 +20,7 @@ from domain.store.window_repo import StoredWindow
 async def on_term_bound(uow: UnitOfWork, contract: Contract, term: Term, premium_yen: int, now: datetime) -> None:
     """A term was bound (issue, renewal, renewal in the grace window): schedule what its
     calendar needs — its expiry and its premium instalments."""
+    await premium_payments.schedule_term(uow, contract, term, premium_yen, now)
 
 
 async def on_window_resolved(uow: UnitOfWork, window: StoredWindow, now: datetime) -> None:
@@ -32,8 +34,10 @@ async def request_recalculation(uow: UnitOfWork, contract_id: int, reason: str, 
 
 
 async def premium_status(uow: UnitOfWork, contract_id: int, at: datetime) -> PremiumStatus:
-    """The payment standing of the contract's term at `at`, for a claim decision (SPEC §4.7)."""
-    return PremiumStatus.PAID
+    """The payment standing of the contract's term at `at`, for a claim decision (SPEC §4.7):
+    the term covering `at`, its instalments due by that day and every payment recorded so far
+    (a premium paid after the accident ends the claim's wait). No stored schedule: PAID."""
+    return await premium_payments.premium_status(uow, contract_id, at)
 
 
 async def term_claims(uow: UnitOfWork, contract_id: int, term_id: int) -> list[TermClaim]:
