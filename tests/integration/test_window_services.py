@@ -63,6 +63,7 @@ from domain.store.policy_repo import get_contract, version_as_of
 from domain.store.uow import UnitOfWork
 from domain.vocab import AgeCondition, Channel, ContractStatus, LicenceColour, Relationship, UseType
 from domain.windows import FilingOutcome, HouseholdEvent, OldCarFate, WindowState
+from tests.factories import pay_all_instalments
 
 AIOI = "aioi-tough-biz"
 STAFF = Actor("staff-windows", Role.STAFF)
@@ -123,6 +124,7 @@ async def aioi_contract(pool: asyncpg.Pool, *, product: str = AIOI, start: date 
         drivers=(DriverInput(holder.id, Relationship.SELF),), channel=Channel.AGENT, agency_id=agency.id,
         age_condition=AgeCondition.AGE_26), quoted_at))
     await run(pool, lambda uow: issue_contract(uow, STAFF, IssueRequest(q.contract_id, q.lock_version), quoted_at))
+    await pay_all_instalments(pool, q.contract_id, quoted_at)  # non-payment is another story
     return Swappable(q.contract_id, holder.id, cars[0].id, cars[1].id, relative.id, start)
 
 
