@@ -3,4 +3,4 @@
 Add a module per kind family here (grace windows, swap windows, renewal offers, ...).
 """
 
-from workers.kinds import ping  # noqa: F401  (registers "ping")
+from workers.kinds import expiry, grace, ping  # noqa: F401  (registers their kinds)
