@@ -23,7 +23,7 @@ from api.types.products import Label
 from domain.calendar import YearMonth
 from domain.grade_continuity import InterruptionReason
 from domain.products.model import MemberRank, UsePurpose
-from domain.services import contract_reads, contracts
+from domain.services import contract_reads, contracts, grace
 from domain.services import contract_types as ct
 from domain.services.access import Actor
 from domain.services.errors import refuse
@@ -411,6 +411,14 @@ class EndorseContractInput(ContractRefInput):
 class RenewContractInput(ContractRefInput):
     accidents: list[AccidentClassEnum] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Grade classes of the expiring term's counted accidents.")
+    premium_paid: bool = strawberry.field(
+        default=False, description="The renewal premium is paid: required for a renewal inside the "
+                                   "forgotten-renewal window (IN_RENEWAL_GRACE), else PREMIUM_NOT_PAID.")
+
+
+@strawberry.input
+class DeclineRenewalInput(ContractRefInput):
+    reason: str | None = None
 
 
 @strawberry.input
@@ -546,8 +554,16 @@ class Mutation:
         return await _change(
             info, "renewContract", input,
             lambda: ct.RenewRequest(_cid(input), input.expected_version, tuple(input.accidents),
-                                    input.idempotency_key),
+                                    input.idempotency_key, input.premium_paid),
             contracts.renew_contract)
+
+    @strawberry.mutation(description="Do not renew at the expiry (DO_NOT_RENEW): no auto-renewal, no grace window.")
+    async def decline_renewal(self, info: Info[Context, None], input: DeclineRenewalInput) -> ContractPayload:
+        return await _change(
+            info, "declineRenewal", input,
+            lambda: grace.DeclineRenewalRequest(_cid(input), input.expected_version, input.reason,
+                                                input.idempotency_key),
+            grace.decline_renewal)
 
     @strawberry.mutation(description="Cancel from a date; refund by the product's method (cooling-off: all).")
     async def cancel_contract(self, info: Info[Context, None], input: CancelContractInput) -> ContractPayload:

@@ -32,6 +32,7 @@ class Action(Labelled):
     CANCEL = ("CANCEL", "解約", "Cancel")
     REINSTATE = ("REINSTATE", "復活", "Reinstate")
     RESCIND = ("RESCIND", "解除", "Rescind")
+    DECLINE_RENEWAL = ("DECLINE_RENEWAL", "更新しない旨の申出", "Decline the renewal (do not renew)")
     ISSUE_INTERRUPTION_CERTIFICATE = ("ISSUE_INTERRUPTION_CERTIFICATE", "中断証明書発行",
                                       "Issue an interruption certificate")
     # The §4.6 windows (domain/services/windows.py).
@@ -61,6 +62,9 @@ RULES: dict[Action, _Rule] = {
     # Renewal from an in-force term or inside the forgotten-renewal grace (§4.6.1).
     Action.RENEW: _Rule(_EVERYONE, frozenset({S.IN_FORCE, S.IN_RENEWAL_GRACE}),
                         _ENDED | {S.QUOTED, S.DO_NOT_RENEW}),
+    # Saying "do not renew" ahead of the expiry: no auto-renewal (tokio 004 L1449-1451) and no
+    # forgotten-renewal window at the expiry.
+    Action.DECLINE_RENEWAL: _Rule(_EVERYONE, frozenset({S.IN_FORCE}), _ENDED | {S.QUOTED, S.DO_NOT_RENEW}),
     Action.CANCEL: _Rule(_EVERYONE, frozenset({S.IN_FORCE, S.QUOTED}), _ENDED),
     Action.REINSTATE: _Rule(_INSURER, frozenset({S.CANCELLED, S.LAPSED}), frozenset({S.RESCINDED})),
     Action.RESCIND: _Rule(_INSURER, frozenset({S.IN_FORCE, S.DELINQUENT, S.EXPIRED}),

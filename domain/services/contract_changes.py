@@ -16,6 +16,7 @@ from domain.lifecycle import Action
 from domain.rating import CoverageChoice, QuoteInput
 from domain.rating_codec import quote_from_json
 from domain.refunds import pro_rata_delta
+from domain.services import grace
 from domain.services.access import Actor
 from domain.services.contract_quote import check_drivers, named_insured_facts
 from domain.services.contract_support import (
@@ -290,6 +291,7 @@ async def renew_contract(uow: UnitOfWork, actor: Actor, req: RenewRequest, now: 
     by the tariff in force at the next start with the renewal discount facts."""
     c = await visible_contract(uow, actor, req.contract_id)
     expect_version(c, req.expected_version)
+    in_grace = await grace.before_renewal(uow, c, req.premium_paid, now)  # forgotten-renewal window (§4.6.1)
     allowed(Action.RENEW, c, actor)
     ts = await terms(uow.conn, c.id)
     term = _renewed_term(ts, now)
@@ -341,6 +343,7 @@ async def renew_contract(uow: UnitOfWork, actor: Actor, req: RenewRequest, now: 
     if product.graded:
         await record_grade(uow, c.id, new_term.id, grade, GradeSource.RENEWAL, recorded_at=now)
     await on_term_bound(uow, c, new_term, premium.total, now)
+    await grace.after_renewal(uow, in_grace, c, v.data, data, new_term, tx, now)
     statuses = (set(c.statuses) - {S.IN_RENEWAL_GRACE, S.EXPIRED}) | {S.IN_FORCE}
     await set_statuses(uow, c.id, statuses)
     await emit(uow, c, EventKind.CONTRACT_RENEWED,

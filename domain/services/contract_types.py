@@ -242,6 +242,8 @@ class RenewRequest:
     # Grade classes of the expiring term's counted accidents (claims are a later issue).
     accidents: tuple[AccidentClass, ...] = ()
     idempotency_key: str | None = None
+    # A renewal inside the forgotten-renewal window counts only with its premium paid (SPEC §4.6.1).
+    premium_paid: bool = False
 
 
 @dataclass(frozen=True, slots=True)

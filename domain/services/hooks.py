@@ -12,6 +12,7 @@ from datetime import datetime
 from domain.claims.coverage import PremiumStatus
 from domain.renewal import TermClaim
 from domain.services import premium_payments
+from domain.services.expiry import schedule_term_expiry
 from domain.store.contract_repo import Contract, Term
 from domain.store.uow import UnitOfWork
 from domain.store.window_repo import StoredWindow
@@ -21,6 +22,7 @@ async def on_term_bound(uow: UnitOfWork, contract: Contract, term: Term, premium
     """A term was bound (issue, renewal, renewal in the grace window): schedule what its
     calendar needs — its expiry and its premium instalments."""
     await premium_payments.schedule_term(uow, contract, term, premium_yen, now)
+    await schedule_term_expiry(uow.conn, term.ends_at)
 
 
 async def on_window_resolved(uow: UnitOfWork, window: StoredWindow, now: datetime) -> None:

@@ -57,6 +57,7 @@ class TransactionKind(StrEnum):
     ISSUE = "ISSUE"
     ENDORSE = "ENDORSE"
     RENEW = "RENEW"
+    DECLINE_RENEWAL = "DECLINE_RENEWAL"
     CANCEL = "CANCEL"
     LAPSE = "LAPSE"
     REINSTATE = "REINSTATE"
