@@ -42,6 +42,7 @@ from domain.services.contract_types import ContractChange
 from domain.services.errors import refuse
 from domain.services.expiry import ExpiryEvent
 from domain.services.hooks import on_window_resolved
+from domain.services.premium_payments import record_paid_at_binding
 from domain.services.window_timers import cancel_window_timers
 from domain.store.contract_repo import (
     Contract,
@@ -233,6 +234,7 @@ async def after_renewal(uow: UnitOfWork, grace: GraceRenewal | None, c: Contract
                      "change it by an endorsement after renewing")
     conn = uow.conn
     await conn.execute("UPDATE terms SET renewed_in_grace = true WHERE id = $1", new_term.id)
+    await record_paid_at_binding(uow, SYSTEM, c.id, new_term.id, now.astimezone(JST).date(), now)
     await save_state(conn, grace.window.id, grace.filed, now=now,
                      details={"renewalTermNo": new_term.term_no, "premiumPaid": True, "filedDay": grace.day})
     await cancel_window_timers(conn, grace.window.id)

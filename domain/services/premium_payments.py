@@ -379,6 +379,20 @@ async def _pay(uow: UnitOfWork, actor: Actor, c: Contract, inst: StoredInstalmen
     return await _answer(uow, c, inst, now)
 
 
+async def record_paid_at_binding(uow: UnitOfWork, actor: Actor, contract_id: int, term_id: int, paid_on: date,
+                                 now: datetime) -> None:
+    """The first instalment of a just-bound term was paid with the binding (a renewal inside the
+    forgotten-renewal window counts only once its premium is paid, SPEC §4.6.1)."""
+    inst = next((i for i in (await instalments_of(uow.conn, [contract_id])).get(contract_id, [])
+                 if i.term_id == term_id and i.number == 1 and i.state is not InstalmentState.PAID), None)
+    if inst is None:
+        return
+    await payment_repo.mark_paid(uow.conn, inst.id, paid_on, PaidBy.TRANSFER, now=now)
+    await payment_repo.log(uow.conn, inst.id, RecordKind.PAID, paid_on, inst.amount_yen, paid_by=PaidBy.TRANSFER,
+                           not_at_fault=False, actor_subject=actor.subject, actor_role=actor.role.value, now=now)
+    await _cancel_checks(uow.conn, [inst])
+
+
 async def _answer(uow: UnitOfWork, c: Contract, inst: StoredInstalment, now: datetime) -> PaymentChange:
     r = await reconcile(uow, c, now)
     tp = r.terms[inst.term_id]

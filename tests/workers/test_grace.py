@@ -35,7 +35,7 @@ from domain.store.party_repo import PartyKind, create_agency
 from domain.store.uow import UnitOfWork
 from domain.store.window_repo import windows_of
 from domain.vocab import AgeCondition, Channel, LicenceColour, Relationship, UseType
-from tests.factories import unique
+from tests.factories import pay_all_instalments, unique
 from tests.workers.conftest import Harness
 
 AIOI, RAKUTEN, TOKIO, KYOSAI = "aioi-tough-biz", "rakuten-drive-assist", "tokio-total-assist-group", "kyosai-accident-expense"
@@ -81,6 +81,7 @@ async def issue(pool: asyncpg.Pool, product: str, now: datetime = ISSUED_ON, sta
             use_purpose=UsePurpose.DAILY_LEISURE if product in (RAKUTEN, TOKIO) else None,
             mileage_class=5 if product == RAKUTEN else None), now)
         c = await issue_contract(uow, STAFF, IssueRequest(q.contract_id, q.lock_version), now)
+    await pay_all_instalments(pool, c.contract_id, now)  # non-payment is another story
     return c.contract_id
 
 
