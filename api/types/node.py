@@ -7,7 +7,7 @@ import binascii
 
 import strawberry
 
-NODE_TYPES = ("Contract", "Party", "Vehicle", "Agency")
+NODE_TYPES = ("Contract", "Party", "Vehicle", "Agency", "Claim")
 
 
 def to_global_id(type_name: str, db_id: int) -> strawberry.ID:
