@@ -148,6 +148,10 @@ class ContractQueries:
         if type_name == "Party":
             p = (await contract_reads.parties_visible(ctx.pool, ctx.actor, [db_id])).get(db_id)
             return None if p is None else Party.of(p)
+        if type_name == "Claim":
+            from api.claim_queries import claim_node
+
+            return await claim_node(ctx, db_id)
         if type_name == "Vehicle":
             v = (await contract_reads.vehicles_visible(ctx.pool, ctx.actor, [db_id])).get(db_id)
             return None if v is None else Vehicle.of(v)

@@ -14,6 +14,8 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from api.claim_mutations import ClaimMutations
+from api.claim_queries import ClaimQueries
 from api.compiled import CompiledReads
 from api.context import Context
 from api.errors import MaskUnexpectedErrors
@@ -24,6 +26,7 @@ from api.payment_mutations import PaymentMutations
 from api.principal import Viewer
 from api.queries import ContractQueries
 from api.scalars import SCALAR_MAP
+from api.types.claims import Claim
 from api.types.contracts import Agency, Contract, Party, Vehicle
 from api.types.products import Product
 from api.types.windows import Window
@@ -43,12 +46,12 @@ class SystemInfo:
 
 
 @strawberry.type
-class Mutation(ContractMutations, WindowMutations, PaymentMutations):
+class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutations):
     """Every mutation: one base class per part of the product (contracts, windows, claims, ...)."""
 
 
 @strawberry.type
-class Query(ContractQueries):
+class Query(ContractQueries, ClaimQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context
@@ -85,7 +88,7 @@ def build_schema(production: bool) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Contract, Party, Vehicle, Agency, Window],
+        types=[Contract, Party, Vehicle, Agency, Window, Claim],
         extensions=_extensions(production),
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )

@@ -18,6 +18,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.context import Context
+from api.types.claims import Claim
 from api.types.node import Node, to_global_id
 from api.types.payments import TermPayments, payments_of
 from api.types.products import Label, Product
@@ -29,8 +30,9 @@ from domain.grade import GradeMarker, GradeRecord, coefficient_percent
 from domain.products import default_catalog
 from domain.refunds import RefundMethod
 from domain.runtime.clock import as_jst
-from domain.services import contract_reads
+from domain.services import claims_reads, contract_reads
 from domain.services import windows as window_services
+from domain.services.claims_reads import ClaimDetail
 from domain.store import outbox
 from domain.store.contract_read_repo import ContractDetail
 from domain.store.contract_repo import Term as DomainTerm
@@ -614,6 +616,20 @@ class Contract(Node):
 
         loader = _loader(info, "windows", lambda: DataLoader(load_fn=load))
         return [Window.of(w) for w in await loader.load(self.detail.contract.id)]
+
+    @strawberry.field(description="The contract's claims, oldest first (general path only).")
+    async def claims(self, info: Info[Context, None]) -> list[Claim]:
+        ctx = info.context
+        actor = ctx.actor
+        if actor is None:
+            return []
+
+        async def load(ids: list[int]) -> list[list[ClaimDetail]]:
+            got = await claims_reads.claims_of_contracts(ctx.pool, actor, ids)
+            return [got.get(i, []) for i in ids]
+
+        loader = _loader(info, "claims", lambda: DataLoader(load_fn=load))
+        return [Claim.of(d, actor) for d in await loader.load(self.detail.contract.id)]
 
     @strawberry.field(description="The last events of the contract (oldest first), at most 100.")
     async def events(self, info: Info[Context, None], last: int = 20) -> list[ContractEvent]:

@@ -28,6 +28,9 @@ async def on_term_bound(uow: UnitOfWork, contract: Contract, term: Term, premium
 async def on_window_resolved(uow: UnitOfWork, window: StoredWindow, now: datetime) -> None:
     """A window was confirmed, downgraded, voided or closed: re-decide the claims it held
     COVERAGE_PENDING."""
+    from domain.services.claims import redecide_window_claims  # claims import hooks
+
+    await redecide_window_claims(uow, window.id, now)
 
 
 async def request_recalculation(uow: UnitOfWork, contract_id: int, reason: str, now: datetime) -> None:
@@ -44,4 +47,6 @@ async def premium_status(uow: UnitOfWork, contract_id: int, at: datetime) -> Pre
 
 async def term_claims(uow: UnitOfWork, contract_id: int, term_id: int) -> list[TermClaim]:
     """The classified claims of a term, for its renewal (grade and accident-coefficient period)."""
-    return []
+    from domain.services.claims import term_claims as claims_of_term  # claims import hooks
+
+    return await claims_of_term(uow, contract_id, term_id)
