@@ -14,6 +14,8 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from api.assistance_mutations import AssistanceMutations
+from api.claim_impact_queries import ClaimImpactQueries
 from api.compiled import CompiledReads
 from api.context import Context
 from api.errors import MaskUnexpectedErrors
@@ -40,12 +42,12 @@ class SystemInfo:
 
 
 @strawberry.type
-class Mutation(ContractMutations):
+class Mutation(ContractMutations, AssistanceMutations):
     """Every mutation: one base class per part of the product (contracts, windows, claims, ...)."""
 
 
 @strawberry.type
-class Query(ContractQueries):
+class Query(ContractQueries, ClaimImpactQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context
