@@ -4,8 +4,9 @@ An extension looks at each validated query before execution. When every root fie
 `contract(...)` or `contracts(...)` (or `__typename`) and every field below compiles
 (domain/store/contract_json.py), it sets the result itself and graphql-core's executor never
 runs: no object per row, no resolver per field. Anything else — another root field, a field
-that needs Python (`availableActions`, `product`, `versions`, `events`, `windows`, `payments`), an argument that needs
-an error message — goes down the general path unchanged, which answers the same JSON.
+that needs Python (`availableActions`, `product`, `versions`, `events`, `windows`, `payments`, `claims`,
+`assistanceRequests`), an argument that needs an error message — goes down the general path
+unchanged, which answers the same JSON.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from api.assistance_mutations import AssistanceMutations
+from api.claim_impact_queries import ClaimImpactQueries
 from api.claim_mutations import ClaimMutations
 from api.claim_queries import ClaimQueries
 from api.compiled import CompiledReads
@@ -46,12 +48,12 @@ class SystemInfo:
 
 
 @strawberry.type
-class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutations):
+class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutations, AssistanceMutations):
     """Every mutation: one base class per part of the product (contracts, windows, claims, ...)."""
 
 
 @strawberry.type
-class Query(ContractQueries, ClaimQueries):
+class Query(ContractQueries, ClaimQueries, ClaimImpactQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context

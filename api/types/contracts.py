@@ -18,6 +18,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.context import Context
+from api.types.assistance import AssistanceRequest
 from api.types.claims import Claim
 from api.types.node import Node, to_global_id
 from api.types.payments import TermPayments, payments_of
@@ -30,7 +31,7 @@ from domain.grade import GradeMarker, GradeRecord, coefficient_percent
 from domain.products import default_catalog
 from domain.refunds import RefundMethod
 from domain.runtime.clock import as_jst
-from domain.services import claims_reads, contract_reads
+from domain.services import assistance, claims_reads, contract_reads
 from domain.services import windows as window_services
 from domain.services.claims_reads import ClaimDetail
 from domain.store import outbox
@@ -643,6 +644,17 @@ class Contract(Node):
 
         loader = _loader(info, "events", lambda: DataLoader(load_fn=load))
         return [ContractEvent(model=e) for e in await loader.load((self.detail.contract.id, last))]
+
+    @strawberry.field(description="Road-assistance and accident-site attendance requests (accepted), oldest first.")
+    async def assistance_requests(self, info: Info[Context, None]) -> list[AssistanceRequest]:
+        pool = info.context.pool
+
+        async def load(ids: list[int]) -> list[list[AssistanceRequest]]:
+            got = await assistance.assistance_requests_of(pool, ids)
+            return [[AssistanceRequest(model=a) for a in got.get(i, [])] for i in ids]
+
+        loader = _loader(info, "assistance_requests", lambda: DataLoader(load_fn=load))
+        return await loader.load(self.detail.contract.id)  # type: ignore[no-any-return]
 
 
 @strawberry.type
