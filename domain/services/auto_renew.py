@@ -21,9 +21,9 @@ from domain.services.contract_changes import renew_contract
 from domain.services.contract_types import RenewRequest
 from domain.services.errors import Refused
 from domain.services.expiry import expire_terms
-from domain.services.grace import job_unit
 from domain.services.hooks import term_claims
 from domain.store.contract_repo import StoreError, get_contract_for_update
+from domain.store.uow import JobUnitOfWork
 from domain.vocab import ContractStatus
 
 S = ContractStatus
@@ -51,7 +51,7 @@ async def auto_renew(conn: asyncpg.Connection, contract_id: int, term_id: int, n
     if S.DO_NOT_RENEW in c.statuses:
         await expire_terms(conn, now, [term_id], reason="DO_NOT_RENEW")
         return AutoRenewal.EXPIRED
-    uow = job_unit(conn)
+    uow = JobUnitOfWork(conn)
     claims = await term_claims(uow, contract_id, term_id)
     accidents = tuple(cl.accident_class for cl in claims if cl.counts and cl.accident_class is not None)
     try:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import cast
 
 import asyncpg
 
@@ -56,7 +55,7 @@ from domain.store.contract_repo import (
 )
 from domain.store.outbox import append_events
 from domain.store.policy_repo import TransactionKind
-from domain.store.uow import UnitOfWork
+from domain.store.uow import JobUnitOfWork, UnitOfWork
 from domain.store.version_repo import VersionData
 from domain.store.window_repo import StoredWindow, get_window, save_state
 from domain.vocab import ContractStatus
@@ -69,17 +68,6 @@ GRACE_SOURCE = "002b L4153-4160"
 PREMIUM_RULE = "SPEC §4.6.1: renewal completed (and its premium paid) in the window"
 
 
-class JobUnit:
-    """A timer job's transaction seen as a UnitOfWork: use cases only touch `.conn`."""
-
-    dry_run = False
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
-
-
-def job_unit(conn: asyncpg.Connection) -> UnitOfWork:
-    return cast(UnitOfWork, JobUnit(conn))
 
 
 # --------------------------------------------------------------------------- worker effects
@@ -121,7 +109,7 @@ async def remind_window(conn: asyncpg.Connection, window_id: int, day: int, now:
         c.id, ExpiryEvent.RENEWAL_REMINDER.value, sw.id, day)
     if sent:
         return False  # the same reminder twice (a replayed timer) is still one reminder
-    await append_events(job_unit(conn), c.id, [(ExpiryEvent.RENEWAL_REMINDER.value, {
+    await append_events(JobUnitOfWork(conn), c.id, [(ExpiryEvent.RENEWAL_REMINDER.value, {
         "policyNumber": c.policy_number, "windowId": sw.id, "day": day, "daysLeft": left,
         "fullUntil": w.full_until.isoformat()})], at=now)
     return True
@@ -136,7 +124,7 @@ async def lapse_window(conn: asyncpg.Connection, window_id: int, now: datetime, 
     w = sw.window
     if w.kind is not WindowKind.RENEWAL_GRACE or w.state is not WindowState.OPEN:
         return False
-    uow = job_unit(conn)
+    uow = JobUnitOfWork(conn)
     void = replace(w, state=WindowState.VOID)
     await save_state(conn, sw.id, void, now=now, details={"lapsedAt": now.isoformat()})
     await lock_contract(uow, c.id, None)
@@ -276,6 +264,6 @@ async def decline_renewal(uow: UnitOfWork, actor: Actor, req: DeclineRenewalRequ
 
 
 __all__ = [
-    "DeclineRenewalRequest", "GraceRenewal", "JobUnit", "after_renewal", "before_renewal", "cover_of",
-    "decline_renewal", "job_unit", "lapse_window", "remind_window", "reminder_day",
+    "DeclineRenewalRequest", "GraceRenewal", "after_renewal", "before_renewal", "cover_of",
+    "decline_renewal", "lapse_window", "remind_window", "reminder_day",
 ]

@@ -76,3 +76,20 @@ class UnitOfWork:
             # The pool resets a connection whose transaction is still open (a failed commit), so
             # releasing is always safe.
             await self._pool.release(conn)
+
+
+class JobUnitOfWork(UnitOfWork):
+    """A timer job's open transaction seen as a use case's unit of work.
+
+    The job (workers/timer_job.py) begins and commits that transaction together with the timer
+    row's DONE mark; a use case run inside it only writes through `conn`. Never entered.
+    """
+
+    def __init__(self, conn: asyncpg.Connection) -> None:  # no pool: nothing to acquire
+        self.dry_run = False
+        self.committed = False
+        self._conn = conn  # type: ignore[assignment]
+        self._tx = None
+
+    async def __aenter__(self) -> Self:
+        raise RuntimeError("the timer job owns this transaction")

@@ -13,11 +13,12 @@ from domain.store import timers, window_repo
 from domain.store.outbox import events
 from domain.store.policy_repo import get_contract
 from domain.store.timers import TimerState
+from domain.store.uow import JobUnitOfWork
 from domain.vocab import ContractStatus
 from domain.windows import WindowState
 from tests.integration.test_window_services import aioi_contract, at, file_swap, report_swap
 from tests.workers.conftest import Harness
-from workers.kinds.windows import JobUnitOfWork, window_downgrade
+from workers.kinds.windows import window_downgrade
 from workers.timer_job import RUN_TIMER
 
 

@@ -16,19 +16,8 @@ import asyncpg
 from domain.runtime.clock import Clock
 from domain.services import premium_payments
 from domain.store.timers import TimerRow
-from domain.store.uow import UnitOfWork
+from domain.store.uow import JobUnitOfWork
 from workers.registry import timer_kind
-
-
-class JobUnitOfWork(UnitOfWork):
-    """The timer job's transaction seen as a use case's unit of work: the job begins and commits
-    it (with the timer row), the use case only writes through `conn`."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.dry_run = False
-        self.committed = False
-        self._conn = conn  # type: ignore[assignment]
-        self._tx = None
 
 
 @timer_kind(premium_payments.KIND_DELINQUENT)

@@ -13,28 +13,13 @@ changes nothing; a filed or closed window is left as it is.
 
 from __future__ import annotations
 
-from typing import Self
-
 import asyncpg
 
 from domain.runtime.clock import Clock, as_jst
 from domain.services.windows import advance_window
 from domain.store.timers import TimerRow
-from domain.store.uow import UnitOfWork
+from domain.store.uow import JobUnitOfWork
 from workers.registry import timer_kind
-
-
-class JobUnitOfWork(UnitOfWork):
-    """The timer job's connection and open transaction seen as a UnitOfWork (not entered)."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:  # no pool: there is nothing to acquire
-        self.dry_run = False
-        self.committed = False
-        self._conn = conn  # type: ignore[assignment]
-        self._tx = None
-
-    async def __aenter__(self) -> Self:
-        raise RuntimeError("the timer job owns this transaction")
 
 
 def _window_id(timer: TimerRow) -> int:
