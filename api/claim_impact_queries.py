@@ -13,7 +13,7 @@ from api.context import Context
 from api.mutations import AccidentClassEnum, UserError
 from api.types.claim_impact import ClaimImpactEstimate
 from api.types.node import db_id_of
-from domain.services.claim_impact import claim_impact_estimate
+from domain.services.claim_impact import claim_impact_estimate, claim_impact_of_claim
 from domain.services.errors import as_user_errors, not_found
 from domain.store.uow import UnitOfWork
 from domain.vocab import AccidentClass
@@ -44,10 +44,29 @@ class ClaimImpactQueries:
             async with UnitOfWork(ctx.pool, dry_run=True) as uow:
                 est = await claim_impact_estimate(uow, ctx.actor, db_id, AccidentClass(accident_class),
                                                   amount_yen, terms, ctx.clock.now())
-        except Exception as exc:
-            errs = as_user_errors(exc)
-            if errs is None:
-                raise
-            return ClaimImpactPayload(estimate=None, user_errors=[
-                UserError(field=e.field, code=e.code, message=e.message) for e in errs])
+        except Exception as exc:  # noqa: BLE001 - _refused re-raises what is not a refusal
+            return _refused(exc)
         return ClaimImpactPayload(estimate=ClaimImpactEstimate(model=est), user_errors=[])
+
+    @strawberry.field(description="The advisor for a reported claim: the class it takes if paid under its lines' "
+                                  "coverages (or a staff override), the amount it is expected to pay, and the "
+                                  "premiums of the next 3..6 terms with and without claiming, with the break-even.")
+    async def claim_impact(self, info: Info[Context, None], claim_id: strawberry.ID, terms: int = 3) -> ClaimImpactPayload:
+        ctx = info.context
+        try:
+            db_id = db_id_of(claim_id, "Claim")
+            if db_id is None:
+                raise not_found("claim", "claimId", claim_id)
+            async with UnitOfWork(ctx.pool, dry_run=True) as uow:
+                est = await claim_impact_of_claim(uow, ctx.actor, db_id, terms, ctx.clock.now())
+        except Exception as exc:  # noqa: BLE001 - _refused re-raises what is not a refusal
+            return _refused(exc)
+        return ClaimImpactPayload(estimate=ClaimImpactEstimate(model=est), user_errors=[])
+
+
+def _refused(exc: Exception) -> ClaimImpactPayload:
+    errs = as_user_errors(exc)
+    if errs is None:
+        raise exc
+    return ClaimImpactPayload(estimate=None, user_errors=[
+        UserError(field=e.field, code=e.code, message=e.message) for e in errs])

@@ -30,6 +30,11 @@ from tests.api.claim_support import (
 from tests.api.conftest import gql
 
 
+IMPACT = """query($id: ID!, $terms: Int!) { claimImpact(claimId: $id, terms: $terms) {
+  estimate { accidentClass { code } amountYen breakEvenYen extraPremiumYen terms { index } }
+  userErrors { field code message } } }"""
+
+
 @pytest.fixture(autouse=True)
 def june(clock: ManualClock) -> None:
     clock.set(datetime(2026, 6, 10, 12, 0, tzinfo=JST))
@@ -83,7 +88,20 @@ async def test_report_decide_reserve_pay_classify(client: httpx.AsyncClient, poo
     assert all(e["actorSubject"] is None for e in seen["events"])
     assert seen["gradeImpact"]["accidentClass"]["code"] == "THREE_DOWN"
 
-    # 5. close
+    # 5. claim or pay yourself? The advisor prices the next terms with and without this 3-down
+    #    claim (SPEC §4.8): the extra premiums over the terms are the break-even payout.
+    impact = (await gql(client, IMPACT, {"id": cid, "terms": 3}, customer))["data"]["claimImpact"]
+    assert impact["userErrors"] == [], impact
+    est = impact["estimate"]
+    assert est["accidentClass"]["code"] == "THREE_DOWN" and est["amountYen"] == 500_000  # paid 320,000 + 180,000 still reserved
+    assert len(est["terms"]) == 3 and est["breakEvenYen"] == est["extraPremiumYen"] > 0
+    other = (await gql(client, IMPACT, {"id": cid, "terms": 3}, staff(settings)))["data"]["claimImpact"]
+    assert other["estimate"] == est
+    stranger = await book(pool)
+    hidden = (await gql(client, IMPACT, {"id": cid, "terms": 3}, holder_of(settings, stranger)))["data"]["claimImpact"]
+    assert hidden["estimate"] is None and [e["code"] for e in hidden["userErrors"]] == ["CLAIM_NOT_FOUND"]
+
+    # 6. close
     closed = await ok(client, TRANSITION, {"claimId": cid, "action": "CLOSE"}, handler)
     assert closed["claim"]["status"]["code"] == "CLOSED"
     assert [a["code"] for a in closed["claim"]["availableActions"]] == ["REOPEN", "WITHDRAW"]
