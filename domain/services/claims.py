@@ -283,9 +283,21 @@ async def report_accident(uow: UnitOfWork, actor: Actor, req: t.ReportAccident, 
 async def redecide_window_claims(uow: UnitOfWork, window_id: int, now: datetime) -> int:
     """Re-decide every claim the window holds COVERAGE_PENDING (hooks.on_window_resolved).
     Idempotent: a claim no longer pending is not touched again. Answers how many were re-decided."""
+    pending = await repo.pending_claims_of_window(uow.conn, window_id)
+    return await _redecide(uow, pending, now, f"window {window_id} resolved", {"windowId": window_id})
+
+
+async def redecide_contract_claims(uow: UnitOfWork, contract_id: int, now: datetime, why: str) -> int:
+    """Re-decide every COVERAGE_PENDING claim of the contract (hooks.on_premium_paid: a claim
+    that waited for a premium, SPEC §4.7). Idempotent like the window's."""
+    pending = await repo.pending_claims_of_contract(uow.conn, contract_id)
+    return await _redecide(uow, pending, now, why, {})
+
+
+async def _redecide(uow: UnitOfWork, pending: list[repo.StoredClaim], now: datetime, why: str,
+                    payload: dict[str, Any]) -> int:
     from domain.services.access import SYSTEM
 
-    pending = await repo.pending_claims_of_window(uow.conn, window_id)
     for claim in pending:
         contract = await get_contract(uow.conn, claim.contract_id)
         assert contract is not None
@@ -299,19 +311,21 @@ async def redecide_window_claims(uow: UnitOfWork, window_id: int, now: datetime)
             decided = await cov.decide(uow, contract, accident, now=now, driver=driver, check_future=False)
         except RuleError as e:
             await _events(uow, claim, contract, [_ev(SYSTEM, "COVERAGE_REDECISION_FAILED", reason=e.message,
-                                                     payload={"windowId": window_id, "code": e.code})], now)
+                                                     payload={**payload, "code": e.code})], now)
             continue
         d = decided.stored
+        if d.state is claim.coverage and d.state is CoverageState.COVERAGE_PENDING:
+            continue  # still waiting (another window, or the premium): nothing to record
         await repo.save_decision(uow.conn, claim.id, d, decided.term_id)
         fresh = await repo.get_claim(uow.conn, claim.id)
         assert fresh is not None
         await _open_lines(uow, product_for(contract), fresh,
                           set(claim.claimed_coverages) & set(d.applicable), now)
         await _events(uow, claim, contract, [
-            _ev(SYSTEM, "COVERAGE_REDECIDED", reason=f"window {window_id} resolved",
+            _ev(SYSTEM, "COVERAGE_REDECIDED", reason=why,
                 payload={"from": claim.coverage.value, "state": d.state.value, "applicable": list(d.applicable),
-                         "liabilityOnly": d.liability_only, "windowId": window_id}),
-        ], now, ("CLAIM_COVERAGE_DECIDED", {"coverageState": d.state.value, "windowId": window_id}))
+                         "liabilityOnly": d.liability_only, **payload}),
+        ], now, ("CLAIM_COVERAGE_DECIDED", {"coverageState": d.state.value, **payload}))
     return len(pending)
 
 

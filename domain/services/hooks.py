@@ -33,6 +33,13 @@ async def on_window_resolved(uow: UnitOfWork, window: StoredWindow, now: datetim
     await redecide_window_claims(uow, window.id, now)
 
 
+async def on_premium_paid(uow: UnitOfWork, contract_id: int, now: datetime) -> None:
+    """A premium was paid: claims that waited for it are decided again (SPEC §4.7)."""
+    from domain.services.claims import redecide_contract_claims  # claims import hooks
+
+    await redecide_contract_claims(uow, contract_id, now, "premium paid")
+
+
 async def request_recalculation(uow: UnitOfWork, contract_id: int, reason: str, now: datetime) -> None:
     """Something the next term's price depends on changed (a claim classified or withdrawn, a
     vehicle or driver changed): recompute the contract's renewal offer, idempotently."""

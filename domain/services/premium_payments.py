@@ -373,6 +373,9 @@ async def _pay(uow: UnitOfWork, actor: Actor, c: Contract, inst: StoredInstalmen
     await payment_repo.log(uow.conn, inst.id, RecordKind.PAID, paid_on, inst.amount_yen, paid_by=paid_by,
                            not_at_fault=False, actor_subject=actor.subject, actor_role=actor.role.value, now=now)
     await _cancel_checks(uow.conn, [inst])
+    from domain.services import hooks  # hooks imports this module
+
+    await hooks.on_premium_paid(uow, c.id, now)
     await _events(uow, c, [(PaymentEvent.PREMIUM_PAID, {
         "termNo": inst.term_no, "instalment": inst.number, "amountYen": inst.amount_yen,
         "paidOn": paid_on.isoformat(), "paidBy": paid_by.value, "late": paid_on > inst.effective_due_on})], now)

@@ -273,6 +273,14 @@ async def pending_claims_of_window(conn: Executor, window_id: int) -> list[Store
     return [claim_from_row(r) for r in rows]
 
 
+async def pending_claims_of_contract(conn: Executor, contract_id: int) -> list[StoredClaim]:
+    """A contract's COVERAGE_PENDING claims, locked for the caller's transaction, in id order."""
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM claims WHERE contract_id = $1 AND coverage_state = 'COVERAGE_PENDING' ORDER BY id FOR UPDATE",
+        contract_id)
+    return [claim_from_row(r) for r in rows]
+
+
 async def save_decision(conn: Executor, claim_id: int, d: Decision, term_id: int | None) -> None:
     await conn.execute(
         """UPDATE claims SET coverage_state = $2, coverage_reasons = $3, applicable = $4, liability_only = $5,

@@ -29,7 +29,6 @@ from tests.api.claim_support import (
 )
 from tests.api.conftest import gql
 
-
 IMPACT = """query($id: ID!, $terms: Int!) { claimImpact(claimId: $id, terms: $terms) {
   estimate { accidentClass { code } amountYen breakEvenYen extraPremiumYen terms { index } }
   userErrors { field code message } } }"""

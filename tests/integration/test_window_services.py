@@ -99,7 +99,7 @@ QUOTED_AT = datetime(2026, 4, 1, 9, 0, tzinfo=JST)
 
 
 async def aioi_contract(pool: asyncpg.Pool, *, product: str = AIOI, start: date = date(2026, 4, 10),
-                        quoted_at: datetime = QUOTED_AT) -> Swappable:
+                        quoted_at: datetime = QUOTED_AT, pay: bool = True) -> Swappable:
     """An issued one-year contract (named insured only, 26+) with a second car and a young relative
     registered in the holder's book."""
     async with UnitOfWork(pool) as uow:
@@ -124,7 +124,8 @@ async def aioi_contract(pool: asyncpg.Pool, *, product: str = AIOI, start: date 
         drivers=(DriverInput(holder.id, Relationship.SELF),), channel=Channel.AGENT, agency_id=agency.id,
         age_condition=AgeCondition.AGE_26), quoted_at))
     await run(pool, lambda uow: issue_contract(uow, STAFF, IssueRequest(q.contract_id, q.lock_version), quoted_at))
-    await pay_all_instalments(pool, q.contract_id, quoted_at)  # non-payment is another story
+    if pay:
+        await pay_all_instalments(pool, q.contract_id, quoted_at)  # non-payment is another story
     return Swappable(q.contract_id, holder.id, cars[0].id, cars[1].id, relative.id, start)
 
 
