@@ -10,7 +10,7 @@ by one SQL statement (api/compiled.py); both paths must give the same JSON (test
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -37,6 +37,9 @@ from domain.store.party_repo import Vehicle as DomainVehicle
 from domain.store.version_repo import ContractVersion as DomainVersion
 from domain.store.version_repo import DriverEntry
 from domain.vocab import Labelled, PaymentMethod
+
+if TYPE_CHECKING:
+    from api.types.offers import RenewalOffer
 
 
 def lab(member: Labelled | None) -> Label | None:
@@ -594,6 +597,22 @@ class Contract(Node):
 
         loader = _loader(info, "versions", lambda: DataLoader(load_fn=load))
         return await loader.load((self.detail.contract.id, include_superseded))  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The live renewal offer of the latest term (null before it is due).")
+    async def renewal_offer(self, info: Info[Context, None]) -> Annotated[
+            RenewalOffer, strawberry.lazy("api.types.offers")] | None:
+        from api.types.offers import RenewalOffer
+        from domain.services.renewal_offers import offers_of
+
+        pool = info.context.pool
+
+        async def load(ids: list[int]) -> list[Any]:
+            got = await offers_of(pool, ids)
+            return [got.get(i) for i in ids]
+
+        loader = _loader(info, "renewalOffers", lambda: DataLoader(load_fn=load))
+        found = await loader.load(self.detail.contract.id)
+        return None if found is None else RenewalOffer(model=found)
 
     @strawberry.field(description="The last events of the contract (oldest first), at most 100.")
     async def events(self, info: Info[Context, None], last: int = 20) -> list[ContractEvent]:

@@ -239,9 +239,10 @@ class EndorseRequest:
 class RenewRequest:
     contract_id: int
     expected_version: int
-    # Grade classes of the expiring term's counted accidents (claims are a later issue).
+    # Grade classes of the expiring term's counted accidents; empty: the term's claims (hooks.term_claims).
     accidents: tuple[AccidentClass, ...] = ()
     idempotency_key: str | None = None
+    offer_id: int | None = None   # the renewal offer to accept (OFFER_OUTDATED when its inputs changed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,4 +3,7 @@
 Add a module per kind family here (grace windows, swap windows, renewal offers, ...).
 """
 
-from workers.kinds import ping  # noqa: F401  (registers "ping")
+from workers.kinds import (
+    ping,  # noqa: F401  (registers "ping")
+    renewal,  # noqa: F401  (registers renewal.nightly / renewal.batch / renewal.recalc)
+)
