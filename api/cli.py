@@ -1,4 +1,4 @@
-"""`autopolicy` command line: serve, worker, migrate, seed, token, dev, simulate.
+"""`autopolicy` command line: serve, worker, migrate, seed, token, dev, simulate, recalc.
 
 Every command that needs PostgreSQL/Redis uses DATABASE_URL / REDIS_URL when set and embedded
 servers under .data/ otherwise. A service that cannot be reached, or a port in use, ends the
@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 from domain.runtime.embedded import EmbeddedError
 from domain.runtime.services import (
@@ -145,6 +145,49 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
     with services_for(settings, need_redis=False) as svc:
         asyncio.run(run(svc.database_url))
+
+
+def _bar(run: object) -> str:
+    from domain.services.recalc import progress_of
+
+    frac = progress_of(run)  # type: ignore[arg-type]
+    t = run.total  # type: ignore[attr-defined]
+    filled = int(frac * 30)
+    return (f"[{'#' * filled}{'.' * (30 - filled)}] {frac * 100:5.1f}%  due {t['scanned']:,}  new {t['offered']:,}  "
+            f"changed {t['changed']:,}  unchanged {t['unchanged']:,}  failed {t['failed']:,}")
+
+
+def cmd_recalc(settings: Settings, args: argparse.Namespace) -> int:
+    """Recompute the renewal offers of every contract whose offer is due on --as-of."""
+    from domain.runtime.clock import JST, SystemClock
+    from domain.services import recalc
+    from domain.store.db import create_pool
+
+    now = SystemClock().now()
+    as_of = args.as_of or now.astimezone(JST).date()
+    tty = sys.stderr.isatty()
+
+    def show(run: object) -> None:
+        print(("\r" if tty else "") + _bar(run), end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    async def run(url: str) -> str:
+        pool = await create_pool(url, min_size=1, max_size=2)
+        try:
+            r = await recalc.start_or_resume(pool, as_of=as_of, resume=args.resume, parts=args.parts,
+                                             source="CLI", now=now)
+        finally:
+            await pool.close()
+        started = time.perf_counter()
+        r = await recalc.drive(url, r, page=args.page, on_progress=show)
+        if tty:
+            print(file=sys.stderr)
+        t = r.total
+        return (f"recalc run {r.id} as of {r.as_of}: {r.state.lower()} in {time.perf_counter() - started:.1f} s; "
+                f"due {t['scanned']:,}, new {t['offered']:,}, changed {t['changed']:,}, "
+                f"unchanged {t['unchanged']:,}, failed {t['failed']:,}")
+
+    with services_for(settings, need_redis=False) as svc:
+        _say(asyncio.run(run(svc.database_url)))
     return 0
 
 
@@ -279,11 +322,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--party", type=int, help="policyholder's party id")
     t.add_argument("--agency", type=int, help="agent's agency id")
     t.add_argument("--hours", type=float, default=12)
+    r = sub.add_parser("recalc", help="recompute due renewal offers (resumable, with progress)")
+    r.add_argument("--as-of", type=date.fromisoformat, default=None, help="offer date (JST), default today")
+    r.add_argument("--resume", action="store_true", help="continue the last unfinished run for that date")
+    r.add_argument("--parts", type=int, default=2, help="processes working disjoint id ranges (new runs)")
+    r.add_argument("--page", type=int, default=1000, help="contracts per transaction")
     return p
 
 
 COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate, "seed": cmd_seed,
-            "token": cmd_token, "dev": cmd_dev, "simulate": cmd_simulate}
+            "token": cmd_token, "dev": cmd_dev, "simulate": cmd_simulate, "recalc": cmd_recalc}
 
 
 def main(argv: list[str] | None = None) -> int:

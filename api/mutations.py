@@ -76,6 +76,17 @@ def _id(gid: strawberry.ID | None, type_name: str, field: str, *, required: bool
     return db_id
 
 
+def _offer_id(gid: strawberry.ID | None) -> int | None:
+    from api.types.offers import offer_db_id
+
+    if gid is None:
+        return None
+    db_id = offer_db_id(gid)
+    if db_id is None:
+        raise refuse("RENEWALOFFER_NOT_FOUND", "input.offerId", f"no renewal offer {gid}")
+    return db_id
+
+
 def _req_id(gid: strawberry.ID, type_name: str, field: str) -> int:
     db_id = _id(gid, type_name, field)
     assert db_id is not None
@@ -410,7 +421,11 @@ class EndorseContractInput(ContractRefInput):
 @strawberry.input
 class RenewContractInput(ContractRefInput):
     accidents: list[AccidentClassEnum] = strawberry.field(  # type: ignore[valid-type]
-        default_factory=list, description="Grade classes of the expiring term's counted accidents.")
+        default_factory=list,
+        description="Grade classes of the expiring term's counted accidents; empty: the term's classified claims.")
+    offer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The renewal offer to accept: priced exactly as offered, OFFER_OUTDATED if its "
+                                  "inputs changed. Null: the current offer when still valid, else priced afresh.")
     premium_paid: bool = strawberry.field(
         default=False, description="The renewal premium is paid: required for a renewal inside the "
                                    "forgotten-renewal window (IN_RENEWAL_GRACE), else PREMIUM_NOT_PAID.")
@@ -554,7 +569,8 @@ class Mutation:
         return await _change(
             info, "renewContract", input,
             lambda: ct.RenewRequest(_cid(input), input.expected_version, tuple(input.accidents),
-                                    input.idempotency_key, input.premium_paid),
+                                    input.idempotency_key, input.premium_paid,
+                                    _offer_id(input.offer_id)),
             contracts.renew_contract)
 
     @strawberry.mutation(description="Do not renew at the expiry (DO_NOT_RENEW): no auto-renewal, no grace window.")

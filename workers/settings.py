@@ -20,6 +20,7 @@ import workers.kinds  # noqa: F401  (registers every timer kind)
 from domain.runtime.business_clock import follow
 from domain.runtime.clock import Clock, SystemClock
 from domain.runtime.settings import Settings, get_settings
+from domain.services.recalc import ensure_nightly
 from domain.store.db import create_pool
 from domain.store.migrate import migrate
 from workers.config import TimerTuning
@@ -55,6 +56,9 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
             own = await create_pool(database_url, min_size=1, max_size=tuning.max_jobs + 2)
             async with own.acquire() as conn:
                 await migrate(conn)  # no-op when up to date; the advisory lock serialises starters
+                # The nightly recalculation chain: each night schedules the next; this starts it
+                # (idempotent, one timer per date) in case it was never started or was lost.
+                await ensure_nightly(conn, clock.now())
             ctx["_own_pool"] = own
         ctx[CTX_KEY] = TimerRuntime(pool=own, clock=clock, settings=settings, tuning=tuning)
         if not settings.is_production and settings.allow_clock_override and isinstance(clock, SystemClock):

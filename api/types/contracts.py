@@ -10,7 +10,7 @@ by one SQL statement (api/compiled.py); both paths must give the same JSON (test
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -44,6 +44,9 @@ from domain.store.version_repo import ContractVersion as DomainVersion
 from domain.store.version_repo import DriverEntry
 from domain.store.window_repo import StoredWindow
 from domain.vocab import Labelled, PaymentMethod
+
+if TYPE_CHECKING:
+    from api.types.offers import RenewalOffer
 
 
 def lab(member: Labelled | None) -> Label | None:
@@ -631,6 +634,22 @@ class Contract(Node):
 
         loader = _loader(info, "claims", lambda: DataLoader(load_fn=load))
         return [Claim.of(d, actor) for d in await loader.load(self.detail.contract.id)]
+
+    @strawberry.field(description="The live renewal offer of the latest term (null before it is due).")
+    async def renewal_offer(self, info: Info[Context, None]) -> Annotated[
+            RenewalOffer, strawberry.lazy("api.types.offers")] | None:
+        from api.types.offers import RenewalOffer
+        from domain.services.renewal_offers import offers_of
+
+        pool = info.context.pool
+
+        async def load(ids: list[int]) -> list[Any]:
+            got = await offers_of(pool, ids)
+            return [got.get(i) for i in ids]
+
+        loader = _loader(info, "renewalOffers", lambda: DataLoader(load_fn=load))
+        found = await loader.load(self.detail.contract.id)
+        return None if found is None else RenewalOffer(model=found)
 
     @strawberry.field(description="The last events of the contract (oldest first), at most 100.")
     async def events(self, info: Info[Context, None], last: int = 20) -> list[ContractEvent]:

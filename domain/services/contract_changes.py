@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from domain.calendar import JST, add_months, cover_moment
-from domain.grade import renew
 from domain.lifecycle import Action
 from domain.rating import CoverageChoice, QuoteInput
 from domain.rating_codec import quote_from_json
@@ -45,6 +44,7 @@ from domain.services.contract_types import (
 )
 from domain.services.errors import refuse
 from domain.services.hooks import on_term_bound
+from domain.services.renewal_offers import price_renewal, settle_offers
 from domain.services.windows import confirm_driver_changes
 from domain.store.party_repo import Party, PartyKind, parties_by_id
 from domain.store.policy_repo import (
@@ -64,7 +64,7 @@ from domain.store.policy_repo import (
     versions,
 )
 from domain.store.uow import UnitOfWork
-from domain.vocab import AccidentClass, Relationship
+from domain.vocab import Relationship
 
 S = ContractStatus
 RENEWAL_OPENS_DAYS = 90  # a renewal may be made from 90 days before expiry (offers go at ≈ 60)
@@ -307,22 +307,17 @@ async def renew_contract(uow: UnitOfWork, actor: Actor, req: RenewRequest, now: 
     product = product_of(c.product_id, "input.contractId")
     q = quote_from_json(v.data.rating_input)
     people = await parties_by_id(uow.conn, [v.data.named_insured_id, *(d.party_id for d in v.data.drivers)])
-    counted = [a for a in req.accidents if a is not AccidentClass.NO_COUNT]
-    grade, repeat = v.data.grade, False
-    grade_steps: tuple[str, ...] = ()
-    if product.graded:
-        outcome = renew(q.grade or v.data.grade, req.accidents, term_years=max(1, q.term_months // 12),
-                        previously_surcharged=q.grade_one_repeat)
-        grade, repeat, grade_steps = outcome.record, outcome.repeat_surcharge, outcome.steps
-    new_q = replace(
-        q, start_date=end, grade=grade if product.graded else None, grade_one_repeat=repeat,
-        named_insured=named_insured_facts(people[v.data.named_insured_id]),
-        discounts=replace(q.discounts, renewal=True, previous_contract_end=end,
-                          previous_term_at_least_one_year=q.term_months >= 12,
-                          previous_term_had_counted_accident=bool(counted),
-                          interruption_certificate_used=False),
-    )
-    premium = rated(product, new_q)
+    # Priced exactly as the renewal offer is (domain/services/renewal_offers.py): claims from the
+    # request or the term's classified claims, the named insured's licence now, the tariff then.
+    ni = people[v.data.named_insured_id]
+    pricing = await price_renewal(
+        uow, contract_id=c.id, term_id=term.id, term_start=jst_date(term.starts_at), term_end=end,
+        version_id=v.id, product=product, current=q,
+        licence=ni.licence_colour if ni.kind is PartyKind.PERSON else None,
+        accidents=req.accidents, offer_id=req.offer_id)
+    new_q, premium = pricing.offer.quote, pricing.offer.premium
+    grade = pricing.offer.record if product.graded and pricing.offer.record is not None else v.data.grade
+    grade_steps: tuple[str, ...] = pricing.offer.grade.steps if pricing.offer.grade is not None else ()
     # Licence colours are read again: a driver may have turned gold during the term.
     drivers = tuple(replace(d, licence_colour=people[d.party_id].licence_colour or d.licence_colour,
                             licence_date=people[d.party_id].licence_date) for d in v.data.drivers)
@@ -333,7 +328,8 @@ async def renew_contract(uow: UnitOfWork, actor: Actor, req: RenewRequest, now: 
         uow, actor, c.id, TransactionKind.RENEW, now, effective_at=term.ends_at, reason=None,
         idempotency_key=req.idempotency_key, delta=premium.total,
         explanation={"steps": [{"name": s.name, "value": s.value, "rule": s.rule} for s in explained],
-                     "accidents": [a.value for a in req.accidents]},
+                     "accidents": [a.value for a in req.accidents],
+                     "offerId": pricing.offer_id, "claims": list(pricing.offer.counted_claims)},
     )
     appended = await append_version(uow, c.id, req.expected_version, term.ends_at, data, recorded_at=now,
                                     transaction_id=tx)
@@ -342,6 +338,7 @@ async def renew_contract(uow: UnitOfWork, actor: Actor, req: RenewRequest, now: 
                               status=TermStatus.SCHEDULED if now < term.ends_at else TermStatus.IN_FORCE, at=now)
     if product.graded:
         await record_grade(uow, c.id, new_term.id, grade, GradeSource.RENEWAL, recorded_at=now)
+    await settle_offers(uow, pricing, now)
     await on_term_bound(uow, c, new_term, premium.total, now)
     await grace.after_renewal(uow, in_grace, c, v.data, data, new_term, tx, now)
     statuses = (set(c.statuses) - {S.IN_RENEWAL_GRACE, S.EXPIRED}) | {S.IN_FORCE}

@@ -239,11 +239,12 @@ class EndorseRequest:
 class RenewRequest:
     contract_id: int
     expected_version: int
-    # Grade classes of the expiring term's counted accidents (claims are a later issue).
+    # Grade classes of the expiring term's counted accidents; empty: the term's claims (hooks.term_claims).
     accidents: tuple[AccidentClass, ...] = ()
     idempotency_key: str | None = None
     # A renewal inside the forgotten-renewal window counts only with its premium paid (SPEC §4.6.1).
     premium_paid: bool = False
+    offer_id: int | None = None   # the renewal offer to accept (OFFER_OUTDATED when its inputs changed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,5 +9,6 @@ from workers.kinds import (  # noqa: F401
     grace,
     payments,
     ping,
+    renewal,
     windows,
 )

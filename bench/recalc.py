@@ -1,0 +1,252 @@
+"""P5: renewal-offer recalculation over a large book, beside a plain SQL UPDATE of the same rows.
+
+Run: .venv/bin/python bench/recalc.py --dsn postgresql://postgres@127.0.0.1:5432/bench_recalc --contracts 1000000
+
+Book (fast path, bulk SQL): `templates` distinct rakuten/aioi/tokio quotes rated by the real engine
+(grades, birth years, age conditions, coverages) × `start_days` start dates, cloned to N contracts
+with `INSERT … SELECT FROM generate_series`: a party and vehicle per template, then a contract, a
+12-month term and one current version per contract holding its template's rating input. Every
+term ends inside the offer window of `as_of`, so every contract is due. (Drivers, grade records,
+explanations are not written: the recalculation reads none of them.)
+
+Measured (medians of --repeat):
+- cold: every offer new (N offers, N events), by `recalc.drive` (a process per part);
+- warm: the same run again, inputs unchanged (reads and fingerprints only, nothing written);
+- floor: `UPDATE renewal_offers SET computed_at = …` of the same N rows in one statement.
+Peak RSS of the part processes (RUSAGE_CHILDREN) and of the driver are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from domain.calendar import JST, RuleError, YearMonth, cover_moment
+from domain.grade import GradeMarker, GradeRecord
+from domain.products import default_catalog
+from domain.rating import (
+    CoverageChoice,
+    NamedInsured,
+    QuoteInput,
+    RatingError,
+    UsePurpose,
+    VehicleFacts,
+    rate,
+)
+from domain.rating_codec import quote_to_json
+from domain.services import recalc
+from domain.store import offer_repo
+from domain.store.migrate import migrate
+from domain.vocab import AgeCondition, Channel, LicenceColour, UseType
+
+AS_OF = date(2027, 2, 23)
+FIRST_START = date(2026, 3, 25)   # terms end 2027-03-25 .. within 60 days of AS_OF
+
+
+def _templates(n: int) -> list[QuoteInput]:
+    """n distinct rateable quotes (rakuten mostly, as the book's weights)."""
+    catalog = default_catalog()
+    out: list[QuoteInput] = []
+    i = 0
+    while len(out) < n:
+        g = 8 + i % 13                    # 8..20: no S/F marker needed
+        grade = GradeRecord(g, GradeMarker.NONE, (i // 13) % 2 * 2 if g < 17 else 0)
+        birth = date(1950 + (i * 7) % 50, 1 + i % 12, 1 + i % 28)
+        q = QuoteInput(
+            product_id="rakuten-drive-assist", start_date=FIRST_START,
+            vehicle=VehicleFacts(UseType.PRIVATE_STANDARD_PASSENGER, first_registration=YearMonth(2015 + i % 8, 1),
+                                 model_release=YearMonth(2014 + i % 8, 6),
+                                 rating_classes={"BI": 1 + i % 7, "PD": 1 + i % 6, "INJURY": 1 + i % 5,
+                                                 "VEHICLE": 1 + i % 9}),
+            named_insured=NamedInsured(birth, LicenceColour.GOLD if i % 3 else LicenceColour.BLUE),
+            coverages=(CoverageChoice("BI"), CoverageChoice("PD"), CoverageChoice("PIP"),
+                       *((CoverageChoice("VEHICLE"),) if i % 2 else ())),
+            channel=Channel.AGENT, age_condition=(AgeCondition.AGE_26, AgeCondition.AGE_35, AgeCondition.ANY)[i % 3],
+            use_purpose=UsePurpose.DAILY_LEISURE, mileage_class=1 + i % 5, grade=grade,
+        )
+        i += 1
+        product = catalog.get(q.product_id)
+        assert product is not None
+        try:
+            rate(product, q)
+        except (RatingError, RuleError):
+            continue
+        out.append(q)
+    return out
+
+
+async def generate(conn: asyncpg.Connection, n: int, *, templates: int, start_days: int) -> None:
+    """Insert the book (into a migrated database that holds no other contracts)."""
+    catalog = default_catalog()
+    rows: list[tuple[Any, ...]] = []
+    k = 0
+    for q in _templates(templates):
+        for d in range(start_days):
+            start = FIRST_START + timedelta(days=d)
+            qd = QuoteInput(**{**{f: getattr(q, f) for f in q.__dataclass_fields__}, "start_date": start})
+            product = catalog.get(qd.product_id)
+            assert product is not None
+            p = rate(product, qd)
+            assert qd.grade is not None
+            rows.append((k, qd.product_id, json.dumps(quote_to_json(qd)), p.total, qd.grade.grade,
+                         qd.grade.marker.value, qd.grade.period, qd.age_condition.value, qd.driver_restriction.value,
+                         cover_moment(start), cover_moment(start.replace(year=start.year + 1)),
+                         qd.named_insured.birth_date, qd.named_insured.licence_colour.value))
+            k += 1
+    async with conn.transaction():
+        await conn.execute("""CREATE TEMP TABLE tpl (k int PRIMARY KEY, product_id text, q jsonb, premium bigint,
+                              grade smallint, marker text, period smallint, age text, restriction text,
+                              starts timestamptz, ends timestamptz, birth date, colour text,
+                              party bigint, vehicle bigint) ON COMMIT DROP""")
+        await conn.copy_records_to_table("tpl", records=[(*r[:2], r[2], *r[3:], None, None) for r in rows],
+                                         columns=["k", "product_id", "q", "premium", "grade", "marker", "period", "age",
+                                                  "restriction", "starts", "ends", "birth", "colour", "party",
+                                                  "vehicle"])
+        await conn.execute("""UPDATE tpl SET party = nextval(pg_get_serial_sequence('parties', 'id')),
+                                             vehicle = nextval(pg_get_serial_sequence('vehicles', 'id'))""")
+        await conn.execute("""INSERT INTO parties (id, kind, name_kanji, birth_date, created_at, licence_colour)
+                              SELECT party, 'PERSON', 'ベンチ ' || k, birth, now(), colour FROM tpl""")
+        await conn.execute("""INSERT INTO vehicles (id, use_type, created_at) SELECT vehicle, 'PRIVATE_STANDARD_PASSENGER',
+                              now() FROM tpl""")
+        m = len(rows)
+        base = int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM contracts"))
+        t0 = time.perf_counter()
+        await conn.execute(
+            """INSERT INTO contracts (id, policy_number, product_id, policyholder_id, channel, statuses, created_at)
+               SELECT $2 + g, 'RB' || ($2 + g), t.product_id, t.party, 'AGENT', '{IN_FORCE}', now()
+               FROM generate_series(1, $1) g JOIN tpl t ON t.k = g % $3""", n, base, m)
+        await conn.execute(
+            """INSERT INTO terms (contract_id, term_no, starts_at, ends_at, status, created_at)
+               SELECT $2 + g, 1, t.starts, t.ends, 'IN_FORCE', now()
+               FROM generate_series(1, $1) g JOIN tpl t ON t.k = g % $3""", n, base, m)
+        await conn.execute(
+            """INSERT INTO contract_versions (contract_id, valid, recorded_at, vehicle_id, named_insured_id,
+                                              age_condition, driver_restriction, premium_yen, grade, grade_marker,
+                                              grade_period, rating_input)
+               SELECT $2 + g, tstzrange(t.starts, NULL, '[)'), now(), t.vehicle, t.party, t.age, t.restriction,
+                      t.premium, t.grade, t.marker, t.period, t.q
+               FROM generate_series(1, $1) g JOIN tpl t ON t.k = g % $3""", n, base, m)
+        await conn.execute("SELECT setval(pg_get_serial_sequence('contracts', 'id'), $1)", base + n)
+        print(f"  book: {n:,} contracts from {m:,} distinct inputs in {time.perf_counter() - t0:.1f} s",
+              file=sys.stderr)
+    for t in ("parties", "vehicles", "contracts", "terms", "contract_versions"):
+        await conn.execute(f"ANALYZE {t}")
+
+
+async def reset(conn: asyncpg.Connection) -> None:
+    await conn.execute("TRUNCATE renewal_offers, renewal_offer_docs, recalc_run_parts, recalc_runs, events")
+    await conn.execute("UPDATE contracts SET event_seq = 0 WHERE event_seq <> 0")
+    await conn.execute("VACUUM ANALYZE contracts")
+
+
+@dataclass
+class Timing:
+    seconds: float
+    scanned: int
+    written: int
+
+
+async def one_run(dsn: str, *, parts: int, page: int, quiet: bool) -> Timing:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    try:
+        run = await recalc.start_or_resume(pool, as_of=AS_OF, resume=False, parts=parts, source="BENCH",
+                                           now=datetime.now(JST))
+    finally:
+        await pool.close()
+
+    def show(r: offer_repo.Run) -> None:
+        if not quiet:
+            t = r.total
+            print(f"\r  {recalc.progress_of(r) * 100:5.1f}%  due {t['scanned']:,}  new {t['offered']:,}  "
+                  f"unchanged {t['unchanged']:,}", end="", file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    done = await recalc.drive(dsn, run, page=page, on_progress=show)
+    secs = time.perf_counter() - t0
+    if not quiet:
+        print(file=sys.stderr)
+    t = done.total
+    return Timing(secs, t["scanned"], t["offered"] + t["changed"])
+
+
+async def floor(conn: asyncpg.Connection) -> Timing:
+    t0 = time.perf_counter()
+    status = await conn.execute(
+        "UPDATE renewal_offers SET computed_at = computed_at + interval '1 second' WHERE state = 'OFFERED'")
+    return Timing(time.perf_counter() - t0, int(status.split()[-1]), int(status.split()[-1]))
+
+
+async def bench(dsn: str, n: int, *, templates: int, start_days: int, parts: int, page: int, repeat: int,
+                quiet: bool = False) -> dict[str, Any]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+        have = int(await conn.fetchval("SELECT count(*) FROM contracts"))
+        if have == 0:
+            await generate(conn, n, templates=templates, start_days=start_days)
+        elif have != n:
+            raise SystemExit(f"{dsn} holds {have:,} contracts, not {n:,}: use an empty database")
+        cold, warm, flo = [], [], []
+        for _ in range(repeat):
+            await reset(conn)
+            cold.append(await one_run(dsn, parts=parts, page=page, quiet=quiet))
+            warm.append(await one_run(dsn, parts=parts, page=page, quiet=quiet))
+            flo.append(await floor(conn))
+        offers = int(await conn.fetchval("SELECT count(*) FROM renewal_offers WHERE state = 'OFFERED'"))
+        events = int(await conn.fetchval("SELECT count(*) FROM events WHERE kind = 'RENEWAL_OFFERED'"))
+        docs = int(await conn.fetchval("SELECT count(*) FROM renewal_offer_docs"))
+    finally:
+        await conn.close()
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    med = {name: statistics.median(t.seconds for t in ts) for name, ts in (("cold", cold), ("warm", warm),
+                                                                          ("floor", flo))}
+    return {"contracts": n, "scanned": cold[-1].scanned, "written": cold[-1].written, "offers": offers,
+            "events": events, "docs": docs, "cold_s": med["cold"], "warm_s": med["warm"], "floor_s": med["floor"],
+            "cold_per_s": cold[-1].scanned / med["cold"] if med["cold"] else 0.0,
+            "ratio_cold_to_floor": med["cold"] / med["floor"] if med["floor"] else 0.0,
+            "ratio_warm_to_floor": med["warm"] / med["floor"] if med["floor"] else 0.0,
+            "child_rss_mb": child_rss, "driver_rss_mb": self_rss}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--dsn", required=True, help="PostgreSQL URL of an empty database (migrated here)")
+    ap.add_argument("--contracts", type=int, default=1_000_000)
+    ap.add_argument("--templates", type=int, default=200)
+    ap.add_argument("--start-days", type=int, default=30)
+    ap.add_argument("--parts", type=int, default=2)
+    ap.add_argument("--page", type=int, default=recalc.PAGE)
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args(argv)
+    r = asyncio.run(bench(args.dsn, args.contracts, templates=args.templates, start_days=args.start_days,
+                          parts=args.parts, page=args.page, repeat=args.repeat))
+    print(f"recalc of {r['contracts']:,} contracts ({r['docs']:,} distinct offers), {args.parts} processes, "
+          f"page {args.page}, medians of {args.repeat}:")
+    print(f"  cold (all new):      {r['cold_s']:8.1f} s  ({r['cold_per_s']:,.0f} contracts/s)  "
+          f"offers {r['offers']:,} events {r['events']:,}")
+    print(f"  warm (unchanged):    {r['warm_s']:8.1f} s")
+    print(f"  floor (SQL UPDATE):  {r['floor_s']:8.1f} s")
+    print(f"  ratio cold/floor {r['ratio_cold_to_floor']:.1f}x, warm/floor {r['ratio_warm_to_floor']:.1f}x")
+    print(f"  peak RSS: part process {r['child_rss_mb']:.0f} MB, driver {r['driver_rss_mb']:.0f} MB")
+    ok = r["cold_s"] <= 120 and r["child_rss_mb"] <= 512
+    print("P5 " + ("met" if ok else "NOT met") + " (≤ 120 s, ≤ 512 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,365 @@
+"""Renewal offers: compute the next term of a contract (domain/renewal.py), fingerprint what it was
+computed from, and store it (domain/store/offer_repo.py) with an outbox event when it is new or its
+price moved (SPEC §4.4, §5).
+
+One code path for a page of contracts (the nightly batch) and for one contract (a recalculation
+request, `renewContract`): `refresh_page` reads the page's subjects, computes the offers whose
+fingerprint is not already stored for the term, and writes them in bulk. Idempotent: the same
+inputs give the same fingerprint, and a term's live offer with that fingerprint is left alone
+("latest inputs win" — a changed input gives a new fingerprint and supersedes the old offer).
+
+The fingerprint covers everything the offer depends on: the stored rating input (md5 of its
+canonical jsonb text, computed by PostgreSQL), the term's dates, the term's claims
+(hooks.term_claims), the named insured's licence colour now, the tariff versions in force at the
+current and next start (a tariff publication changes it), and OFFER_CODE_VERSION (raise it when
+the computation changes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from domain.calendar import JST, RuleError
+from domain.explanation import ExplanationDiff
+from domain.products import Product, default_catalog
+from domain.rating import QuoteInput, RatingError
+from domain.rating_codec import premium_to_json, quote_from_json, quote_to_json
+from domain.renewal import RenewalFacts, RenewalOffer, TermClaim, renewal_offer
+from domain.services import hooks
+from domain.store import offer_repo
+from domain.store.offer_repo import NewDoc, NewOffer, OfferSubject
+from domain.store.uow import UnitOfWork
+from domain.vocab import LicenceColour
+
+OFFER_CODE_VERSION = "renewal-offer/1"
+
+
+def jst_date(at: datetime) -> date:
+    return at.astimezone(JST).date()
+
+
+def offer_days() -> dict[str, int]:
+    """Days before expiry each product's offer is due (the [renewal] table of its TOML)."""
+    return {p.id: p.renewal.offer_days_before for p in default_catalog().products.values()}
+
+
+def _claims_key(claims: Sequence[TermClaim]) -> list[list[Any]]:
+    return [[c.claim_id, c.accident_class.value if c.accident_class else None, c.withdrawn]
+            for c in sorted(claims, key=lambda c: c.claim_id)]
+
+
+def fingerprint(product: Product, *, input_hash: str, term_start: date, term_end: date,
+                claims: Sequence[TermClaim], licence: LicenceColour | None) -> str:
+    current, following = product.tariff_on(term_start), product.tariff_on(term_end)
+    key = [OFFER_CODE_VERSION, product.id, input_hash, term_start.isoformat(), term_end.isoformat(),
+           _claims_key(claims), licence.value if licence else None,
+           current.version if current else None, following.version if following else None]
+    return hashlib.sha256(json.dumps(key, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """One computed offer: its fingerprint, the JSON text stored for it, and the numbers.
+
+    Kept small (a string, no object graph) because the batch caches one per distinct input: a
+    cache of full RenewalOffer objects is millions of Python objects, and the collector's passes
+    over them cost more than the computation they save.
+    """
+
+    fingerprint: str
+    next_start: date
+    premium_yen: int
+    current_premium_yen: int
+    tariff_version: str
+    doc_json: str
+    offer: RenewalOffer | None = field(default=None, compare=False)   # only on a fresh computation
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        return cast(dict[str, Any], json.loads(self.doc_json))
+
+    def slim(self) -> Computed:
+        return replace(self, offer=None)
+
+    def new_doc(self, product_id: str) -> NewDoc:
+        return NewDoc(self.fingerprint, product_id, self.tariff_version, self.premium_yen, self.current_premium_yen,
+                      self.doc_json)
+
+
+def _dec(d: Decimal) -> str:
+    return str(d)
+
+
+def _diff_json(d: ExplanationDiff) -> dict[str, Any]:
+    return {
+        "tariffBefore": d.tariff_before, "tariffAfter": d.tariff_after,
+        "totalBefore": _dec(d.total_before), "totalAfter": _dec(d.total_after), "change": _dec(d.change),
+        "lines": [{"line": ln.line, "before": _dec(ln.before), "after": _dec(ln.after), "change": _dec(ln.change)}
+                  for ln in d.lines],
+        "causes": [{"line": i.line, "factor": i.factor, "valueBefore": i.value_before, "valueAfter": i.value_after,
+                    "rateBefore": None if i.rate_before is None else _dec(i.rate_before),
+                    "rateAfter": None if i.rate_after is None else _dec(i.rate_after),
+                    "change": _dec(i.change)} for i in d.causes],
+    }
+
+
+def offer_doc(o: RenewalOffer) -> dict[str, Any]:
+    """The stored (and served) form of an offer."""
+    rec = o.record
+    return {
+        "productId": o.product_id,
+        "currentStart": o.current_start.isoformat(), "currentEnd": o.current_end.isoformat(),
+        "nextStart": o.next_start.isoformat(), "nextEnd": o.next_end.isoformat(), "offerOn": o.offer_on.isoformat(),
+        "premiumYen": o.premium.total, "currentPremiumYen": o.current_premium.total, "changeYen": o.change,
+        "tariffVersion": o.premium.tariff_version, "currentTariffVersion": o.current_premium.tariff_version,
+        "grade": None if rec is None else {"grade": rec.grade, "marker": rec.marker.value, "period": rec.period,
+                                           "label": rec.label},
+        "gradeRepeatSurcharge": o.quote.grade_one_repeat,
+        "ageBandBefore": o.age_band_before.value if o.age_band_before else None,
+        "ageBandAfter": o.age_band_after.value if o.age_band_after else None,
+        "expiredDiscounts": list(o.expired_discounts), "lostDiscounts": list(o.lost_discounts),
+        "gainedDiscounts": list(o.gained_discounts),
+        "countedClaims": list(o.counted_claims), "ignoredClaims": list(o.ignored_claims),
+        "autoRenew": o.auto_renew, "graceIfForgotten": o.grace_if_forgotten,
+        "notes": list(o.notes),
+        "diff": _diff_json(o.diff),
+        "premium": premium_to_json(o.premium),
+        "quote": quote_to_json(o.quote),
+    }
+
+
+def compute(product: Product, current: QuoteInput, *, fp: str, claims: Sequence[TermClaim],
+            licence: LicenceColour | None) -> Computed:
+    """Raises RuleError / RatingError when the next term is not rateable."""
+    facts = RenewalFacts(current, claims=tuple(claims), licence_colour=licence)
+    o = renewal_offer(product, facts)
+    return Computed(fp, o.next_start, o.premium.total, o.current_premium.total, o.premium.tariff_version,
+                    json.dumps(offer_doc(o), ensure_ascii=False, separators=(",", ":")), o)
+
+
+class _Cache:
+    """Parsed rating inputs by md5 and computed offers by fingerprint, bounded: a book where many
+    contracts share identical inputs computes each distinct offer once per process."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self.offers: dict[str, Computed | str] = {}   # str: the refusal code of an unrateable input
+        self.docs_written: set[str] = set()
+
+    def trim(self) -> None:
+        if len(self.offers) > self.limit:
+            self.offers.clear()
+        if len(self.docs_written) > self.limit:
+            self.docs_written.clear()
+
+
+@dataclass
+class PageResult:
+    scanned: int = 0
+    offered: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    last_id: int | None = None
+    written_docs: list[str] = field(default_factory=list)
+    offer_ids: dict[int, int] = field(default_factory=dict)   # contract id → offer id written
+    failures: dict[int, str] = field(default_factory=dict)    # contract id → refusal code
+
+    def counts(self) -> dict[str, int]:
+        return {"scanned": self.scanned, "offered": self.offered, "changed": self.changed,
+                "unchanged": self.unchanged, "failed": self.failed}
+
+
+async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], now: datetime, *, reason: str,
+                           run_id: int | None = None, cache: _Cache | None = None) -> PageResult:
+    """Compute and store the offers of `subjects` (their contracts locked by the caller's read)."""
+    cache = cache or _Cache()
+    conn = uow.conn
+    res = PageResult(scanned=len(subjects), last_id=subjects[-1].contract_id if subjects else None)
+    if not subjects:
+        return res
+    catalog = default_catalog()
+    live = await offer_repo.live_offers(conn, [s.term_id for s in subjects])
+    pending: list[tuple[OfferSubject, Product, str, list[TermClaim]]] = []
+    for s in subjects:
+        product = catalog.get(s.product_id)
+        if product is None:
+            res.failed += 1
+            res.failures[s.contract_id] = "UNKNOWN_PRODUCT"
+            continue
+        claims = await hooks.term_claims(uow, s.contract_id, s.term_id)
+        fp = fingerprint(product, input_hash=s.input_hash, term_start=jst_date(s.term_starts_at),
+                         term_end=jst_date(s.term_ends_at), claims=claims, licence=s.licence_colour)
+        old = live.get(s.term_id)
+        if old is not None and (old.fingerprint == fp or old.state == offer_repo.OfferState.ACCEPTED):
+            res.unchanged += 1
+            continue
+        pending.append((s, product, fp, claims))
+    # Rating inputs travel only for the offers not computed yet, one per distinct input.
+    quotes: dict[str, QuoteInput] = {}
+    first_version: dict[str, int] = {}
+    for s, _, fp, _ in pending:
+        if fp not in cache.offers:
+            first_version.setdefault(s.input_hash, s.version_id)
+    if first_version:
+        raw = await offer_repo.rating_inputs(conn, list(first_version.values()))
+        for h, vid in first_version.items():
+            try:
+                quotes[h] = quote_from_json(raw[vid])
+            except (KeyError, ValueError, TypeError):
+                pass   # no stored rating input (a version written before rating inputs were kept)
+    docs: dict[str, NewDoc] = {}
+    new: list[NewOffer] = []
+    events: list[tuple[int, dict[str, Any]]] = []
+    superseded: list[int] = []
+    for s, product, fp, claims in pending:
+        got = cache.offers.get(fp)
+        if got is None and s.input_hash not in quotes:
+            got = "NO_RATING_INPUT"
+        elif got is None:
+            try:
+                got = compute(product, quotes[s.input_hash], fp=fp, claims=claims, licence=s.licence_colour).slim()
+            except (RuleError, RatingError) as e:
+                got = e.code
+            cache.offers[fp] = got
+        if isinstance(got, str):
+            res.failed += 1
+            res.failures[s.contract_id] = got
+            continue
+        if fp not in cache.docs_written:
+            docs[fp] = got.new_doc(product.id)
+        old = live.get(s.term_id)
+        if old is None:
+            res.offered += 1
+        else:
+            res.changed += 1
+            superseded.append(old.id)
+        new.append(NewOffer(s.contract_id, s.term_id, got.next_start, fp, got.premium_yen, got.current_premium_yen))
+        if old is None or old.premium_yen != got.premium_yen:
+            events.append((s.contract_id, {
+                "policyNumber": s.policy_number, "termId": s.term_id, "nextStart": got.next_start.isoformat(),
+                "premiumYen": got.premium_yen, "previousOfferYen": None if old is None else old.premium_yen,
+                "currentPremiumYen": got.current_premium_yen, "tariffVersion": got.tariff_version,
+                "fingerprint": fp, "reason": reason}))
+    await offer_repo.insert_docs(conn, list(docs.values()), now)
+    await offer_repo.supersede(conn, superseded, now)
+    ids = await offer_repo.insert_offers(conn, new, reason=reason, run_id=run_id, at=now)
+    res.offer_ids = {o.contract_id: i for o, i in zip(new, ids, strict=True)}
+    await offer_repo.append_offer_events(conn, events, now)
+    res.written_docs = list(docs)
+    cache.trim()
+    return res
+
+
+async def refresh_contract(uow: UnitOfWork, contract_id: int, now: datetime, *, reason: str,
+                           only_if_due: bool = True) -> PageResult:
+    """Recompute one contract's offer now. With `only_if_due`, a contract whose offer is not due yet
+    (and has no live offer to keep current) is left for the nightly run."""
+    s = await offer_repo.subject_of(uow.conn, contract_id)
+    if s is None:
+        return PageResult()
+    if only_if_due:
+        product = default_catalog().get(s.product_id)
+        end = jst_date(s.term_ends_at)
+        today = jst_date(now)
+        due = product is not None and today < end and (end - today).days <= product.renewal.offer_days_before
+        if not due and s.term_id not in await offer_repo.live_offers(uow.conn, [s.term_id]):
+            return PageResult()
+    return await refresh_subjects(uow, [s], now, reason=reason)
+
+
+def as_uow(conn: Any) -> UnitOfWork:
+    """A worker's transaction (a timer handler's connection) seen as a unit of work for the services."""
+    return cast(UnitOfWork, _ConnUnit(conn))
+
+
+class _ConnUnit:
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.dry_run = False
+
+
+
+# --- renewContract's pricing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalPricing:
+    """What renewContract binds: the next quote, its premium and grade, and the offer it accepts."""
+
+    computed: Computed
+    offer_id: int | None          # the live offer this renewal accepts (same inputs), if any
+    stale_offer_id: int | None    # a live offer whose inputs changed (superseded by this renewal)
+
+    @property
+    def offer(self) -> RenewalOffer:
+        assert self.computed.offer is not None
+        return self.computed.offer
+
+
+async def price_renewal(uow: UnitOfWork, *, contract_id: int, term_id: int, term_start: date, term_end: date,
+                        version_id: int, product: Product, current: QuoteInput, licence: LicenceColour | None,
+                        accidents: Sequence[Any] | None, offer_id: int | None) -> RenewalPricing:
+    """Price the renewal of a term exactly as `renewal_offer` does for its offer.
+
+    `accidents` (grade classes given in the request) stand in for the term's claims when given;
+    otherwise the claims come from hooks.term_claims. With `offer_id` the renewal must match that
+    offer (OFFER_NOT_FOUND when it is not this term's live offer, OFFER_OUTDATED when its inputs
+    changed since it was computed); without it, the term's live offer is accepted when its inputs
+    are unchanged.
+    """
+    from domain.services.errors import not_found, refuse
+
+    if accidents:
+        claims = [TermClaim(f"input:{i}", a) for i, a in enumerate(accidents)]
+    else:
+        claims = await hooks.term_claims(uow, contract_id, term_id)
+    input_hash = await uow.conn.fetchval("SELECT md5(rating_input::text) FROM contract_versions WHERE id = $1",
+                                         version_id)
+    fp = fingerprint(product, input_hash=input_hash, term_start=term_start, term_end=term_end, claims=claims,
+                     licence=licence)
+    live = (await offer_repo.live_offers(uow.conn, [term_id])).get(term_id)
+    if offer_id is not None:
+        chosen = await offer_repo.offer_by_id(uow.conn, offer_id)
+        if chosen is None or chosen.contract_id != contract_id:
+            raise not_found("renewalOffer", "input.offerId", offer_id)
+        if chosen.term_id != term_id or chosen.state != offer_repo.OfferState.OFFERED:
+            raise refuse("OFFER_OUTDATED", "input.offerId",
+                         f"offer {offer_id} is {chosen.state.lower()} or for another term")
+        if chosen.fingerprint != fp:
+            raise refuse("OFFER_OUTDATED", "input.offerId",
+                         f"what offer {offer_id} was computed from has changed since {chosen.computed_at:%Y-%m-%d}: "
+                         "renew without offerId (priced afresh) or wait for the new offer")
+    try:
+        got = compute(product, current, fp=fp, claims=claims, licence=licence)
+    except RatingError as e:
+        raise refuse(e.code, f"input.{e.field}" if e.field else "input.contractId", e.message) from None
+    except RuleError as e:
+        raise refuse(e.code, "input.contractId", e.message) from None
+    matching = live if live is not None and live.fingerprint == fp and live.state == offer_repo.OfferState.OFFERED \
+        else None
+    if matching is not None and matching.premium_yen != got.premium_yen:
+        # Same inputs, another price: the computation changed without OFFER_CODE_VERSION moving.
+        raise refuse("OFFER_OUTDATED", "input.offerId", "the offer was computed by another version of the rules")
+    stale = live.id if live is not None and matching is None and live.state == offer_repo.OfferState.OFFERED \
+        else None
+    return RenewalPricing(got, matching.id if matching else None, stale)
+
+
+async def settle_offers(uow: UnitOfWork, pricing: RenewalPricing, now: datetime) -> None:
+    """After the renewal is bound: the accepted offer becomes ACCEPTED, a stale one SUPERSEDED."""
+    if pricing.offer_id is not None:
+        await offer_repo.accept(uow.conn, pricing.offer_id, now)
+    if pricing.stale_offer_id is not None:
+        await offer_repo.supersede(uow.conn, [pricing.stale_offer_id], now)
+
+
+async def offers_of(pool: Any, contract_ids: Sequence[int]) -> dict[int, offer_repo.StoredOffer]:
+    """The live offers of contracts the caller already may see (the API's DataLoader)."""
+    return await offer_repo.current_offers(pool, contract_ids)
