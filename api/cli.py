@@ -145,6 +145,7 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
     with services_for(settings, need_redis=False) as svc:
         asyncio.run(run(svc.database_url))
+    return 0
 
 
 def _bar(run: object) -> str:
