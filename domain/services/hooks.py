@@ -33,6 +33,14 @@ async def on_window_resolved(uow: UnitOfWork, window: StoredWindow, now: datetim
     await redecide_window_claims(uow, window.id, now)
 
 
+async def on_premium_standing_changed(uow: UnitOfWork, contract_id: int, now: datetime) -> None:
+    """A premium was paid or the contract was rescinded for non-payment: re-decide the claims the
+    premium held COVERAGE_PENDING (SPEC §4.7)."""
+    from domain.services.claims import redecide_premium_claims  # claims import hooks
+
+    await redecide_premium_claims(uow, contract_id, now)
+
+
 async def request_recalculation(uow: UnitOfWork, contract_id: int, reason: str, now: datetime) -> None:
     """Something the next term's price depends on changed (a claim classified or withdrawn, a
     vehicle or driver changed): recompute the contract's renewal offer, idempotently."""

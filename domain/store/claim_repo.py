@@ -273,6 +273,16 @@ async def pending_claims_of_window(conn: Executor, window_id: int) -> list[Store
     return [claim_from_row(r) for r in rows]
 
 
+async def pending_claims_waiting_for(conn: Executor, contract_id: int, codes: Sequence[str]) -> list[StoredClaim]:
+    """The contract's COVERAGE_PENDING claims that wait for any of `codes`, locked, in id order."""
+    rows = await conn.fetch(
+        f"""SELECT {_COLS} FROM claims
+            WHERE contract_id = $1 AND coverage_state = 'COVERAGE_PENDING' AND waiting_for && $2::text[]
+            ORDER BY id FOR UPDATE""",
+        contract_id, list(codes))
+    return [claim_from_row(r) for r in rows]
+
+
 async def save_decision(conn: Executor, claim_id: int, d: Decision, term_id: int | None) -> None:
     await conn.execute(
         """UPDATE claims SET coverage_state = $2, coverage_reasons = $3, applicable = $4, liability_only = $5,
