@@ -125,6 +125,9 @@ class WindowFacts:
     # The product's liability set for this window (domain.windows.liability_set); None: the
     # default LIABILITY_SET below.
     liability_set: frozenset[str] | None = None
+    # PENDING only: unfiled past day 30 (DOWNGRADED), so a filing now brings at most the
+    # liability set (SPEC §4.6; 002b L4120-4122, L4149-4151): the claim waits for that set only.
+    at_most_liability_set: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +209,10 @@ class _Acc:
                     f"{what}: only the liability set, the {w.kind.en.lower()} window was filed late",
                     ref)
         elif w.outcome is WindowOutcome.PENDING:
+            if w.at_most_liability_set:
+                self.liability_only = True
+                if w.liability_set is not None:
+                    self.liability_sets.append(w.liability_set)
             self.wait(f"{w.kind.value}_WINDOW_PENDING", f"{w.kind.ja}の判定待ち",
                       f"{what}: waiting for the {w.kind.en.lower()} window to resolve", ref)
         else:

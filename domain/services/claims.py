@@ -55,6 +55,7 @@ from domain.grade_accidents import NoFault, VehicleCause
 from domain.lifecycle import Role
 from domain.products import Product, default_catalog
 from domain.products.model import ProductKind
+from domain.rating_codec import quote_from_json
 from domain.renewal import TermClaim
 from domain.services import claims_coverage as cov
 from domain.services import claims_types as t
@@ -176,12 +177,38 @@ async def line_terms(uow: UnitOfWork, product: Product, claim: repo.StoredClaim,
     value: int | None = None
     earlier = 0
     if code == "VEHICLE":
-        value = (await vehicles_by_id(uow.conn, [claim.vehicle_id]))[claim.vehicle_id].value_yen
+        value = await _vehicle_sum_insured(uow, claim)
         earlier = await repo.earlier_claims_paying(uow.conn, claim.term_id, claim.id, code, claim.accident_at)
     try:
         return terms_for(product, code, option, vehicle_sum_insured=value, earlier_vehicle_claims_in_term=earlier)
     except RuleError as e:
         raise _rule(e) from None
+
+
+async def _vehicle_sum_insured(uow: UnitOfWork, claim: repo.StoredClaim) -> int | None:
+    """The damaged car's sum insured: the value the version in force at the accident rated that car
+    with (a swapped-in car: its value at acquisition, 002b L4145), else its registered value."""
+    if claim.decision.version_id is not None:
+        row = await uow.conn.fetchrow("SELECT vehicle_id, rating_input FROM contract_versions WHERE id = $1",
+                                      claim.decision.version_id)
+        if row is not None and row["vehicle_id"] == claim.vehicle_id:
+            try:
+                rated_value = quote_from_json(row["rating_input"]).vehicle.value
+            except (KeyError, TypeError, ValueError):
+                rated_value = 0
+            if rated_value > 0:
+                return rated_value
+    return (await vehicles_by_id(uow.conn, [claim.vehicle_id]))[claim.vehicle_id].value_yen
+
+
+async def _refresh_unpaid_lines(uow: UnitOfWork, product: Product, claim: repo.StoredClaim) -> None:
+    """A re-decided claim takes the limits of the version now in force at its accident (a filed swap
+    insures the new car at its value at acquisition, 002b L4145): lines opened while it was pending
+    paid nothing (nothing is approved while pending), so their terms are derived again."""
+    for line in await _lines(uow, claim.id):
+        if line.paid_yen == 0:
+            await repo.save_line(uow.conn, line.id, reserve_yen=line.reserve_yen,
+                                 terms=await line_terms(uow, product, claim, line.coverage))
 
 
 async def _open_lines(uow: UnitOfWork, product: Product, claim: repo.StoredClaim, codes: Iterable[str],
@@ -284,49 +311,62 @@ async def redecide_window_claims(uow: UnitOfWork, window_id: int, now: datetime)
     """Re-decide every claim the window holds COVERAGE_PENDING (hooks.on_window_resolved).
     Idempotent: a claim no longer pending is not touched again. Answers how many were re-decided."""
     pending = await repo.pending_claims_of_window(uow.conn, window_id)
-    return await _redecide(uow, pending, now, f"window {window_id} resolved", {"windowId": window_id})
+    for claim in pending:
+        await _redecide(uow, claim, now, f"window {window_id} resolved", {"windowId": window_id})
+    return len(pending)
 
 
-async def redecide_contract_claims(uow: UnitOfWork, contract_id: int, now: datetime, why: str) -> int:
-    """Re-decide every COVERAGE_PENDING claim of the contract (hooks.on_premium_paid: a claim
-    that waited for a premium, SPEC §4.7). Idempotent like the window's."""
-    pending = await repo.pending_claims_of_contract(uow.conn, contract_id)
-    return await _redecide(uow, pending, now, why, {})
+# What a claim waits for when the premium holds it (domain.claims.coverage, SPEC §4.7).
+PREMIUM_WAITS = ("FIRST_PREMIUM_UNPAID", "PREMIUM_OVERDUE")
 
 
-async def _redecide(uow: UnitOfWork, pending: list[repo.StoredClaim], now: datetime, why: str,
-                    payload: dict[str, Any]) -> int:
+async def redecide_premium_claims(uow: UnitOfWork, contract_id: int, now: datetime) -> int:
+    """Re-decide the contract's claims held COVERAGE_PENDING for the premium
+    (hooks.on_premium_standing_changed): paid → covered (SPEC §4.7 "waits for that payment"),
+    rescinded for non-payment → not covered (001 L833). A decision that comes out the same is not
+    stored again (no event), so calling this after every payment change is idempotent. Answers how
+    many decisions changed."""
+    changed = 0
+    for claim in await repo.pending_claims_waiting_for(uow.conn, contract_id, PREMIUM_WAITS):
+        changed += await _redecide(uow, claim, now, "premium standing changed", {}, only_if_changed=True)
+    return changed
+
+
+async def _redecide(uow: UnitOfWork, claim: repo.StoredClaim, now: datetime, reason: str,
+                    payload: dict[str, Any], *, only_if_changed: bool = False) -> bool:
     from domain.services.access import SYSTEM
 
-    for claim in pending:
-        contract = await get_contract(uow.conn, claim.contract_id)
-        assert contract is not None
-        driver = None
-        if claim.driver_party_id is not None:
-            driver = (await parties_by_id(uow.conn, [claim.driver_party_id]))[claim.driver_party_id]
-        rel = None if claim.driver_relationship is None else Relationship(claim.driver_relationship)
-        accident = cov.AccidentInput(claim.accident_at, claim.vehicle_id, claim.driver_party_id, rel,
-                                     frozenset(claim.claimed_coverages))
-        try:
-            decided = await cov.decide(uow, contract, accident, now=now, driver=driver, check_future=False)
-        except RuleError as e:
-            await _events(uow, claim, contract, [_ev(SYSTEM, "COVERAGE_REDECISION_FAILED", reason=e.message,
-                                                     payload={**payload, "code": e.code})], now)
-            continue
-        d = decided.stored
-        if d.state is claim.coverage and d.state is CoverageState.COVERAGE_PENDING:
-            continue  # still waiting (another window, or the premium): nothing to record
-        await repo.save_decision(uow.conn, claim.id, d, decided.term_id)
-        fresh = await repo.get_claim(uow.conn, claim.id)
-        assert fresh is not None
-        await _open_lines(uow, product_for(contract), fresh,
-                          set(claim.claimed_coverages) & set(d.applicable), now)
-        await _events(uow, claim, contract, [
-            _ev(SYSTEM, "COVERAGE_REDECIDED", reason=why,
-                payload={"from": claim.coverage.value, "state": d.state.value, "applicable": list(d.applicable),
-                         "liabilityOnly": d.liability_only, **payload}),
-        ], now, ("CLAIM_COVERAGE_DECIDED", {"coverageState": d.state.value, **payload}))
-    return len(pending)
+    contract = await get_contract(uow.conn, claim.contract_id)
+    assert contract is not None
+    driver = None
+    if claim.driver_party_id is not None:
+        driver = (await parties_by_id(uow.conn, [claim.driver_party_id]))[claim.driver_party_id]
+    rel = None if claim.driver_relationship is None else Relationship(claim.driver_relationship)
+    accident = cov.AccidentInput(claim.accident_at, claim.vehicle_id, claim.driver_party_id, rel,
+                                 frozenset(claim.claimed_coverages))
+    try:
+        decided = await cov.decide(uow, contract, accident, now=now, driver=driver, check_future=False)
+    except RuleError as e:
+        await _events(uow, claim, contract, [_ev(SYSTEM, "COVERAGE_REDECISION_FAILED", reason=e.message,
+                                                 payload={**payload, "code": e.code})], now)
+        return False
+    d = decided.stored
+    old = claim.decision
+    if only_if_changed and (d.state, tuple(d.applicable), d.liability_only, tuple(d.waiting_for)) == (
+            old.state, tuple(old.applicable), old.liability_only, tuple(old.waiting_for)):
+        return False
+    await repo.save_decision(uow.conn, claim.id, d, decided.term_id)
+    fresh = await repo.get_claim(uow.conn, claim.id)
+    assert fresh is not None
+    await _refresh_unpaid_lines(uow, product_for(contract), fresh)
+    await _open_lines(uow, product_for(contract), fresh,
+                      set(claim.claimed_coverages) & set(d.applicable), now)
+    await _events(uow, claim, contract, [
+        _ev(SYSTEM, "COVERAGE_REDECIDED", reason=reason,
+            payload={"from": claim.coverage.value, "state": d.state.value, "applicable": list(d.applicable),
+                     "liabilityOnly": d.liability_only, **payload}),
+    ], now, ("CLAIM_COVERAGE_DECIDED", {"coverageState": d.state.value, **payload}))
+    return True
 
 
 # --- workflow ------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from domain.store.uow import UnitOfWork
 from domain.store.version_repo import ContractVersion, versions
 from domain.store.window_repo import StoredWindow, windows_of
 from domain.vocab import Relationship
-from domain.windows import WindowCover, WindowKind, cover_in_window
+from domain.windows import WindowCover, WindowKind, WindowState, cover_in_window
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +119,18 @@ def _relationship(v: ContractVersion | None, party_id: int, given: Relationship 
     return given or Relationship.OTHER
 
 
+def _reported_relationship(ws: Sequence[StoredWindow], party_id: int) -> Relationship | None:
+    """The relationship a household event reported for this person (reportHouseholdEvent): the
+    insurer already knows a newly licensed son is a cohabiting relative, so a report that leaves the
+    driver's relationship out must not make him a stranger covered at any age (SPEC §4.5)."""
+    for sw in ws:
+        if sw.window.kind is WindowKind.DRIVER_CHANGE and sw.links.party_id == party_id:
+            given = sw.links.details.get("relationship")
+            if given:
+                return Relationship(given)
+    return None
+
+
 def coverages_of(v: ContractVersion) -> frozenset[str]:
     """Coverage and rider codes of a version, automatic riders included."""
     codes = {str(c["code"]) for c in v.data.coverages or []}
@@ -141,13 +153,15 @@ async def decide(
     ts = [t for t in await terms(conn, contract.id) if t.status is not TermStatus.QUOTED]
     current = await versions(conn, contract.id)
     version = _version_at(current, accident.at)
-    in_range = _windows(await windows_of(conn, contract.id), accident.at, accident.driver_party_id)
+    all_windows = await windows_of(conn, contract.id)
+    in_range = _windows(all_windows, accident.at, accident.driver_party_id)
     wfacts = [
         WindowFacts(
             kind=sw.window.kind.product_kind,
             outcome=_OUTCOME[cover_in_window(sw.window, accident.at)],
             vehicle_id=None if sw.links.new_vehicle_id is None else str(sw.links.new_vehicle_id),
             liability_set=frozenset(sw.window.liability_codes) or None,
+            at_most_liability_set=sw.window.state is WindowState.DOWNGRADED and sw.window.outcome is None,
         )
         for sw in in_range
     ]
@@ -155,7 +169,8 @@ async def decide(
     driver_facts: DriverFacts | None = None
     if driver is not None:
         assert driver.birth_date is not None
-        relationship = _relationship(version, driver.id, accident.driver_relationship)
+        relationship = _relationship(version, driver.id,
+                                     accident.driver_relationship or _reported_relationship(all_windows, driver.id))
         driver_facts = DriverFacts(relationship, driver.birth_date)
     vfacts: VersionFacts | None = None
     if version is not None:

@@ -373,13 +373,19 @@ async def _pay(uow: UnitOfWork, actor: Actor, c: Contract, inst: StoredInstalmen
     await payment_repo.log(uow.conn, inst.id, RecordKind.PAID, paid_on, inst.amount_yen, paid_by=paid_by,
                            not_at_fault=False, actor_subject=actor.subject, actor_role=actor.role.value, now=now)
     await _cancel_checks(uow.conn, [inst])
-    from domain.services import hooks  # hooks imports this module
-
-    await hooks.on_premium_paid(uow, c.id, now)
     await _events(uow, c, [(PaymentEvent.PREMIUM_PAID, {
         "termNo": inst.term_no, "instalment": inst.number, "amountYen": inst.amount_yen,
         "paidOn": paid_on.isoformat(), "paidBy": paid_by.value, "late": paid_on > inst.effective_due_on})], now)
-    return await _answer(uow, c, inst, now)
+    answer = await _answer(uow, c, inst, now)
+    await _premium_standing_changed(uow, c.id, now)
+    return answer
+
+
+async def _premium_standing_changed(uow: UnitOfWork, contract_id: int, now: datetime) -> None:
+    # Imported here: hooks imports this module.
+    from domain.services import hooks
+
+    await hooks.on_premium_standing_changed(uow, contract_id, now)
 
 
 async def record_paid_at_binding(uow: UnitOfWork, actor: Actor, contract_id: int, term_id: int, paid_on: date,
@@ -484,6 +490,7 @@ async def check_rescission(uow: UnitOfWork, contract_id: int, now: datetime) -> 
     rows = await payment_repo.of_contract(uow.conn, c.id)
     await payment_repo.void_unpaid(uow.conn, c.id, now=now)
     await _cancel_checks(uow.conn, rows)
+    await _premium_standing_changed(uow, c.id, now)
     return True
 
 

@@ -273,11 +273,13 @@ async def pending_claims_of_window(conn: Executor, window_id: int) -> list[Store
     return [claim_from_row(r) for r in rows]
 
 
-async def pending_claims_of_contract(conn: Executor, contract_id: int) -> list[StoredClaim]:
-    """A contract's COVERAGE_PENDING claims, locked for the caller's transaction, in id order."""
+async def pending_claims_waiting_for(conn: Executor, contract_id: int, codes: Sequence[str]) -> list[StoredClaim]:
+    """The contract's COVERAGE_PENDING claims that wait for any of `codes`, locked, in id order."""
     rows = await conn.fetch(
-        f"SELECT {_COLS} FROM claims WHERE contract_id = $1 AND coverage_state = 'COVERAGE_PENDING' ORDER BY id FOR UPDATE",
-        contract_id)
+        f"""SELECT {_COLS} FROM claims
+            WHERE contract_id = $1 AND coverage_state = 'COVERAGE_PENDING' AND waiting_for && $2::text[]
+            ORDER BY id FOR UPDATE""",
+        contract_id, list(codes))
     return [claim_from_row(r) for r in rows]
 
 

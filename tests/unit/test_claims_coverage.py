@@ -162,6 +162,21 @@ def test_driver_change_window_outcomes(outcome: WindowOutcome, state: CoverageSt
         assert "LIABILITY_SET_ONLY" in codes(d)
 
 
+# SPEC §4.6.3; 002b L4120-4122; 001 L879-881: an unfiled window past day 30 (DOWNGRADED) can at
+# best bring the liability set: the claim waits for that set only, never for vehicle damage.
+def test_a_downgraded_unfiled_window_waits_for_the_liability_set_only() -> None:
+    w = WindowFacts(WindowKind.DRIVER_CHANGE, WindowOutcome.PENDING, at_most_liability_set=True)
+    d = decide(at(date(2026, 6, 10), 10), driver=SON_20, windows=[w])
+    assert d.state is CoverageState.COVERAGE_PENDING
+    assert d.waiting_for == ("DRIVER_CHANGE_WINDOW_PENDING",)
+    assert d.liability_only and d.applicable == frozenset({"BI", "PD", "EXCESS_REPAIR"})
+    assert "LIABILITY_SET_ONLY" in codes(d)
+    swap = WindowFacts(WindowKind.VEHICLE_SWAP, WindowOutcome.PENDING, vehicle_id="car-new",
+                       liability_set=frozenset({"BI", "PD"}), at_most_liability_set=True)
+    d = decide(at(date(2026, 6, 10), 10), vehicle="car-new", windows=[swap])
+    assert (d.state, d.applicable) == (CoverageState.COVERAGE_PENDING, frozenset({"BI", "PD"}))
+
+
 # SPEC §4.6.2; 002b L4140-4152: the newly acquired car inside a swap window
 @pytest.mark.parametrize(
     ("outcome", "state"),
