@@ -43,7 +43,24 @@ async def on_premium_standing_changed(uow: UnitOfWork, contract_id: int, now: da
 
 async def request_recalculation(uow: UnitOfWork, contract_id: int, reason: str, now: datetime) -> None:
     """Something the next term's price depends on changed (a claim classified or withdrawn, a
-    vehicle or driver changed): recompute the contract's renewal offer, idempotently."""
+    vehicle or driver changed): recompute the contract's renewal offer, idempotently.
+
+    Schedules a `renewal.recalc` timer due now, unless one for the contract is still PENDING
+    (requests collapse: the pending one will read the latest inputs when it runs). One that is
+    already running may have read the old inputs, so it does not absorb this request. The job
+    recomputes only when the offer is due or one exists; otherwise the nightly run creates it.
+    """
+    from domain.services.recalc import RECALC_KIND
+    from domain.store import timers
+
+    subject = f"contract:{contract_id}"
+    pending = await uow.conn.fetchval(
+        "SELECT 1 FROM timers WHERE kind = $1 AND subject = $2 AND state = 'PENDING' LIMIT 1", RECALC_KIND, subject)
+    if pending:
+        return
+    await timers.schedule(uow.conn, kind=RECALC_KIND, subject=subject, due_at=now,
+                          idempotency_key=f"{RECALC_KIND}:{contract_id}:{now.isoformat()}:{reason}",
+                          payload={"contract": contract_id, "reason": reason})
 
 
 async def premium_status(uow: UnitOfWork, contract_id: int, at: datetime) -> PremiumStatus:
