@@ -56,3 +56,74 @@ async def test_readme_story_runs(client: httpx.AsyncClient, pool: asyncpg.Pool, 
     assert real["change"] == dry["change"]
     cancel = ok(await gql(client, ops["Cancel"], {"contract": contract}, h), "cancelContract")
     assert [s["code"] for s in cancel["contract"]["statuses"]] == ["CANCELLED"]
+
+
+def claim_operations() -> dict[str, str]:
+    section = README.read_text().split("## Claims: report → coverage decision → payment", 1)[1]
+    block = re.search(r"```graphql\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    ops = re.split(r"\n(?=mutation |query )", block.group(1).strip())
+    return {re.match(r"(?:mutation|query) (\w+)", op).group(1): op for op in ops}  # type: ignore[union-attr]
+
+
+async def _run_recalc_timer(pool: asyncpg.Pool, settings: Settings, clock: ManualClock, contract_db_id: int) -> None:
+    """What the worker does after a claim is classified: run the contract's `renewal.recalc` timer
+    (only that one: the run's database holds other tests' timers)."""
+    import workers.kinds  # noqa: F401  (registers the timer kinds, as a worker does)
+    from workers.config import TimerTuning
+    from workers.timer_job import CTX_KEY, TimerRuntime, run_timer
+
+    tid = await pool.fetchval(
+        "UPDATE timers SET state = 'ENQUEUED', attempts = attempts + 1 WHERE kind = 'renewal.recalc' AND subject = $1 "
+        "AND state = 'PENDING' RETURNING id", f"contract:{contract_db_id}")
+    assert tid is not None
+    assert await run_timer({CTX_KEY: TimerRuntime(pool, clock, settings, TimerTuning())}, tid) == "done"
+
+
+async def test_readme_claim_story_runs(client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings,
+                                       clock: ManualClock) -> None:
+    from api.types.node import db_id_of, to_global_id
+
+    clock.set(datetime(2026, 11, 22, 10, 0, tzinfo=JST))
+    ops, claims = story_operations(), claim_operations()
+    assert list(claims) == ["PayPremium", "Report", "Review", "Reserve", "Approve", "PayClaim", "Impact", "Offer"]
+    agency_id = await pool.fetchval("INSERT INTO agencies (code, name_ja) VALUES ($1, '代理店') RETURNING id", unique("AG"))
+    h = {"authorization": f"Bearer {mint_token(settings, subject='readme', role=Role.STAFF, now=datetime.now(JST))}"}
+
+    def ok(r: dict, name: str) -> dict:
+        assert "errors" not in r, r
+        assert r["data"][name]["userErrors"] == [], r
+        return r["data"][name]
+
+    party = ok(await gql(client, ops["Person"], {}, h), "registerDriver")["party"]["id"]
+    car = ok(await gql(client, ops["Car"], {"party": party}, h), "registerVehicle")["vehicle"]["id"]
+    quote = ok(await gql(client, ops["Quote"], {"party": party, "car": car,
+                                                "agency": to_global_id("Agency", agency_id)}, h), "createQuote")
+    contract = quote["contract"]["id"]
+    ok(await gql(client, ops["Issue"], {"contract": contract}, h), "issueContract")
+
+    clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=JST))
+    ok(await gql(client, claims["PayPremium"], {"contract": contract, "amount": quote["contract"]["premium"]["totalYen"]},
+                 h), "recordPayment")
+
+    clock.set(datetime(2027, 10, 5, 10, 0, tzinfo=JST))  # the offer is due from 60 days before the 2027-12-01 expiry
+    reported = ok(await gql(client, claims["Report"], {"contract": contract, "car": car, "driver": party}, h),
+                  "reportAccident")["claim"]
+    assert reported["coverage"]["state"]["code"] == "COVERED"
+    claim = reported["id"]
+    for name, field in (("Review", "transitionClaim"), ("Reserve", "setClaimReserve"), ("Approve", "transitionClaim")):
+        ok(await gql(client, claims[name], {"claim": claim}, h), field)
+    paid = ok(await gql(client, claims["PayClaim"], {"claim": claim}, h), "recordClaimPayment")
+    assert paid["paidYen"] == 300_000 and paid["claim"]["status"]["code"] == "PAID"  # loss less the ¥50,000 deductible
+    assert paid["claim"]["gradeImpact"]["accidentClass"]["code"] == "THREE_DOWN"  # 002b L4838
+
+    impact = ok(await gql(client, claims["Impact"], {"claim": claim}, h), "claimImpact")["estimate"]
+    assert impact["accidentClass"]["code"] == "THREE_DOWN" and impact["breakEvenYen"] > 0
+
+    contract_db_id = db_id_of(contract, "Contract")
+    assert contract_db_id is not None
+    await _run_recalc_timer(pool, settings, clock, contract_db_id)
+    offer = (await gql(client, claims["Offer"], {"contract": contract}, h))["data"]["contract"]["renewalOffer"]
+    # a new contract starts at grade 6; one 3-down accident: grade 3 with a 3-year accident period (002b L4289)
+    assert offer["grade"]["grade"] == 3 and offer["grade"]["period"] == 3, offer
+    assert len(offer["countedClaims"]) == 1 and offer["changeYen"] > 0
