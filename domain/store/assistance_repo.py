@@ -60,41 +60,13 @@ class NewAssistance:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredAssistance:
-    """An accepted request as stored (also the answer of the request mutations)."""
+class StoredAssistance(NewAssistance):
+    """An accepted request as stored (also the answer of the request mutations): the request plus
+    its id, its term's number, the decision and the grade class (always NO_COUNT)."""
 
     id: int
-    contract_id: int
-    term_id: int
     term_no: int
-    kind: AssistanceKind
-    incident: str
-    occurred_at: datetime
-    requested_at: datetime
-    requested_by: str
     decision: str
-    accident: bool
-    immobile: bool
-    stolen: bool
-    at_home: bool
-    distance_from_home_km: int | None
-    litres: int
-    nights: int
-    tow_km: int
-    drop_m: int
-    pet: str | None
-    place: str | None
-    amount_yen: int
-    vehicle_amount_yen: int
-    persons: tuple[PersonAmount, ...]
-    requested_yen: int
-    payable_yen: int
-    customer_pays_yen: int
-    free_litres: int
-    chargeable_km: int
-    limits: tuple[str, ...]
-    notes: tuple[str, ...]
-    guard_tasks: tuple[str, ...]
     grade_class: AccidentClass
 
     def as_use(self) -> AssistanceUse:
@@ -103,7 +75,7 @@ class StoredAssistance:
 
 
 _COLS = """a.id, a.contract_id, a.term_id, t.term_no, a.kind, a.incident, a.occurred_at, a.requested_at,
-           a.requested_by, a.decision, a.accident, a.immobile, a.stolen, a.at_home, a.distance_from_home_km,
+           a.requested_by, a.requested_role, a.decision, a.accident, a.immobile, a.stolen, a.at_home, a.distance_from_home_km,
            a.litres, a.nights, a.tow_km, a.drop_m, a.pet, a.place, a.amount_yen, a.vehicle_amount_yen,
            a.persons::text AS persons, a.requested_yen, a.payable_yen, a.customer_pays_yen, a.free_litres,
            a.chargeable_km, a.limits, a.notes, a.guard_tasks, a.grade_class"""
@@ -115,7 +87,8 @@ def _from_row(r: Mapping[str, Any]) -> StoredAssistance:
     return StoredAssistance(
         id=r["id"], contract_id=r["contract_id"], term_id=r["term_id"], term_no=r["term_no"],
         kind=AssistanceKind(r["kind"]), incident=r["incident"], occurred_at=as_jst(r["occurred_at"]),
-        requested_at=as_jst(r["requested_at"]), requested_by=r["requested_by"], decision=r["decision"],
+        requested_at=as_jst(r["requested_at"]), requested_by=r["requested_by"],
+        requested_role=Role(r["requested_role"]), decision=r["decision"],
         accident=r["accident"], immobile=r["immobile"], stolen=r["stolen"], at_home=r["at_home"],
         distance_from_home_km=r["distance_from_home_km"], litres=r["litres"], nights=r["nights"],
         tow_km=r["tow_km"], drop_m=r["drop_m"], pet=r["pet"], place=r["place"], amount_yen=r["amount_yen"],
