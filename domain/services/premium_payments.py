@@ -367,12 +367,18 @@ def _check_day(on: date, now: datetime, field: str) -> None:
         raise refuse("PAYMENT_IN_FUTURE", field, f"{on} is after today {today(now)}")
 
 
-async def _pay(uow: UnitOfWork, actor: Actor, c: Contract, inst: StoredInstalment, paid_on: date,
-               paid_by: PaidBy, now: datetime) -> PaymentChange:
+async def _mark_paid(uow: UnitOfWork, actor: Actor, inst: StoredInstalment, paid_on: date, paid_by: PaidBy,
+                     now: datetime) -> None:
+    """The instalment is paid: its row, the payment log and the end of its non-payment timers."""
     await payment_repo.mark_paid(uow.conn, inst.id, paid_on, paid_by, now=now)
     await payment_repo.log(uow.conn, inst.id, RecordKind.PAID, paid_on, inst.amount_yen, paid_by=paid_by,
                            not_at_fault=False, actor_subject=actor.subject, actor_role=actor.role.value, now=now)
     await _cancel_checks(uow.conn, [inst])
+
+
+async def _pay(uow: UnitOfWork, actor: Actor, c: Contract, inst: StoredInstalment, paid_on: date,
+               paid_by: PaidBy, now: datetime) -> PaymentChange:
+    await _mark_paid(uow, actor, inst, paid_on, paid_by, now)
     await _events(uow, c, [(PaymentEvent.PREMIUM_PAID, {
         "termNo": inst.term_no, "instalment": inst.number, "amountYen": inst.amount_yen,
         "paidOn": paid_on.isoformat(), "paidBy": paid_by.value, "late": paid_on > inst.effective_due_on})], now)
@@ -396,10 +402,7 @@ async def record_paid_at_binding(uow: UnitOfWork, actor: Actor, contract_id: int
                  if i.term_id == term_id and i.number == 1 and i.state is not InstalmentState.PAID), None)
     if inst is None:
         return
-    await payment_repo.mark_paid(uow.conn, inst.id, paid_on, PaidBy.TRANSFER, now=now)
-    await payment_repo.log(uow.conn, inst.id, RecordKind.PAID, paid_on, inst.amount_yen, paid_by=PaidBy.TRANSFER,
-                           not_at_fault=False, actor_subject=actor.subject, actor_role=actor.role.value, now=now)
-    await _cancel_checks(uow.conn, [inst])
+    await _mark_paid(uow, actor, inst, paid_on, PaidBy.TRANSFER, now)
 
 
 async def _answer(uow: UnitOfWork, c: Contract, inst: StoredInstalment, now: datetime) -> PaymentChange:
