@@ -21,13 +21,11 @@ from datetime import datetime
 
 from domain.calendar import JST, RuleError
 from domain.claims.advisor import MAX_TERMS, MIN_TERMS, ClaimImpact, claim_impact
-from domain.claims.impact import GradeOverride, claim_grade_impact
-from domain.claims.workflow import ActorRole
 from domain.grade import GradeRecord
-from domain.grade_accidents import NoFault, VehicleCause
 from domain.rating_codec import quote_from_json
 from domain.services import hooks
 from domain.services.access import Actor, can_read_contract
+from domain.services.claims import impact_of
 from domain.services.claims_reads import claims_by_id
 from domain.services.contract_quote import named_insured_facts
 from domain.services.contract_support import product_of
@@ -126,12 +124,7 @@ async def claim_impact_of_claim(uow: UnitOfWork, actor: Actor | None, claim_id: 
     if d is None:
         raise not_found("claim", "claimId", claim_id)
     c = d.claim
-    override = (GradeOverride(c.override_class, c.override_reason or "", ActorRole.STAFF)
-                if c.grade_overridden else None)
-    impact = claim_grade_impact(
-        product_of(d.contract.product_id, "claimId"), [ln.coverage for ln in d.lines] or c.claimed_coverages,
-        vehicle_cause=None if c.vehicle_cause is None else VehicleCause(c.vehicle_cause),
-        no_fault=NoFault(c.no_fault), override=override)
+    impact = impact_of(product_of(d.contract.product_id, "claimId"), c, d.lines, as_if_paid=True)
     amount = max(sum(ln.paid_yen + ln.reserve_yen for ln in d.lines), c.amount_claimed_yen)  # reserve = still to pay
     return await claim_impact_estimate(
         uow, actor, d.contract.id, impact.accident_class or AccidentClass.NO_COUNT, amount, terms_ahead, now,

@@ -509,15 +509,21 @@ async def record_claim_payment(uow: UnitOfWork, actor: Actor, req: t.RecordPayme
 # --- grade class --------------------------------------------------------------------------------
 
 
-def impact_of(product: Product, claim: repo.StoredClaim, lines: Iterable[repo.StoredLine]) -> ClaimGradeImpact:
-    paid = [ln.coverage for ln in lines if ln.paid_yen > 0]
+def impact_of(product: Product, claim: repo.StoredClaim, lines: Iterable[repo.StoredLine], *,
+              as_if_paid: bool = False) -> ClaimGradeImpact:
+    """The claim's grade class from the coverages it paid under. `as_if_paid` (the advisor): the
+    class it takes if every line it opened pays and it is not withdrawn."""
+    coverages = [ln.coverage for ln in lines if as_if_paid or ln.paid_yen > 0]
+    if as_if_paid and not coverages:
+        coverages = list(claim.claimed_coverages)
     override = None
     if claim.grade_overridden:
         override = GradeOverride(claim.override_class, claim.override_reason or "", ActorRole.STAFF)
     return claim_grade_impact(
-        product, paid,
+        product, coverages,
         vehicle_cause=None if claim.vehicle_cause is None else VehicleCause(claim.vehicle_cause),
-        no_fault=NoFault(claim.no_fault), withdrawn=claim.status is ClaimStatus.WITHDRAWN, override=override)
+        no_fault=NoFault(claim.no_fault), withdrawn=not as_if_paid and claim.status is ClaimStatus.WITHDRAWN,
+        override=override)
 
 
 async def _reclassify(uow: UnitOfWork, actor: Actor, contract: Contract, claim: repo.StoredClaim,
