@@ -149,7 +149,7 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _bar(run: object) -> str:
-    from domain.services.recalc import progress_of
+    from domain.services.renewals.recalc import progress_of
 
     frac = progress_of(run)  # type: ignore[arg-type]
     t = run.total  # type: ignore[attr-defined]
@@ -161,7 +161,7 @@ def _bar(run: object) -> str:
 def cmd_recalc(settings: Settings, args: argparse.Namespace) -> int:
     """Recompute the renewal offers of every contract whose offer is due on --as-of."""
     from domain.runtime.clock import JST, SystemClock
-    from domain.services import recalc
+    from domain.services.renewals import recalc
     from domain.store.db import create_pool
 
     now = SystemClock().now()

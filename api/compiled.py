@@ -32,10 +32,10 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from api.context import Context
-from api.queries import ContractFilter, decode_cursor, encode_cursor, service_filter
-from api.types.node import db_id_of
+from api.contracts.queries import ContractFilter, decode_cursor, encode_cursor, service_filter
+from api.node import db_id_of
 from domain.runtime.logs import get_logger
-from domain.services import contract_reads
+from domain.services.contracts import reads as contract_reads
 from domain.store.contract_json import Sel, Unsupported
 from domain.store.contract_read_repo import MAX_PAGE
 from domain.vocab import ContractStatus

@@ -14,25 +14,25 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from api.assistance_mutations import AssistanceMutations
-from api.claim_impact_queries import ClaimImpactQueries
-from api.claim_mutations import ClaimMutations
-from api.claim_queries import ClaimQueries
+from api.claims.assistance_mutations import AssistanceMutations
+from api.claims.impact_queries import ClaimImpactQueries
+from api.claims.mutations import ClaimMutations
+from api.claims.queries import ClaimQueries
 from api.compiled import CompiledReads
 from api.context import Context
 from api.errors import MaskUnexpectedErrors
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
-from api.mutations import Mutation as ContractMutations
-from api.payment_mutations import PaymentMutations
+from api.contracts.mutations import Mutation as ContractMutations
+from api.payments.mutations import PaymentMutations
 from api.principal import Viewer
-from api.queries import ContractQueries
+from api.contracts.queries import ContractQueries
 from api.scalars import SCALAR_MAP
-from api.types.claims import Claim
-from api.types.contracts import Agency, Contract, Party, Vehicle
-from api.types.products import Product
-from api.types.windows import Window
-from api.window_mutations import WindowMutations
+from api.claims.types import Claim
+from api.contracts.types import Agency, Contract, Party, Vehicle
+from api.products.types import Product
+from api.windows.types import Window
+from api.windows.mutations import WindowMutations
 from domain.products import default_catalog
 
 API_VERSION = "0.1.0"

@@ -31,7 +31,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from domain.runtime.clock import JST, ManualClock
-from domain.services.expiry import schedule_term_expiry
+from domain.services.windows.expiry import schedule_term_expiry
 
 BAR_SECONDS = 60.0
 EXPIRY = datetime(2027, 4, 10, 16, 0, tzinfo=JST)

@@ -48,7 +48,7 @@ from domain.rating import (
     rate,
 )
 from domain.rating_codec import quote_to_json
-from domain.services import recalc
+from domain.services.renewals import recalc
 from domain.store import offer_repo
 from domain.store.migrate import migrate
 from domain.vocab import AgeCondition, Channel, LicenceColour, UseType

@@ -162,7 +162,7 @@ async def pay_all_instalments(pool: asyncpg.Pool, contract_id: int, now: datetim
     """Record every unpaid instalment of the contract as paid today (by card), through the payment
     use case, so stories about other rules are not ended by the non-payment timers. Answers how many."""
     from domain.services.access import SYSTEM
-    from domain.services.premium_payments import PaymentRequest, instalments_of, record_payment
+    from domain.services.payments.premiums import PaymentRequest, instalments_of, record_payment
     from domain.store.payment_repo import PaidBy
 
     paid = 0

@@ -20,7 +20,7 @@ import workers.kinds  # noqa: F401  (registers every timer kind)
 from domain.runtime.business_clock import follow
 from domain.runtime.clock import Clock, SystemClock
 from domain.runtime.settings import Settings, get_settings
-from domain.services.recalc import ensure_nightly
+from domain.services.renewals.recalc import ensure_nightly
 from domain.store.db import create_pool
 from domain.store.migrate import migrate
 from workers.config import TimerTuning

@@ -27,7 +27,7 @@ from domain.grade_continuity import InterruptionReason
 from domain.lifecycle import Role
 from domain.products.model import MemberRank, UsePurpose
 from domain.services.access import Actor
-from domain.services.contracts import (
+from domain.services.contracts.cases import (
     CancelRequest,
     CertificateRequest,
     ContractChange,

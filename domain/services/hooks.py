@@ -11,8 +11,8 @@ from datetime import datetime
 
 from domain.claims.coverage import PremiumStatus
 from domain.renewal import TermClaim
-from domain.services import premium_payments
-from domain.services.expiry import schedule_term_expiry
+from domain.services.payments import premiums as premium_payments
+from domain.services.windows.expiry import schedule_term_expiry
 from domain.store.contract_repo import Contract, Term
 from domain.store.uow import UnitOfWork
 from domain.store.window_repo import StoredWindow
@@ -28,7 +28,7 @@ async def on_term_bound(uow: UnitOfWork, contract: Contract, term: Term, premium
 async def on_window_resolved(uow: UnitOfWork, window: StoredWindow, now: datetime) -> None:
     """A window was confirmed, downgraded, voided or closed: re-decide the claims it held
     COVERAGE_PENDING."""
-    from domain.services.claims import redecide_window_claims  # claims import hooks
+    from domain.services.claims.handling import redecide_window_claims  # claims import hooks
 
     await redecide_window_claims(uow, window.id, now)
 
@@ -36,7 +36,7 @@ async def on_window_resolved(uow: UnitOfWork, window: StoredWindow, now: datetim
 async def on_premium_standing_changed(uow: UnitOfWork, contract_id: int, now: datetime) -> None:
     """A premium was paid or the contract was rescinded for non-payment: re-decide the claims the
     premium held COVERAGE_PENDING (SPEC §4.7)."""
-    from domain.services.claims import redecide_premium_claims  # claims import hooks
+    from domain.services.claims.handling import redecide_premium_claims  # claims import hooks
 
     await redecide_premium_claims(uow, contract_id, now)
 
@@ -50,7 +50,7 @@ async def request_recalculation(uow: UnitOfWork, contract_id: int, reason: str, 
     already running may have read the old inputs, so it does not absorb this request. The job
     recomputes only when the offer is due or one exists; otherwise the nightly run creates it.
     """
-    from domain.services.recalc import RECALC_KIND
+    from domain.services.renewals.recalc import RECALC_KIND
     from domain.store import timers
 
     subject = f"contract:{contract_id}"
@@ -72,6 +72,6 @@ async def premium_status(uow: UnitOfWork, contract_id: int, at: datetime) -> Pre
 
 async def term_claims(uow: UnitOfWork, contract_id: int, term_id: int) -> list[TermClaim]:
     """The classified claims of a term, for its renewal (grade and accident-coefficient period)."""
-    from domain.services.claims import term_claims as claims_of_term  # claims import hooks
+    from domain.services.claims.handling import term_claims as claims_of_term  # claims import hooks
 
     return await claims_of_term(uow, contract_id, term_id)

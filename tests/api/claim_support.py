@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 
 from api.auth import Role, mint_token
-from api.types.node import to_global_id
+from api.node import to_global_id
 from domain.runtime.clock import JST
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql

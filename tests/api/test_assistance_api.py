@@ -15,7 +15,7 @@ from graphql import parse
 from api.auth import Principal, Role
 from api.compiled import answer
 from api.context import Context
-from api.types.node import to_global_id
+from api.node import to_global_id
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from domain.vocab import Channel
@@ -250,7 +250,7 @@ async def test_assistance_requests_take_the_general_path(client: httpx.AsyncClie
 
 
 def test_road_kinds_are_every_kind_but_the_guard() -> None:
-    from api.types.assistance import RoadKind
+    from api.claims.assistance_types import RoadKind
     from domain.products.model import AssistanceKind
 
     assert {k.value for k in RoadKind} == {k.value for k in AssistanceKind} - {"SITE_ATTENDANCE"}

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from api.auth import Role
-from api.types.node import to_global_id
+from api.node import to_global_id
 from domain.claims.advisor import claim_impact
 from domain.products import default_catalog
 from domain.rating_codec import quote_from_json

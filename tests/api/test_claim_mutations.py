@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api.auth import Role
-from api.types.node import to_global_id
+from api.node import to_global_id
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from domain.store.party_repo import NewParty, PartyKind, create_party

@@ -13,7 +13,7 @@ from datetime import datetime
 import asyncpg
 import httpx
 
-from api.types.node import db_id_of
+from api.node import db_id_of
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.claim_support import CLAIM, REPORT, ok, staff

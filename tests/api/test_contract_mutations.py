@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from api.auth import Role, mint_token
-from api.types.node import to_global_id
+from api.node import to_global_id
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql

@@ -16,11 +16,11 @@ import httpx
 import pytest
 
 from api.auth import Role
-from api.types.node import db_id_of
+from api.node import db_id_of
 from domain.calendar import JST, cover_moment
 from domain.runtime.clock import ManualClock
 from domain.runtime.settings import Settings
-from domain.services.expiry import expire_range
+from domain.services.windows.expiry import expire_range
 from domain.store.uow import UnitOfWork
 from tests.api.conftest import gql
 from tests.api.test_contract_mutations import (

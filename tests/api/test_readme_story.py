@@ -35,7 +35,7 @@ async def test_readme_story_runs(client: httpx.AsyncClient, pool: asyncpg.Pool, 
     agency_id = await pool.fetchval("INSERT INTO agencies (code, name_ja) VALUES ($1, '代理店') RETURNING id", unique("AG"))
     token = mint_token(settings, subject="readme", role=Role.STAFF, now=datetime.now(JST))
     h = {"authorization": f"Bearer {token}"}
-    from api.types.node import to_global_id
+    from api.node import to_global_id
 
     def ok(r: dict, name: str) -> dict:
         assert "errors" not in r, r
@@ -82,7 +82,7 @@ async def _run_recalc_timer(pool: asyncpg.Pool, settings: Settings, clock: Manua
 
 async def test_readme_claim_story_runs(client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings,
                                        clock: ManualClock) -> None:
-    from api.types.node import db_id_of, to_global_id
+    from api.node import db_id_of, to_global_id
 
     clock.set(datetime(2026, 11, 22, 10, 0, tzinfo=JST))
     ops, claims = story_operations(), claim_operations()

@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from api.auth import Role
-from api.types.node import to_global_id
+from api.node import to_global_id
 from domain.calendar import JST
 from domain.runtime.clock import ManualClock
 from domain.runtime.settings import Settings
-from domain.services.renewal_offers import refresh_contract
+from domain.services.renewals.offers import refresh_contract
 from domain.store.uow import UnitOfWork
 from tests.api.conftest import gql
 from tests.api.test_contract_mutations import TABLES, bearer

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from api.auth import Role
-from api.types.node import db_id_of, to_global_id
+from api.node import db_id_of, to_global_id
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql

@@ -26,7 +26,7 @@ from domain.rating_codec import (
 )
 from domain.runtime.clock import JST
 from domain.services.access import Actor
-from domain.services.assistance import (
+from domain.services.claims.assistance import (
     AssistanceInput,
     PersonInput,
     _policy_year,

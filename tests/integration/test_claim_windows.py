@@ -12,8 +12,9 @@ from domain.claims.workflow import ClaimAction
 from domain.lifecycle import Role
 from domain.products import default_catalog
 from domain.runtime.clock import JST
-from domain.services import claims, hooks
-from domain.services import claims_types as t
+from domain.services import hooks
+from domain.services.claims import handling as claims
+from domain.services.claims import types as t
 from domain.services.access import Actor
 from domain.services.errors import Refused
 from domain.store import claim_repo

@@ -25,7 +25,7 @@ from domain.jsoncodec import from_json, to_json
 from domain.lifecycle import Role
 from domain.products.model import UsePurpose
 from domain.services.access import Actor
-from domain.services.contracts import (
+from domain.services.contracts.cases import (
     AddressChange,
     CancelRequest,
     CertificateRequest,

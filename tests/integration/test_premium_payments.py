@@ -18,7 +18,7 @@ from domain.calendar import JST
 from domain.claims.coverage import PremiumStatus
 from domain.payments import rescission_deadline
 from domain.services.access import Actor
-from domain.services.contracts import (
+from domain.services.contracts.cases import (
     IssueRequest,
     RenewRequest,
     create_quote,
@@ -27,7 +27,7 @@ from domain.services.contracts import (
 )
 from domain.services.errors import Refused
 from domain.services.hooks import premium_status
-from domain.services.premium_payments import (
+from domain.services.payments.premiums import (
     KIND_DELINQUENT,
     KIND_RESCISSION,
     DebitResult,

@@ -14,7 +14,7 @@ import asyncpg
 
 from domain.calendar import JST
 from domain.runtime.clock import ManualClock
-from domain.services import recalc
+from domain.services.renewals import recalc
 from domain.store import offer_repo
 from domain.store.offer_repo import OFFER_EVENT
 from domain.store.uow import UnitOfWork

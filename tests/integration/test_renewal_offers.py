@@ -13,11 +13,11 @@ from domain.calendar import JST
 from domain.lifecycle import Role
 from domain.services import hooks
 from domain.services.access import Actor
-from domain.services.contract_changes import renew_contract
-from domain.services.contract_types import RenewRequest
+from domain.services.contracts.changes import renew_contract
+from domain.services.contracts.types import RenewRequest
 from domain.services.errors import Refused
-from domain.services.recalc import RECALC_KIND
-from domain.services.renewal_offers import offers_of, refresh_contract
+from domain.services.renewals.recalc import RECALC_KIND
+from domain.services.renewals.offers import offers_of, refresh_contract
 from domain.store.offer_repo import OFFER_EVENT
 from domain.store.uow import UnitOfWork
 from domain.vocab import AccidentClass

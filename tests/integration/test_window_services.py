@@ -21,7 +21,7 @@ from domain.calendar import JST, cover_moment
 from domain.lifecycle import Role
 from domain.refunds import pro_rata_delta
 from domain.services.access import Actor
-from domain.services.contracts import (
+from domain.services.contracts.cases import (
     CoverageInput,
     DriverAction,
     DriverChange,
@@ -35,7 +35,7 @@ from domain.services.contracts import (
     issue_contract,
 )
 from domain.services.errors import Refused
-from domain.services.window_types import (
+from domain.services.windows.types import (
     HouseholdEventReport,
     InspectionCertificate,
     VehicleAcquisitionReport,
@@ -43,7 +43,7 @@ from domain.services.window_types import (
     VehicleSwapFiling,
     WindowChange,
 )
-from domain.services.windows import (
+from domain.services.windows.filings import (
     approve_vehicle_swap,
     file_vehicle_swap,
     report_household_event,

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from api.auth import Role
-from api.types.node import db_id_of
+from api.node import db_id_of
 from domain.runtime.clock import JST
 from tests.factories import unique
 from tests.scenarios.conftest import Scenario

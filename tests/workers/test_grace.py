@@ -15,12 +15,13 @@ import pytest
 from domain.calendar import JST, YearMonth, cover_moment
 from domain.lifecycle import Role
 from domain.products.model import UsePurpose
-from domain.services import expiry, grace
+from domain.services.windows import expiry
+from domain.services.windows import grace
 from domain.services.access import Actor
-from domain.services.contract_changes import renew_contract
-from domain.services.contract_parties import register_party, register_vehicle
-from domain.services.contract_quote import create_quote, issue_contract
-from domain.services.contract_types import (
+from domain.services.contracts.changes import renew_contract
+from domain.services.contracts.parties import register_party, register_vehicle
+from domain.services.contracts.quote import create_quote, issue_contract
+from domain.services.contracts.types import (
     CoverageInput,
     DriverInput,
     IssueRequest,
@@ -30,7 +31,7 @@ from domain.services.contract_types import (
     RenewRequest,
 )
 from domain.services.errors import Refused
-from domain.services.window_timers import schedule_window_timers
+from domain.services.windows.timers import schedule_window_timers
 from domain.store.party_repo import PartyKind, create_agency
 from domain.store.uow import UnitOfWork
 from domain.store.window_repo import windows_of

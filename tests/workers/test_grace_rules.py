@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from domain.products import default_catalog
-from domain.services.expiry import Outcome, _Row, classify, expiry_subject
-from domain.services.grace import cover_of, reminder_day
+from domain.services.windows.expiry import Outcome, _Row, classify, expiry_subject
+from domain.services.windows.grace import cover_of, reminder_day
 from domain.store.version_repo import VersionData
 from tests.factories import GRADE_10, rakuten_quote, version_from_quote
 from tests.workers.test_grace import EXPIRY, START

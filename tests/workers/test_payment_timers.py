@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import asyncpg
 
 from domain.runtime.clock import JST
-from domain.services.premium_payments import (
+from domain.services.payments.premiums import (
     KIND_RESCISSION,
     DebitResult,
     DebitResultRequest,

@@ -11,7 +11,7 @@ import asyncpg
 
 from domain.calendar import JST
 from domain.runtime.clock import ManualClock
-from domain.services import recalc
+from domain.services.renewals import recalc
 from domain.store import offer_repo, timers
 from domain.store.offer_repo import OFFER_EVENT
 from tests.factories import rated_contract

@@ -13,8 +13,8 @@ from datetime import datetime
 import asyncpg
 
 from domain.runtime.clock import Clock
-from domain.services.auto_renew import auto_renew
-from domain.services.expiry import (
+from domain.services.renewals.auto_renew import auto_renew
+from domain.services.windows.expiry import (
     AUTO_RENEW_KIND,
     EXPIRY_CHUNK_KIND,
     EXPIRY_KIND,

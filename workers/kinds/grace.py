@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncpg
 
 from domain.runtime.clock import Clock
-from domain.services.grace import lapse_window, remind_window, reminder_day
+from domain.services.windows.grace import lapse_window, remind_window, reminder_day
 from domain.store.timers import TimerRow
 from workers.registry import timer_kind
 

@@ -1,6 +1,6 @@
 """Payment timers (SPEC §4.7, §5): the end of an instalment's due day and the end of its
 rescission deadline. Both re-read the contract under its row lock and act only on what is still
-true then (domain.services.premium_payments), so a timer that runs twice, late, or after the
+true then (domain.services.payments.premiums), so a timer that runs twice, late, or after the
 instalment was paid changes nothing.
 
 - payment.check_delinquent: still unpaid → the contract becomes DELINQUENT (+ PREMIUM_OVERDUE);
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncpg
 
 from domain.runtime.clock import Clock
-from domain.services import premium_payments
+from domain.services.payments import premiums as premium_payments
 from domain.store.timers import TimerRow
 from domain.store.uow import JobUnitOfWork
 from workers.registry import timer_kind

@@ -16,8 +16,8 @@ from datetime import date
 import asyncpg
 
 from domain.runtime.clock import Clock
-from domain.services import recalc
-from domain.services.renewal_offers import _Cache, as_uow, refresh_contract
+from domain.services.renewals import recalc
+from domain.services.renewals.offers import _Cache, as_uow, refresh_contract
 from domain.store.timers import TimerRow
 from workers.registry import timer_kind
 

@@ -2,7 +2,7 @@
 not filed by day 30 keeps only the liability set from day 31; unfiled by expiry + 30 it is void.
 
 The job hands us its connection, inside its transaction, with the timer row locked. The use
-case (domain.services.windows.advance_window) and the hooks it calls take a UnitOfWork, so the
+case (domain.services.windows.filings.advance_window) and the hooks it calls take a UnitOfWork, so the
 connection is wrapped in `JobUnitOfWork`: a UnitOfWork that is never entered, whose `conn` is the
 job's and whose transaction the job commits (with the timer row DONE) or rolls back.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncpg
 
 from domain.runtime.clock import Clock, as_jst
-from domain.services.windows import advance_window
+from domain.services.windows.filings import advance_window
 from domain.store.timers import TimerRow
 from domain.store.uow import JobUnitOfWork
 from workers.registry import timer_kind

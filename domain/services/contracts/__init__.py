@@ -1,0 +1,1 @@
+"""Contracts: quote, changes, endings, parties and their reads (use cases in `cases`)."""
