@@ -27,6 +27,7 @@ from api.schema import build_schema
 from domain.runtime.clock import Clock, SystemClock
 from domain.runtime.logs import get_logger, request_id_var
 from domain.runtime.settings import Settings, get_settings
+from domain.services.wiring import install as install_reactions
 from domain.store.db import create_pool
 
 log = get_logger("api")
@@ -117,6 +118,7 @@ class GraphQLApp(GraphQL[Context, None]):
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or get_settings()
     clock = clock or SystemClock()
+    install_reactions()
     database_url, redis_url = settings.database_url, settings.redis_url
     if not database_url or not redis_url:
         raise ValueError("create_app needs DATABASE_URL and REDIS_URL (the CLI starts embedded servers)")

@@ -30,6 +30,7 @@ from domain.runtime.services import (
     start_services,
 )
 from domain.runtime.settings import Settings, get_settings
+from domain.services.wiring import install as install_reactions
 
 EXIT_USAGE = 2
 
@@ -342,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - pydantic ValidationError: a bad environment variable
         _fail(f"bad setting: {exc}".splitlines()[0])
         return EXIT_USAGE
+    install_reactions()
     try:
         return COMMANDS[args.command](settings, args)
     except (CliError, ServiceUnavailable, EmbeddedError) as exc:

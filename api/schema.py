@@ -18,21 +18,21 @@ from api.claims.assistance_mutations import AssistanceMutations
 from api.claims.impact_queries import ClaimImpactQueries
 from api.claims.mutations import ClaimMutations
 from api.claims.queries import ClaimQueries
+from api.claims.types import Claim
 from api.compiled import CompiledReads
 from api.context import Context
+from api.contracts.mutations import Mutation as ContractMutations
+from api.contracts.queries import ContractQueries
+from api.contracts.types import Agency, Contract, Party, Vehicle
 from api.errors import MaskUnexpectedErrors
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
-from api.contracts.mutations import Mutation as ContractMutations
 from api.payments.mutations import PaymentMutations
 from api.principal import Viewer
-from api.contracts.queries import ContractQueries
-from api.scalars import SCALAR_MAP
-from api.claims.types import Claim
-from api.contracts.types import Agency, Contract, Party, Vehicle
 from api.products.types import Product
-from api.windows.types import Window
+from api.scalars import SCALAR_MAP
 from api.windows.mutations import WindowMutations
+from api.windows.types import Window
 from domain.products import default_catalog
 
 API_VERSION = "0.1.0"

@@ -7,7 +7,7 @@ and claims a free Redis logical database, and drops / flushes them at the end.)
 
 What it does: bulk-inserts N aioi contracts (the product with the forgotten-renewal rider) whose
 terms all end at 2027-04-10 16:00 JST, one policyholder, `INSERT … SELECT FROM unnest` like
-bench/book.py, plus the one `term.expiry` timer of that instant (what hooks.on_term_bound
+bench/book.py, plus the one `term.expiry` timer of that instant (what the TermBound reaction
 schedules for each of them). Then it sets a ManualClock to the expiry and runs the real arq worker
 (the sweep on its cron, the timer jobs), and polls until N RENEWAL_GRACE windows are OPEN and N
 day-0 RENEWAL_REMINDER events exist. It prints the seconds from the expiry moment the worker
@@ -102,12 +102,11 @@ class Result:
 async def run(database_url: str, redis_url: str, n: int, *, sweep_seconds: int = 2,
               timeout: float = 600.0) -> Result:
     """Insert the book, run a real worker from the expiry moment, answer the time to done."""
-    from arq.worker import create_worker
 
     from domain.runtime.settings import Settings
     from domain.store.db import create_pool
     from workers.config import TimerTuning
-    from workers.settings import worker_settings
+    from workers.settings import create_worker, worker_settings
 
     pool = await create_pool(database_url, min_size=1, max_size=12)
     try:

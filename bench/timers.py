@@ -28,7 +28,6 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from arq.worker import create_worker
 
 from domain.runtime.clock import SystemClock
 from domain.runtime.services import start_services, with_database
@@ -37,7 +36,7 @@ from domain.store import timers
 from domain.store.db import create_pool
 from domain.store.migrate import migrate
 from workers.config import TimerTuning
-from workers.settings import worker_settings
+from workers.settings import create_worker, worker_settings
 
 _CLAIM_KEY = "autopolicy:test-run-claim"
 

@@ -77,6 +77,11 @@ class YearMonth:
         return date(self.year, self.month, _stdcal.monthrange(self.year, self.month)[1])
 
 
+def jst_date(at: datetime) -> date:
+    """The calendar day in Japan of an aware instant."""
+    return at.astimezone(JST).date()
+
+
 def cover_moment(d: date, at: time = COVER_TIME) -> datetime:
     """The aware JST instant at which cover starts or ends on day `d`."""
     return datetime.combine(d, at, tzinfo=JST)

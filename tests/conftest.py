@@ -17,11 +17,16 @@ import asyncpg
 import pytest
 
 from domain.runtime.services import Services, start_services
+from domain.services.wiring import install as install_reactions
 from domain.store.db import create_pool
 from tests.support import claimed_redis_db, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
+
+
+# The process entry points install the reactions (domain/services/wiring.py); so do the tests.
+install_reactions()
 
 
 @pytest.fixture(scope="session")

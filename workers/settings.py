@@ -8,19 +8,20 @@ and pass an injected Clock.
 from __future__ import annotations
 
 import asyncio
+import signal
 from typing import Any
 
 import asyncpg
 from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import func
-from arq.worker import run_worker as _arq_run_worker
+from arq.worker import Worker, func, get_kwargs
 
 import workers.kinds  # noqa: F401  (registers every timer kind)
 from domain.runtime.business_clock import follow
 from domain.runtime.clock import Clock, SystemClock
 from domain.runtime.settings import Settings, get_settings
 from domain.services.renewals.recalc import ensure_nightly
+from domain.services.wiring import install as install_reactions
 from domain.store.db import create_pool
 from domain.store.migrate import migrate
 from workers.config import TimerTuning
@@ -46,6 +47,7 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
     """
     clock = clock or SystemClock()
     tuning = tuning or TimerTuning()
+    install_reactions()
     database_url = settings.database_url
 
     async def on_startup(ctx: dict[str, Any]) -> None:
@@ -96,6 +98,33 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
     return type("WorkerSettings", (), attrs)
 
 
+class TimerWorker(Worker):
+    """arq's Worker with a stop that always finishes cleanly.
+
+    arq's `close` gathers the job tasks its signal handler has just cancelled, so a job caught
+    mid-flight by SIGTERM re-raises `CancelledError` out of `close` and the process exits 1 (seen
+    under load). A cancelled job is not lost (its timer row's lease hands it over again), so the
+    stop waits for every task to settle and treats a cancellation as the normal outcome.
+    """
+
+    async def close(self) -> None:
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)
+        if not self._pool:
+            return
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.pool.delete(self.health_check_key)
+        if self.on_shutdown:
+            await self.on_shutdown(self.ctx)
+        await self.pool.close(close_connection_pool=True)
+        self._pool = None
+
+
+def create_worker(settings_cls: type, **overrides: Any) -> TimerWorker:
+    """A TimerWorker from a `worker_settings(...)` class (arq's `create_worker`, with the clean stop)."""
+    return TimerWorker(**{**get_kwargs(settings_cls), **overrides})
+
+
 def run_worker(settings: Settings, clock: Clock | None = None, tuning: TimerTuning | None = None) -> None:
     """Run a worker until SIGINT/SIGTERM (blocking)."""
     tuning = tuning or TimerTuning()
@@ -103,7 +132,7 @@ def run_worker(settings: Settings, clock: Clock | None = None, tuning: TimerTuni
         from prometheus_client import start_http_server
 
         start_http_server(tuning.metrics_port)
-    _arq_run_worker(worker_settings(settings, clock, tuning))
+    create_worker(worker_settings(settings, clock, tuning)).run()
 
 
 WorkerSettings = worker_settings(get_settings())

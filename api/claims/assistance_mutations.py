@@ -14,9 +14,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from api.context import Context
-from api.contracts.mutations import UserError, _errors, _req_id, _run
 from api.claims.assistance_types import AssistanceRequest, RoadAssistanceKind, RoadKind
+from api.context import Context
+from api.mutation_support import UserError, errors_of, required_id, run_use_case
 from domain.products.model import AssistanceKind
 from domain.services.claims import assistance
 from domain.services.mutation_runner import Outcome
@@ -79,12 +79,12 @@ class AssistancePayload:
 
 def _payload(o: Outcome[StoredAssistance]) -> AssistancePayload:
     return AssistancePayload(request=None if o.result is None else AssistanceRequest(model=o.result),
-                             user_errors=_errors(o), dry_run=o.dry_run, replayed=o.replayed)
+                             user_errors=errors_of(o), dry_run=o.dry_run, replayed=o.replayed)
 
 
 def _road(i: RequestRoadAssistanceInput) -> assistance.AssistanceInput:
     return assistance.AssistanceInput(
-        contract_id=_req_id(i.contract_id, "Contract", "input.contractId"),
+        contract_id=required_id(i.contract_id, "Contract", "input.contractId"),
         kind=AssistanceKind(RoadKind(i.kind).value), incident=i.incident, occurred_at=i.occurred_at, accident=i.accident,
         immobile=i.immobile, stolen=i.stolen, at_home=i.at_home, distance_from_home_km=i.distance_from_home_km,
         amount_yen=i.amount_yen, persons=tuple(assistance.PersonInput(p.person, p.amount_yen) for p in i.persons),
@@ -95,7 +95,7 @@ def _road(i: RequestRoadAssistanceInput) -> assistance.AssistanceInput:
 
 def _site(i: RequestAccidentSiteAttendanceInput) -> assistance.AssistanceInput:
     return assistance.AssistanceInput(
-        contract_id=_req_id(i.contract_id, "Contract", "input.contractId"), kind=AssistanceKind.SITE_ATTENDANCE,
+        contract_id=required_id(i.contract_id, "Contract", "input.contractId"), kind=AssistanceKind.SITE_ATTENDANCE,
         incident=i.incident, occurred_at=i.occurred_at, accident=i.accident, immobile=i.immobile,
         place=i.place, in_dispatch_area=i.in_dispatch_area,
     )
@@ -107,7 +107,7 @@ class AssistanceMutations:
                                      "(a used-up limit answers ASSISTANCE_LIMIT_USED_UP). Never changes the grade.")
     async def request_road_assistance(self, info: Info[Context, None],
                                       input: RequestRoadAssistanceInput) -> AssistancePayload:
-        return _payload(await _run(info, "requestRoadAssistance", lambda: _road(input),
+        return _payload(await run_use_case(info, "requestRoadAssistance", lambda: _road(input),
                                    assistance.request_road_assistance, StoredAssistance,
                                    input.idempotency_key, input.dry_run))
 
@@ -115,7 +115,7 @@ class AssistanceMutations:
                                      "(あんしん事故現場かけつけサービス, pamphlet 000). Free; never changes the grade.")
     async def request_accident_site_attendance(self, info: Info[Context, None],
                                                input: RequestAccidentSiteAttendanceInput) -> AssistancePayload:
-        return _payload(await _run(info, "requestAccidentSiteAttendance", lambda: _site(input),
+        return _payload(await run_use_case(info, "requestAccidentSiteAttendance", lambda: _site(input),
                                    assistance.request_site_attendance, StoredAssistance,
                                    input.idempotency_key, input.dry_run))
 

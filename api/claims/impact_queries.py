@@ -9,9 +9,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from api.context import Context
-from api.contracts.mutations import AccidentClassEnum, UserError
 from api.claims.impact_types import ClaimImpactEstimate
+from api.context import Context
+from api.mutation_support import AccidentClassEnum, UserError
 from api.node import db_id_of
 from domain.services.claims.impact import claim_impact_estimate, claim_impact_of_claim
 from domain.services.errors import as_user_errors, not_found

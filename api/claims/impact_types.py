@@ -6,7 +6,7 @@ import datetime as dt
 
 import strawberry
 
-from api.contracts.types import Explanation, ExplanationStep, Grade
+from api.products.pricing import Explanation, ExplanationStep, Grade
 from api.products.types import Label
 from domain.claims.advisor import PathTerm, TermImpact
 from domain.explanation import StepKind

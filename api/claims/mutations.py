@@ -13,18 +13,25 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from api.context import Context
-from api.contracts.mutations import AccidentClassEnum, RelationshipEnum, UserError, _errors, _req_id, _run
 from api.claims.types import Claim
+from api.context import Context
+from api.mutation_support import (
+    AccidentClassEnum,
+    RelationshipEnum,
+    UserError,
+    errors_of,
+    required_id,
+    run_use_case,
+)
 from api.node import db_id_of
 from domain.claims.documents import ClaimType, Document
 from domain.claims.kyosai import VehiclePeril
 from domain.claims.workflow import ClaimAction
 from domain.grade_accidents import NoFault, VehicleCause
+from domain.services.access import Actor
 from domain.services.claims import handling as claims
 from domain.services.claims import reads as claims_reads
 from domain.services.claims import types as t
-from domain.services.access import Actor
 from domain.services.errors import refuse
 from domain.services.mutation_runner import Outcome
 from domain.store.uow import UnitOfWork
@@ -57,16 +64,16 @@ class ClaimPayload:
 
 async def _claim(info: Info[Context, None], operation: str, input: Any, build: Callable[[], Any],
                  call: Callable[[UnitOfWork, Actor, Any, dt.datetime], Awaitable[t.ClaimResult]]) -> ClaimPayload:
-    o: Outcome[t.ClaimResult] = await _run(info, operation, build, call, t.ClaimResult, input.idempotency_key,
+    o: Outcome[t.ClaimResult] = await run_use_case(info, operation, build, call, t.ClaimResult, input.idempotency_key,
                                            input.dry_run)
     r = o.result
-    return ClaimPayload(user_errors=_errors(o), dry_run=o.dry_run, replayed=o.replayed,
+    return ClaimPayload(user_errors=errors_of(o), dry_run=o.dry_run, replayed=o.replayed,
                         claim_number=None if r is None else r.claim_number, paid_yen=0 if r is None else r.paid_yen,
                         claim_id=None if r is None else r.claim_id)
 
 
 def _claim_id(gid: strawberry.ID) -> int:
-    return _req_id(gid, "Claim", "input.claimId")
+    return required_id(gid, "Claim", "input.claimId")
 
 
 # --- inputs ----------------------------------------------------------------------------------------
@@ -236,8 +243,8 @@ class AssessKyosaiBenefitsInput:
 
 def _report(i: ReportAccidentInput) -> t.ReportAccident:
     return t.ReportAccident(
-        contract_id=_req_id(i.contract_id, "Contract", "input.contractId"), accident_at=i.accident_at,
-        place=i.place, vehicle_id=_req_id(i.vehicle_id, "Vehicle", "input.vehicleId"), description=i.description,
+        contract_id=required_id(i.contract_id, "Contract", "input.contractId"), accident_at=i.accident_at,
+        place=i.place, vehicle_id=required_id(i.vehicle_id, "Vehicle", "input.vehicleId"), description=i.description,
         driver_party_id=_driver_id(i.driver_id),
         driver_relationship=i.driver_relationship,
         other_parties=tuple(t.OtherParty(o.name, o.vehicle_registration_no, o.insurer, o.contact, o.fault_percent)

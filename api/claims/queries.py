@@ -6,10 +6,12 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from api.context import Context
 from api.claims.types import Claim
+from api.context import Context
 from api.node import db_id_of
 from domain.services.claims import reads as claims_reads
+
+
 async def claim_node(ctx: Context, db_id: int) -> Claim | None:
     if ctx.actor is None:
         return None

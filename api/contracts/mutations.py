@@ -11,31 +11,41 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from api.context import Context
-from api.contracts.types import Contract, Grade, Party, Vehicle
-from api.node import db_id_of
+from api.contracts.types import Contract, Party, Vehicle
+from api.mutation_support import (
+    AccidentClassEnum,
+    RelationshipEnum,
+    UserError,
+    errors_of,
+    id_of,
+    required_id,
+    run_use_case,
+)
+from api.products.pricing import Grade
 from api.products.types import Label
+from api.renewals.types import offer_db_id
 from domain.calendar import YearMonth
 from domain.grade_continuity import InterruptionReason
 from domain.products.model import MemberRank, UsePurpose
+from domain.services.access import Actor
 from domain.services.contracts import cases as contracts
 from domain.services.contracts import reads as contract_reads
-from domain.services.windows import grace
 from domain.services.contracts import types as ct
-from domain.services.access import Actor
 from domain.services.errors import refuse
-from domain.services.mutation_runner import Outcome, run_mutation
+from domain.services.mutation_runner import Outcome
+from domain.services.renewals import renew
+from domain.services.windows import grace
 from domain.store.party_repo import Party as DomainParty
 from domain.store.party_repo import PartyKind
 from domain.store.party_repo import Vehicle as DomainVehicle
 from domain.store.uow import UnitOfWork
 from domain.vocab import (
-    AccidentClass,
     AgeCondition,
     Channel,
     DriverRestriction,
@@ -46,20 +56,16 @@ from domain.vocab import (
     UseType,
 )
 
-R = TypeVar("R")
-
 # GraphQL enums for inputs (answers carry Label {code ja en} instead).
 AgeConditionEnum = strawberry.enum(AgeCondition, name="AgeCondition")
 DriverRestrictionEnum = strawberry.enum(DriverRestriction, name="DriverRestriction")
 ChannelEnum = strawberry.enum(Channel, name="Channel")
 PaymentMethodEnum = strawberry.enum(PaymentMethod, name="PaymentMethod")
-RelationshipEnum = strawberry.enum(Relationship, name="Relationship")
 LicenceColourEnum = strawberry.enum(LicenceColour, name="LicenceColour")
 UseTypeEnum = strawberry.enum(UseType, name="UseType")
 FuelEnum = strawberry.enum(Fuel, name="Fuel")
 UsePurposeEnum = strawberry.enum(UsePurpose, name="UsePurpose")
 MemberRankEnum = strawberry.enum(MemberRank, name="MemberRank")
-AccidentClassEnum = strawberry.enum(AccidentClass, name="AccidentClass")
 InterruptionReasonEnum = strawberry.enum(InterruptionReason, name="InterruptionReason")
 PartyKindEnum = strawberry.enum(PartyKind, name="PartyKind")
 GradeOriginEnum = strawberry.enum(ct.GradeOrigin, name="GradeOrigin")
@@ -67,31 +73,12 @@ DriverActionEnum = strawberry.enum(ct.DriverAction, name="DriverAction")
 RescissionReasonEnum = strawberry.enum(ct.RescissionReason, name="RescissionReason")
 
 
-def _id(gid: strawberry.ID | None, type_name: str, field: str, *, required: bool = True) -> int | None:
-    if gid is None:
-        if required:
-            raise refuse(f"{type_name.upper()}_NOT_FOUND", field, f"{field} is required")
-        return None
-    db_id = db_id_of(gid, type_name)
-    if db_id is None:
-        raise refuse(f"{type_name.upper()}_NOT_FOUND", field, f"no {type_name.lower()} {gid}")
-    return db_id
-
-
 def _offer_id(gid: strawberry.ID | None) -> int | None:
-    from api.renewals.types import offer_db_id
-
     if gid is None:
         return None
     db_id = offer_db_id(gid)
     if db_id is None:
         raise refuse("RENEWALOFFER_NOT_FOUND", "input.offerId", f"no renewal offer {gid}")
-    return db_id
-
-
-def _req_id(gid: strawberry.ID, type_name: str, field: str) -> int:
-    db_id = _id(gid, type_name, field)
-    assert db_id is not None
     return db_id
 
 
@@ -105,13 +92,6 @@ def _ym(text: str | None, field: str) -> YearMonth | None:
 
 
 # --- payload parts --------------------------------------------------------------------------------
-
-
-@strawberry.type(description="Why a mutation was refused; `field` is the input path, `code` is stable.")
-class UserError:
-    field: str
-    code: str
-    message: str
 
 
 @strawberry.type(description="A changed field of a contract (what a dry run shows).")
@@ -208,45 +188,19 @@ class VehiclePayload:
     replayed: bool
 
 
-def _errors(o: Outcome[Any]) -> list[UserError]:
-    return [UserError(field=e.field, code=e.code, message=e.message) for e in o.errors]
-
-
 def _contract_payload(o: Outcome[ct.ContractChange]) -> ContractPayload:
     r = o.result
     return ContractPayload(
-        change=None if r is None else ContractChange.of(r), user_errors=_errors(o), dry_run=o.dry_run,
+        change=None if r is None else ContractChange.of(r), user_errors=errors_of(o), dry_run=o.dry_run,
         replayed=o.replayed, contract_id=None if r is None or o.dry_run and r.transaction_kind == "QUOTE"
         else r.contract_id,
-    )
-
-
-async def _run(info: Info[Context, None], operation: str, build: Callable[[], Any],
-               call: Callable[[UnitOfWork, Actor, Any, dt.datetime], Awaitable[R]], result_type: type[R],
-               key: str | None, dry_run: bool) -> Outcome[R]:
-    """Decode the input (refusals become userErrors too), then run the use case."""
-    ctx = info.context
-    try:
-        request = build()
-    except Exception as exc:
-        from domain.services.errors import as_user_errors
-
-        errs = as_user_errors(exc)
-        if errs is None:
-            raise
-        return Outcome(None, errs, dry_run)
-    now = ctx.clock.now()
-    return await run_mutation(
-        ctx.pool, ctx.actor, operation, request,
-        lambda uow, actor: call(uow, actor, request, now),
-        result_type=result_type, idempotency_key=key, dry_run=dry_run,
     )
 
 
 async def _change(info: Info[Context, None], operation: str, input: Any, build: Callable[[], Any],
                   call: Callable[[UnitOfWork, Actor, Any, dt.datetime], Awaitable[ct.ContractChange]]) -> ContractPayload:
     """A contract mutation: decode the input, run the use case, answer the shared payload."""
-    return _contract_payload(await _run(info, operation, build, call, ct.ContractChange,
+    return _contract_payload(await run_use_case(info, operation, build, call, ct.ContractChange,
                                         input.idempotency_key, input.dry_run))
 
 
@@ -465,15 +419,15 @@ class IssueInterruptionCertificateInput(ContractRefInput):
 
 
 def _cid(i: ContractRefInput) -> int:
-    return _req_id(i.contract_id, "Contract", "input.contractId")
+    return required_id(i.contract_id, "Contract", "input.contractId")
 
 
 def _changes(c: EndorseChangesInput) -> ct.EndorseChanges:
     return ct.EndorseChanges(
         address=None if c.address is None else ct.AddressChange(c.address.postal_code, c.address.address_ja,
                                                                  c.address.address_en),
-        named_insured_id=_id(c.named_insured_id, "Party", "input.changes.namedInsuredId", required=False),
-        drivers=tuple(ct.DriverChange(d.action, _req_id(d.party_id, "Party", f"input.changes.drivers[{i}].partyId"),
+        named_insured_id=id_of(c.named_insured_id, "Party", "input.changes.namedInsuredId", required=False),
+        drivers=tuple(ct.DriverChange(d.action, required_id(d.party_id, "Party", f"input.changes.drivers[{i}].partyId"),
                                       d.relationship) for i, d in enumerate(c.drivers)),
         age_condition=c.age_condition, driver_restriction=c.driver_restriction,
         coverages=tuple(ct.CoverageChange(x.code, x.option, x.remove) for x in c.coverages),
@@ -487,14 +441,14 @@ def _quote(i: CreateQuoteInput) -> ct.QuoteRequest:
     p, s = i.previous_contract, i.second_car
     return ct.QuoteRequest(
         product_id=i.product_id, start_date=i.start_date,
-        policyholder_id=_req_id(i.policyholder_id, "Party", "input.policyholderId"),
-        named_insured_id=_req_id(i.named_insured_id, "Party", "input.namedInsuredId"),
-        vehicle_id=_req_id(i.vehicle_id, "Vehicle", "input.vehicleId"),
+        policyholder_id=required_id(i.policyholder_id, "Party", "input.policyholderId"),
+        named_insured_id=required_id(i.named_insured_id, "Party", "input.namedInsuredId"),
+        vehicle_id=required_id(i.vehicle_id, "Vehicle", "input.vehicleId"),
         coverages=tuple(ct.CoverageInput(c.code, c.option) for c in i.coverages),
-        drivers=tuple(ct.DriverInput(_req_id(x.party_id, "Party", f"input.drivers[{n}].partyId"), x.relationship)
+        drivers=tuple(ct.DriverInput(required_id(x.party_id, "Party", f"input.drivers[{n}].partyId"), x.relationship)
                       for n, x in enumerate(i.drivers)),
         term_months=i.term_months, channel=i.channel,
-        agency_id=_id(i.agency_id, "Agency", "input.agencyId", required=False),
+        agency_id=id_of(i.agency_id, "Agency", "input.agencyId", required=False),
         riders=tuple(i.riders), age_condition=i.age_condition, driver_restriction=i.driver_restriction,
         use_purpose=i.use_purpose, mileage_class=i.mileage_class, payment_method=i.payment_method,
         grade_origin=i.grade_origin,
@@ -518,13 +472,13 @@ class Mutation:
                 kind=input.kind, name_kanji=input.name_kanji, name_kana=input.name_kana, name_en=input.name_en,
                 birth_date=input.birth_date, postal_code=input.postal_code, address_ja=input.address_ja,
                 address_en=input.address_en, licence_colour=input.licence_colour, licence_date=input.licence_date,
-                account_party_id=_id(input.account_party_id, "Party", "input.accountPartyId", required=False),
-                agency_id=_id(input.agency_id, "Agency", "input.agencyId", required=False),
+                account_party_id=id_of(input.account_party_id, "Party", "input.accountPartyId", required=False),
+                agency_id=id_of(input.agency_id, "Agency", "input.agencyId", required=False),
             )
 
-        o = await _run(info, "registerDriver", build, contracts.register_party, DomainParty,
+        o = await run_use_case(info, "registerDriver", build, contracts.register_party, DomainParty,
                        input.idempotency_key, input.dry_run)
-        return PartyPayload(party=None if o.result is None else Party.of(o.result), user_errors=_errors(o),
+        return PartyPayload(party=None if o.result is None else Party.of(o.result), user_errors=errors_of(o),
                             dry_run=o.dry_run, replayed=o.replayed)
 
     @strawberry.mutation(description="Register a vehicle (car inspection certificate data).")
@@ -537,14 +491,14 @@ class Mutation:
                 model_release=_ym(input.model_release, "input.modelRelease"),
                 rating_classes=tuple((r.group, r.rating_class) for r in input.rating_classes),
                 aeb=input.aeb, fuel=input.fuel, welfare=input.welfare, value_yen=input.value_yen,
-                owner_party_id=_id(input.owner_party_id, "Party", "input.ownerPartyId", required=False),
-                account_party_id=_id(input.account_party_id, "Party", "input.accountPartyId", required=False),
-                agency_id=_id(input.agency_id, "Agency", "input.agencyId", required=False),
+                owner_party_id=id_of(input.owner_party_id, "Party", "input.ownerPartyId", required=False),
+                account_party_id=id_of(input.account_party_id, "Party", "input.accountPartyId", required=False),
+                agency_id=id_of(input.agency_id, "Agency", "input.agencyId", required=False),
             )
 
-        o = await _run(info, "registerVehicle", build, contracts.register_vehicle, DomainVehicle,
+        o = await run_use_case(info, "registerVehicle", build, contracts.register_vehicle, DomainVehicle,
                        input.idempotency_key, input.dry_run)
-        return VehiclePayload(vehicle=None if o.result is None else Vehicle.of(o.result), user_errors=_errors(o),
+        return VehiclePayload(vehicle=None if o.result is None else Vehicle.of(o.result), user_errors=errors_of(o),
                               dry_run=o.dry_run, replayed=o.replayed)
 
     @strawberry.mutation(description="Price a contract and store it as a quote (status QUOTED).")
@@ -573,7 +527,7 @@ class Mutation:
             lambda: ct.RenewRequest(_cid(input), input.expected_version, tuple(input.accidents),
                                     input.idempotency_key, input.premium_paid,
                                     _offer_id(input.offer_id)),
-            contracts.renew_contract)
+            renew.renew_contract)
 
     @strawberry.mutation(description="Do not renew at the expiry (DO_NOT_RENEW): no auto-renewal, no grace window.")
     async def decline_renewal(self, info: Info[Context, None], input: DeclineRenewalInput) -> ContractPayload:

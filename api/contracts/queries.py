@@ -15,7 +15,6 @@ import strawberry
 from strawberry.types import Info
 
 from api.context import Context
-from api.errors import ClientError
 from api.contracts.types import (
     Agency,
     Contract,
@@ -25,6 +24,7 @@ from api.contracts.types import (
     Party,
     Vehicle,
 )
+from api.errors import ClientError
 from api.node import Node, db_id_of, from_global_id
 from api.windows.types import Window
 from domain.services.contracts import reads as contract_reads

@@ -10,32 +10,33 @@ by one SQL statement (api/compiled.py); both paths must give the same JSON (test
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from api.context import Context
 from api.claims.assistance_types import AssistanceRequest
 from api.claims.types import Claim
+from api.context import Context
 from api.node import Node, to_global_id
 from api.payments.types import TermPayments, payments_of
+from api.products.pricing import Grade, Premium
 from api.products.types import Label, Product
+from api.renewals.types import RenewalOffer
 from api.windows.types import Window
 from domain import lifecycle
 from domain.calendar import age_on
-from domain.explanation import StepKind
-from domain.grade import GradeMarker, GradeRecord, coefficient_percent
 from domain.products import default_catalog
 from domain.refunds import RefundMethod
 from domain.runtime.clock import as_jst
 from domain.services.claims import assistance
 from domain.services.claims import reads as claims_reads
-from domain.services.contracts import reads as contract_reads
-from domain.services.windows import filings as window_services
 from domain.services.claims.reads import ClaimDetail
+from domain.services.contracts import reads as contract_reads
+from domain.services.renewals.offers import offers_of
+from domain.services.windows import filings as window_services
 from domain.store import outbox
 from domain.store.contract_read_repo import ContractDetail
 from domain.store.contract_repo import Term as DomainTerm
@@ -45,10 +46,7 @@ from domain.store.party_repo import Vehicle as DomainVehicle
 from domain.store.version_repo import ContractVersion as DomainVersion
 from domain.store.version_repo import DriverEntry
 from domain.store.window_repo import StoredWindow
-from domain.vocab import Labelled, PaymentMethod
-
-if TYPE_CHECKING:
-    from api.renewals.types import RenewalOffer
+from domain.vocab import Labelled
 
 
 def lab(member: Labelled | None) -> Label | None:
@@ -225,101 +223,6 @@ class Term:
     @strawberry.field
     def status(self) -> Label:
         return Label.of(self.model.status)
-
-
-@strawberry.type(description="Non-fleet grade (ノンフリート等級) with its marker and accident-coefficient period.")
-class Grade:
-    model: strawberry.Private[GradeRecord]
-
-    @strawberry.field(description="1..20")
-    def grade(self) -> int:
-        return self.model.grade
-
-    @strawberry.field(description="S (new), F, or NONE")
-    def marker(self) -> Label:
-        return Label.of(self.model.marker)
-
-    @strawberry.field(description="Accident-coefficient period (事故有係数適用期間), years 0..6.")
-    def period(self) -> int:
-        return self.model.period
-
-    @strawberry.field(description='Display form: "6(S)", "7(F)", "13".')
-    def label(self) -> str:
-        return self.model.label
-
-    @strawberry.field(description="Grade coefficient in percent (negative = discount).")
-    def coefficient_percent(self) -> str:
-        return str(coefficient_percent(self.model))
-
-
-@strawberry.type(description="One priced line: a coverage or a priced rider.")
-class PremiumLine:
-    code: str
-    rider: bool
-    ja: str
-    en: str
-    amount_yen: int
-
-
-@strawberry.type(description="One step of the explanation: a factor applied to one line (amounts exact, as strings).")
-class ExplanationStep:
-    line: str
-    kind: Label
-    factor: str
-    ja: str
-    en: str
-    value: str
-    rate: str | None = strawberry.field(description="Multiplier applied; null for BASE and ROUNDING.")
-    rule: str = strawberry.field(description="Pamphlet line or tariff the rate comes from.")
-    before: str
-    after: str
-    delta: str
-
-
-@strawberry.type(description="The ordered steps that turn base premiums into the premium; deltas add up to it.")
-class Explanation:
-    product_id: str
-    tariff_version: str
-    demonstration: bool
-    total_yen: str
-    steps: list[ExplanationStep]
-
-
-@strawberry.type(description="A premium with its lines and the explanation that re-adds to it.")
-class Premium:
-    total_yen: int
-    tariff_version: str
-    demonstration: bool = strawberry.field(description="True when the tariff is a demonstration, not the insurer's.")
-    start_date: dt.date
-    term_months: int
-    payment_method: Label
-    instalments_yen: list[int]
-    riders: list[str] = strawberry.field(description="Effective rider codes, automatic ones included.")
-    discounts: list[str] = strawberry.field(description="Discount codes applied to at least one line.")
-    lines: list[PremiumLine]
-    explanation: Explanation | None
-
-    @classmethod
-    def from_json(cls, p: dict[str, Any], e: dict[str, Any] | None) -> Premium | None:
-        if not p:
-            return None
-        return cls(
-            total_yen=p["totalYen"], tariff_version=p["tariffVersion"], demonstration=p["demonstration"],
-            start_date=dt.date.fromisoformat(p["startDate"]), term_months=p["termMonths"],
-            payment_method=Label.of(PaymentMethod(p["paymentMethod"])),
-            instalments_yen=list(p["instalmentsYen"]), riders=list(p["riders"]),
-            discounts=list(p["discounts"]),
-            lines=[PremiumLine(code=ln["code"], rider=ln["rider"], ja=ln["ja"], en=ln["en"],
-                               amount_yen=ln["amountYen"]) for ln in p["lines"]],
-            explanation=None if not e else Explanation(
-                product_id=e["productId"], tariff_version=e["tariffVersion"],
-                demonstration=e["demonstration"], total_yen=e["totalYen"],
-                steps=[ExplanationStep(
-                    line=s["line"], kind=Label.of(StepKind(s["kind"])), factor=s["factor"], ja=s["ja"],
-                    en=s["en"], value=s["value"], rate=s["rate"], rule=s["rule"], before=s["before"],
-                    after=s["after"], delta=s["delta"]) for s in e["steps"]],
-            ),
-        )
 
 
 @strawberry.type(description="A coverage as chosen on a version (code, limit option) and its priced amount.")
@@ -638,11 +541,7 @@ class Contract(Node):
         return [Claim.of(d, actor) for d in await loader.load(self.detail.contract.id)]
 
     @strawberry.field(description="The live renewal offer of the latest term (null before it is due).")
-    async def renewal_offer(self, info: Info[Context, None]) -> Annotated[
-            RenewalOffer, strawberry.lazy("api.renewals.types")] | None:
-        from api.renewals.types import RenewalOffer
-        from domain.services.renewals.offers import offers_of
-
+    async def renewal_offer(self, info: Info[Context, None]) -> RenewalOffer | None:
         pool = info.context.pool
 
         async def load(ids: list[int]) -> list[Any]:
@@ -709,14 +608,8 @@ __all__ = [
     "ContractEvent",
     "ContractVersion",
     "Driver",
-    "Explanation",
-    "ExplanationStep",
-    "Grade",
-    "GradeMarker",
     "PageInfo",
     "Party",
-    "Premium",
-    "PremiumLine",
     "RatingClass",
     "Term",
     "Vehicle",

@@ -14,12 +14,12 @@ import strawberry
 from strawberry.types import Info
 
 from api.context import Context
-from api.contracts.mutations import UserError, _errors, _req_id, _run
 from api.contracts.types import Contract
+from api.mutation_support import UserError, errors_of, required_id, run_use_case
 from api.products.types import Label
 from domain.services.contracts import reads as contract_reads
-from domain.services.payments import premiums as pp
 from domain.services.mutation_runner import Outcome
+from domain.services.payments import premiums as pp
 from domain.store.payment_repo import PaidBy
 
 PaidByEnum = strawberry.enum(PaidBy, name="PaidBy")
@@ -92,7 +92,7 @@ class PaymentPayload:
 
 def _payload(o: Outcome[pp.PaymentChange]) -> PaymentPayload:
     r = o.result
-    return PaymentPayload(change=None if r is None else PaymentChange.of(r), user_errors=_errors(o),
+    return PaymentPayload(change=None if r is None else PaymentChange.of(r), user_errors=errors_of(o),
                           dry_run=o.dry_run, replayed=o.replayed,
                           contract_id=None if r is None or o.dry_run else r.contract_id)
 
@@ -103,18 +103,18 @@ class PaymentMutations:
     async def record_payment(self, info: Info[Context, None], input: RecordPaymentInput) -> PaymentPayload:
         def build() -> pp.PaymentRequest:
             return pp.PaymentRequest(
-                _req_id(input.contract_id, "Contract", "input.contractId"), input.term_no, input.number,
+                required_id(input.contract_id, "Contract", "input.contractId"), input.term_no, input.number,
                 input.amount_yen, input.paid_on, input.paid_by, input.idempotency_key)
 
-        return _payload(await _run(info, "recordPayment", build, pp.record_payment, pp.PaymentChange,
+        return _payload(await run_use_case(info, "recordPayment", build, pp.record_payment, pp.PaymentChange,
                                    input.idempotency_key, input.dry_run))
 
     @strawberry.mutation(description="Record the bank's result of an instalment's debit: paid, or failed (staff).")
     async def record_debit_result(self, info: Info[Context, None], input: RecordDebitResultInput) -> PaymentPayload:
         def build() -> pp.DebitResultRequest:
             return pp.DebitResultRequest(
-                _req_id(input.contract_id, "Contract", "input.contractId"), input.term_no, input.number,
+                required_id(input.contract_id, "Contract", "input.contractId"), input.term_no, input.number,
                 input.result, input.on, input.not_at_fault, input.idempotency_key)
 
-        return _payload(await _run(info, "recordDebitResult", build, pp.record_debit_result, pp.PaymentChange,
+        return _payload(await run_use_case(info, "recordDebitResult", build, pp.record_debit_result, pp.PaymentChange,
                                    input.idempotency_key, input.dry_run))

@@ -9,8 +9,8 @@ from typing import Any
 
 import strawberry
 
-from api.contracts.types import Grade, Premium
 from api.node import to_global_id
+from api.products.pricing import Grade, Premium
 from api.products.types import Label
 from domain.discount_rules import AgeBand
 from domain.grade import GradeMarker, GradeRecord

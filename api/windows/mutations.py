@@ -14,14 +14,14 @@ import strawberry
 from strawberry.types import Info
 
 from api.context import Context
-from api.contracts.mutations import RelationshipEnum, UserError, _errors, _req_id, _run
 from api.contracts.types import Contract
+from api.mutation_support import RelationshipEnum, UserError, errors_of, required_id, run_use_case
 from api.node import to_global_id
 from api.products.types import Label
 from api.windows.types import Window
 from domain.services.contracts import reads as contract_reads
-from domain.services.windows import filings as services
 from domain.services.mutation_runner import Outcome
+from domain.services.windows import filings as services
 from domain.services.windows.types import (
     HouseholdEventReport,
     InspectionCertificate,
@@ -88,7 +88,7 @@ class WindowPayload:
 
 def _payload(o: Outcome[DomainWindowChange]) -> WindowPayload:
     r = o.result
-    return WindowPayload(change=None if r is None else WindowChange.of(r), user_errors=_errors(o),
+    return WindowPayload(change=None if r is None else WindowChange.of(r), user_errors=errors_of(o),
                          dry_run=o.dry_run, replayed=o.replayed, result=r)
 
 
@@ -139,7 +139,7 @@ class ReportHouseholdEventInput:
 
 
 async def _window_mutation(info: Info[Context, None], operation: str, input: Any, build: Any, call: Any) -> WindowPayload:
-    o: Outcome[DomainWindowChange] = await _run(info, operation, build, call, DomainWindowChange,
+    o: Outcome[DomainWindowChange] = await run_use_case(info, operation, build, call, DomainWindowChange,
                                                 input.idempotency_key, input.dry_run)
     return _payload(o)
 
@@ -151,10 +151,10 @@ class WindowMutations:
                                          input: ReportVehicleAcquisitionInput) -> WindowPayload:
         def build() -> VehicleAcquisitionReport:
             return VehicleAcquisitionReport(
-                contract_id=_req_id(input.contract_id, "Contract", "input.contractId"),
-                vehicle_id=_req_id(input.vehicle_id, "Vehicle", "input.vehicleId"),
+                contract_id=required_id(input.contract_id, "Contract", "input.contractId"),
+                vehicle_id=required_id(input.vehicle_id, "Vehicle", "input.vehicleId"),
                 acquired_on=input.acquired_on,
-                replaced_vehicle_id=_req_id(input.replaced_vehicle_id, "Vehicle", "input.replacedVehicleId"),
+                replaced_vehicle_id=required_id(input.replaced_vehicle_id, "Vehicle", "input.replacedVehicleId"),
                 old_car=input.old_car, owner_relationship=input.owner_relationship, fleet=input.fleet,
                 idempotency_key=input.idempotency_key,
             )
@@ -166,7 +166,7 @@ class WindowMutations:
     async def file_vehicle_swap(self, info: Info[Context, None], input: FileVehicleSwapInput) -> WindowPayload:
         def build() -> VehicleSwapFiling:
             return VehicleSwapFiling(
-                window_id=_req_id(input.window_id, "Window", "input.windowId"),
+                window_id=required_id(input.window_id, "Window", "input.windowId"),
                 certificate=InspectionCertificate(input.registration_no, input.chassis_no, input.model_code),
                 value_yen=input.value_yen, idempotency_key=input.idempotency_key,
             )
@@ -176,7 +176,7 @@ class WindowMutations:
     @strawberry.mutation(description="Approve a filed vehicle swap (insurer staff).")
     async def approve_vehicle_swap(self, info: Info[Context, None], input: ApproveVehicleSwapInput) -> WindowPayload:
         def build() -> VehicleSwapApproval:
-            return VehicleSwapApproval(window_id=_req_id(input.window_id, "Window", "input.windowId"),
+            return VehicleSwapApproval(window_id=required_id(input.window_id, "Window", "input.windowId"),
                                        note=input.note, idempotency_key=input.idempotency_key)
 
         return await _window_mutation(info, "approveVehicleSwap", input, build, services.approve_vehicle_swap)
@@ -185,8 +185,8 @@ class WindowMutations:
     async def report_household_event(self, info: Info[Context, None], input: ReportHouseholdEventInput) -> WindowPayload:
         def build() -> HouseholdEventReport:
             return HouseholdEventReport(
-                contract_id=_req_id(input.contract_id, "Contract", "input.contractId"), event=input.event,
-                event_on=input.event_on, party_id=_req_id(input.party_id, "Party", "input.partyId"),
+                contract_id=required_id(input.contract_id, "Contract", "input.contractId"), event=input.event,
+                event_on=input.event_on, party_id=required_id(input.party_id, "Party", "input.partyId"),
                 relationship=input.relationship, de_facto_partner=input.de_facto_partner,
                 idempotency_key=input.idempotency_key,
             )

@@ -56,9 +56,9 @@ from domain.services.contracts.cases import (
     register_party,
     register_vehicle,
     reinstate_contract,
-    renew_contract,
     rescind_contract,
 )
+from domain.services.renewals.renew import renew_contract
 from domain.store.party_repo import Party, PartyKind, create_agency
 from domain.store.uow import UnitOfWork
 from domain.vocab import (

@@ -13,6 +13,7 @@ from api.auth import Role
 from api.node import to_global_id
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
+from domain.services.claims.handling import term_claims
 from domain.store.party_repo import NewParty, PartyKind, create_party
 from domain.store.uow import UnitOfWork
 from domain.vocab import LicenceColour
@@ -238,10 +239,9 @@ async def test_grade_class_precedence_override_and_withdrawal(client: httpx.Asyn
     assert r["claim"]["status"]["code"] == "WITHDRAWN" and r["claim"]["repaymentDueYen"] == 300_000
     assert r["claim"]["withdrawnAt"] is not None
     assert await _class(client, cid, h) == (None, False, False)
-    # renewal sees the term's claims through hooks.term_claims
-    from domain.services import hooks
+    # renewal sees the term's claims through claims.handling.term_claims
     async with UnitOfWork(pool) as uow:
-        tc = await hooks.term_claims(uow, b.created.contract.id, b.created.term.id)
+        tc = await term_claims(uow, b.created.contract.id, b.created.term.id)
     assert [(x.accident_class, x.withdrawn, x.counts) for x in tc] == [(None, True, False)]
 
 

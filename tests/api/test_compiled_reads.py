@@ -14,8 +14,8 @@ from graphql import parse
 from api.auth import Principal, Role
 from api.compiled import answer
 from api.context import Context
-from api.schema import schema
 from api.node import to_global_id
+from api.schema import schema
 from domain.runtime.clock import ManualClock
 from domain.runtime.settings import Settings
 from domain.store.db import create_pool

@@ -15,8 +15,8 @@ from graphql import parse
 from api.auth import Role
 from api.compiled import answer
 from api.context import Context
-from api.principal import Principal
 from api.node import to_global_id
+from api.principal import Principal
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql

@@ -1,4 +1,4 @@
-"""A claim in an open window waits COVERAGE_PENDING; hooks.on_window_resolved re-decides it when the
+"""A claim in an open window waits COVERAGE_PENDING; the WindowResolved reaction re-decides it when the
 window is confirmed, downgraded or voided (SPEC §4.6, §4.8; 001 L857-869, L873-881)."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from domain.claims.workflow import ClaimAction
 from domain.lifecycle import Role
 from domain.products import default_catalog
 from domain.runtime.clock import JST
-from domain.services import hooks
+from domain.services.access import Actor
 from domain.services.claims import handling as claims
 from domain.services.claims import types as t
-from domain.services.access import Actor
 from domain.services.errors import Refused
+from domain.services.reactions import WindowResolved, publish
 from domain.store import claim_repo
 from domain.store import window_repo as wr
 from domain.store.party_repo import NewParty, PartyKind, create_party
@@ -62,7 +62,7 @@ async def _resolve(pool: asyncpg.Pool, window_id: int, change: object, now: date
         await wr.save_state(uow.conn, window_id, w, now=now)
         after = await wr.get_window(uow.conn, window_id)
         assert after is not None
-        await hooks.on_window_resolved(uow, after, now)
+        await publish(uow, WindowResolved(after), now)
 
 
 async def _claim(pool: asyncpg.Pool, claim_id: int) -> claim_repo.StoredClaim:
@@ -101,7 +101,7 @@ async def test_pending_claim_covered_when_the_window_is_confirmed(pool: asyncpg.
     async with UnitOfWork(pool) as uow:
         sw = await wr.get_window(uow.conn, window_id)
         assert sw is not None
-        await hooks.on_window_resolved(uow, sw, NOW + timedelta(days=3))
+        await publish(uow, WindowResolved(sw), NOW + timedelta(days=3))
     assert await _events(pool, claim_id) == kinds
     async with UnitOfWork(pool) as uow:
         await claims.transition_claim(uow, STAFF, t.TransitionClaim(claim_id, ClaimAction.APPROVE), NOW)

@@ -55,10 +55,10 @@ from domain.services.contracts.cases import (
     register_party,
     register_vehicle,
     reinstate_contract,
-    renew_contract,
     rescind_contract,
 )
 from domain.services.errors import Refused
+from domain.services.renewals.renew import renew_contract
 from domain.store.party_repo import PartyKind, create_agency
 from domain.store.policy_repo import VersionConflict, grades, terms, version_as_of, versions
 from domain.store.uow import UnitOfWork

@@ -23,10 +23,8 @@ from domain.services.contracts.cases import (
     RenewRequest,
     create_quote,
     issue_contract,
-    renew_contract,
 )
 from domain.services.errors import Refused
-from domain.services.hooks import premium_status
 from domain.services.payments.premiums import (
     KIND_DELINQUENT,
     KIND_RESCISSION,
@@ -37,9 +35,11 @@ from domain.services.payments.premiums import (
     check_delinquent,
     check_rescission,
     end_of,
+    premium_status,
     record_debit_result,
     record_payment,
 )
+from domain.services.renewals.renew import renew_contract
 from domain.store import payment_repo, timers
 from domain.store.payment_repo import InstalmentState, PaidBy, StoredInstalment
 from domain.store.policy_repo import get_contract, grades, terms

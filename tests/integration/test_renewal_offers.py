@@ -11,13 +11,12 @@ import pytest
 
 from domain.calendar import JST
 from domain.lifecycle import Role
-from domain.services import hooks
 from domain.services.access import Actor
-from domain.services.contracts.changes import renew_contract
 from domain.services.contracts.types import RenewRequest
 from domain.services.errors import Refused
-from domain.services.renewals.recalc import RECALC_KIND
 from domain.services.renewals.offers import offers_of, refresh_contract
+from domain.services.renewals.recalc import RECALC_KIND, request_recalculation
+from domain.services.renewals.renew import renew_contract
 from domain.store.offer_repo import OFFER_EVENT
 from domain.store.uow import UnitOfWork
 from domain.vocab import AccidentClass
@@ -98,7 +97,7 @@ async def test_request_recalculation_collapses_pending_requests(pool: asyncpg.Po
     cid = b.created.contract.id
     for i in range(3):
         async with UnitOfWork(pool) as uow:
-            await hooks.request_recalculation(uow, cid, f"claim {i}", DUE + timedelta(seconds=i))
+            await request_recalculation(uow, cid, f"claim {i}", DUE + timedelta(seconds=i))
     rows = await pool.fetch("SELECT state, payload FROM timers WHERE kind = $1 AND subject = $2", RECALC_KIND,
                             f"contract:{cid}")
     assert [r["state"] for r in rows] == ["PENDING"]

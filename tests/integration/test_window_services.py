@@ -35,6 +35,12 @@ from domain.services.contracts.cases import (
     issue_contract,
 )
 from domain.services.errors import Refused
+from domain.services.windows.filings import (
+    approve_vehicle_swap,
+    file_vehicle_swap,
+    report_household_event,
+    report_vehicle_acquisition,
+)
 from domain.services.windows.types import (
     HouseholdEventReport,
     InspectionCertificate,
@@ -42,12 +48,6 @@ from domain.services.windows.types import (
     VehicleSwapApproval,
     VehicleSwapFiling,
     WindowChange,
-)
-from domain.services.windows.filings import (
-    approve_vehicle_swap,
-    file_vehicle_swap,
-    report_household_event,
-    report_vehicle_acquisition,
 )
 from domain.store import timers, window_repo
 from domain.store.outbox import events

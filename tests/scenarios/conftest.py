@@ -24,7 +24,6 @@ import pytest
 import redis
 from arq.connections import ArqRedis, RedisSettings
 from arq.connections import create_pool as create_arq_pool
-from arq.worker import create_worker
 
 from api.app import create_app
 from api.auth import Role, mint_token
@@ -35,7 +34,7 @@ from domain.store.db import create_pool
 from tests.factories import unique
 from tests.support import fresh_database
 from workers.config import TimerTuning
-from workers.settings import worker_settings
+from workers.settings import create_worker, worker_settings
 from workers.timer_job import CTX_KEY, TimerRuntime, sweep_timers
 
 QUEUE = "scenarios"

@@ -21,7 +21,6 @@ import pytest
 import redis
 from arq.connections import ArqRedis, RedisSettings
 from arq.connections import create_pool as create_arq_pool
-from arq.worker import Worker, create_worker
 
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.services import Services
@@ -29,7 +28,7 @@ from domain.runtime.settings import Settings
 from domain.store.db import create_pool
 from tests.support import CLAIM_KEY, CLAIM_TTL, claimed_redis_db, fresh_database
 from workers.config import TimerTuning
-from workers.settings import worker_settings
+from workers.settings import TimerWorker, create_worker, worker_settings
 from workers.timer_job import CTX_KEY, TimerRuntime, sweep_timers
 
 _CLAIM = f"workers_{os.getpid()}_{secrets.token_hex(3)}"
@@ -95,7 +94,7 @@ class Harness:
     async def sweep(self) -> int:
         return await sweep_timers(self.ctx())
 
-    async def work(self, **overrides: Any) -> Worker:
+    async def work(self, **overrides: Any) -> TimerWorker:
         """Run a real arq worker in burst mode until the queue is empty."""
         ws = worker_settings(self.settings, self.clock, self.tuning, pool=self.pool, sweep=False)
         worker = create_worker(ws, burst=True, handle_signals=False, **overrides)
@@ -105,7 +104,7 @@ class Harness:
             await worker.close()
         return worker
 
-    async def tick(self) -> Worker:
+    async def tick(self) -> TimerWorker:
         await self.sweep()
         return await self.work()
 

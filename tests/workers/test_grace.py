@@ -15,10 +15,7 @@ import pytest
 from domain.calendar import JST, YearMonth, cover_moment
 from domain.lifecycle import Role
 from domain.products.model import UsePurpose
-from domain.services.windows import expiry
-from domain.services.windows import grace
 from domain.services.access import Actor
-from domain.services.contracts.changes import renew_contract
 from domain.services.contracts.parties import register_party, register_vehicle
 from domain.services.contracts.quote import create_quote, issue_contract
 from domain.services.contracts.types import (
@@ -31,6 +28,8 @@ from domain.services.contracts.types import (
     RenewRequest,
 )
 from domain.services.errors import Refused
+from domain.services.renewals.renew import renew_contract
+from domain.services.windows import expiry, grace
 from domain.services.windows.timers import schedule_window_timers
 from domain.store.party_repo import PartyKind, create_agency
 from domain.store.uow import UnitOfWork
@@ -59,7 +58,7 @@ async def h(harness: Harness) -> AsyncIterator[Harness]:
 
 
 async def issue(pool: asyncpg.Pool, product: str, now: datetime = ISSUED_ON, start: date = START) -> int:
-    """A contract issued through the use cases (so hooks.on_term_bound schedules its expiry)."""
+    """A contract issued through the use cases (so the TermBound reaction schedules its expiry)."""
     async with UnitOfWork(pool) as uow:
         agency = (await create_agency(uow, unique("AG"), "テスト代理店", "Test agency")).id
         holder = await register_party(uow, STAFF, RegisterParty(

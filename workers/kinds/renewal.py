@@ -6,7 +6,7 @@
   transaction, then the next page's timer. Killed mid-page: nothing of the page committed and the
   timer is handed over again, so the page is redone once.
 - `renewal.recalc` (subject contract:<id>): recompute one contract's offer now
-  (hooks.request_recalculation schedules it).
+  (recalc.request_recalculation schedules it, on a RenewalInputsChanged reaction).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 not filed by day 30 keeps only the liability set from day 31; unfiled by expiry + 30 it is void.
 
 The job hands us its connection, inside its transaction, with the timer row locked. The use
-case (domain.services.windows.filings.advance_window) and the hooks it calls take a UnitOfWork, so the
+case (domain.services.windows.filings.advance_window) and the reactions it publishes take a UnitOfWork, so the
 connection is wrapped in `JobUnitOfWork`: a UnitOfWork that is never entered, whose `conn` is the
 job's and whose transaction the job commits (with the timer row DONE) or rolls back.
 

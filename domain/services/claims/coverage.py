@@ -21,7 +21,7 @@ from domain.claims.coverage import (
 )
 from domain.claims.coverage import Term as CoverTerm
 from domain.covered import CoverConditions, DriverFacts
-from domain.services import hooks
+from domain.services.payments.premiums import premium_status
 from domain.store.claim_repo import Decision
 from domain.store.contract_repo import Contract, Term, TermStatus, terms
 from domain.store.party_repo import Party, PartyKind, parties_by_id
@@ -180,7 +180,7 @@ async def decide(
             str(version.data.vehicle_id), coverages_of(version),
             CoverConditions(version.data.age_condition, version.data.driver_restriction,
                             named_insured_is_corporate=corporate))
-    premium = await hooks.premium_status(uow, contract.id, accident.at)
+    premium = await premium_status(uow, contract.id, accident.at)
     d = decide_coverage(
         terms=[cover_term(t, current) for t in ts], version=vfacts,
         accident=AccidentFacts(accident.at, str(accident.vehicle_id), driver_facts, accident.claimed),

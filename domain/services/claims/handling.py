@@ -1,5 +1,5 @@
 """Claim use cases (SPEC §4.8, issue 6): first notice of loss, workflow, reserves and payments,
-kyosai benefits, grade class, documents, and the hooks claims own (windows resolved, a term's claims).
+kyosai benefits, grade class, documents, and the reactions claims own (windows resolved, premium standing changed) and a term's claims.
 
 Each use case runs in the caller's unit of work and locks the contract row, then the claim row (one
 order everywhere, so a claim action and a window resolving on the same contract cannot deadlock).
@@ -57,11 +57,23 @@ from domain.products import Product, default_catalog
 from domain.products.model import ProductKind
 from domain.rating_codec import quote_from_json
 from domain.renewal import TermClaim
+from domain.services.access import (
+    SYSTEM,
+    Actor,
+    can_read_contract,
+    can_read_party,
+    can_read_vehicle,
+)
 from domain.services.claims import coverage as cov
 from domain.services.claims import types as t
-from domain.services import hooks
-from domain.services.access import Actor, can_read_contract, can_read_party, can_read_vehicle
+from domain.services.contracts.support import visible_contract
 from domain.services.errors import Refused, not_found, refuse
+from domain.services.reactions import (
+    PremiumStandingChanged,
+    RenewalInputsChanged,
+    WindowResolved,
+    publish,
+)
 from domain.store import claim_repo as repo
 from domain.store.contract_repo import Contract, get_contract, get_contract_for_update
 from domain.store.outbox import append_events
@@ -247,8 +259,6 @@ async def _driver(uow: UnitOfWork, actor: Actor, party_id: int | None) -> Party 
 async def report_accident(uow: UnitOfWork, actor: Actor, req: t.ReportAccident, now: datetime) -> t.ClaimResult:
     """FNOL: check the report, decide coverage at the accident moment, store the claim with its
     decision, open a line per coverage claimed that may pay, and record who reported it."""
-    from domain.services.contracts.support import visible_contract
-
     contract = await visible_contract(uow, actor, req.contract_id)
     product = product_for(contract)
     if req.accident_at.tzinfo is None:
@@ -307,8 +317,16 @@ async def report_accident(uow: UnitOfWork, actor: Actor, req: t.ReportAccident, 
 # --- re-deciding coverage (windows) ---------------------------------------------------------------
 
 
+async def on_window_resolved(uow: UnitOfWork, event: WindowResolved, now: datetime) -> None:
+    await redecide_window_claims(uow, event.window.id, now)
+
+
+async def on_premium_standing_changed(uow: UnitOfWork, event: PremiumStandingChanged, now: datetime) -> None:
+    await redecide_premium_claims(uow, event.contract_id, now)
+
+
 async def redecide_window_claims(uow: UnitOfWork, window_id: int, now: datetime) -> int:
-    """Re-decide every claim the window holds COVERAGE_PENDING (hooks.on_window_resolved).
+    """Re-decide every claim the window holds COVERAGE_PENDING (on a `WindowResolved` reaction).
     Idempotent: a claim no longer pending is not touched again. Answers how many were re-decided."""
     pending = await repo.pending_claims_of_window(uow.conn, window_id)
     for claim in pending:
@@ -322,7 +340,7 @@ PREMIUM_WAITS = ("FIRST_PREMIUM_UNPAID", "PREMIUM_OVERDUE")
 
 async def redecide_premium_claims(uow: UnitOfWork, contract_id: int, now: datetime) -> int:
     """Re-decide the contract's claims held COVERAGE_PENDING for the premium
-    (hooks.on_premium_standing_changed): paid → covered (SPEC §4.7 "waits for that payment"),
+    (on a `PremiumStandingChanged` reaction): paid → covered (SPEC §4.7 "waits for that payment"),
     rescinded for non-payment → not covered (001 L833). A decision that comes out the same is not
     stored again (no event), so calling this after every payment change is idempotent. Answers how
     many decisions changed."""
@@ -334,8 +352,6 @@ async def redecide_premium_claims(uow: UnitOfWork, contract_id: int, now: dateti
 
 async def _redecide(uow: UnitOfWork, claim: repo.StoredClaim, now: datetime, reason: str,
                     payload: dict[str, Any], *, only_if_changed: bool = False) -> bool:
-    from domain.services.access import SYSTEM
-
     contract = await get_contract(uow.conn, claim.contract_id)
     assert contract is not None
     driver = None
@@ -531,7 +547,7 @@ async def _reclassify(uow: UnitOfWork, actor: Actor, contract: Contract, claim: 
                       before: repo.StoredClaim | None = None) -> ClaimGradeImpact:
     """Store the claim's class (from `claim`, the claim as it now stands); when it changed from
     `before` (default: `claim`), say so in its history and ask for the renewal offer to be
-    recomputed (hooks.request_recalculation)."""
+    recomputed (a `RenewalInputsChanged` reaction)."""
     was = before or claim
     product = product_for(contract)
     try:
@@ -548,7 +564,7 @@ async def _reclassify(uow: UnitOfWork, actor: Actor, contract: Contract, claim: 
             _ev(actor, "GRADE_CLASS_CHANGED", reason=impact.reason,
                 payload={"from": frm, "to": to, "overridden": impact.overridden}),
         ], now, ("CLAIM_CLASSIFIED", {"from": frm, "to": to}))
-        await hooks.request_recalculation(uow, contract.id, why, now)
+        await publish(uow, RenewalInputsChanged(contract.id, why), now)
     return impact
 
 
@@ -703,7 +719,7 @@ async def assess_kyosai(uow: UnitOfWork, actor: Actor, req: t.AssessKyosai, now:
     return _result(claim)
 
 
-# --- hooks ---------------------------------------------------------------------------------------
+# --- a term's claims, for its renewal ----------------------------------------------------------
 
 
 async def term_claims(uow: UnitOfWork, contract_id: int, term_id: int) -> list[TermClaim]:

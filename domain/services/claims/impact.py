@@ -8,7 +8,7 @@ last version, and prices the next `terms` renewals with and without the claim th
 `domain.claims.advisor.claim_impact`, starting from the renewal quote `renew_contract` would
 build: the stored rating input (domain/rating_codec.py) with the next start date and the named
 insured's current facts, the tariff in force at each start date. The term's other classified
-claims (`hooks.term_claims`) count on both paths; `exclude_claim_id` leaves out the claim being
+claims (`handling.term_claims`) count on both paths; `exclude_claim_id` leaves out the claim being
 advised on, so `claimImpact(claimId)` can call this with the claim's own class and amount.
 
 Read only: nothing is written (the API runs it in a unit of work that always rolls back).
@@ -23,9 +23,8 @@ from domain.calendar import JST, RuleError
 from domain.claims.advisor import MAX_TERMS, MIN_TERMS, ClaimImpact, claim_impact
 from domain.grade import GradeRecord
 from domain.rating_codec import quote_from_json
-from domain.services import hooks
 from domain.services.access import Actor, can_read_contract
-from domain.services.claims.handling import impact_of
+from domain.services.claims.handling import impact_of, term_claims
 from domain.services.claims.reads import claims_by_id
 from domain.services.contracts.quote import named_insured_facts
 from domain.services.contracts.support import product_of
@@ -102,7 +101,7 @@ async def claim_impact_estimate(
     ni = people.get(v.data.named_insured_id)
     next_q = replace(q, start_date=term.ends_at.astimezone(JST).date(),
                      named_insured=named_insured_facts(ni) if ni is not None else q.named_insured)
-    others = tuple(tc.accident_class for tc in await hooks.term_claims(uow, c.id, term.id)
+    others = tuple(tc.accident_class for tc in await term_claims(uow, c.id, term.id)
                    if tc.counts and tc.accident_class is not None and tc.claim_id != exclude_claim_id)
     current = q.grade or v.data.grade
     try:

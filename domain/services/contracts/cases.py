@@ -1,5 +1,7 @@
 """The contract use cases (SPEC §3, §4.1–§4.4): one import for the API and the workers.
 
+Renewal is the renewals part's (`domain.services.renewals.renew`): it prices through the offer.
+
 Every use case is `async def name(uow, actor, request, now) -> result`: it checks access first
 (an id the actor may not see is "not found", like a missing one), then the expected lock version,
 then `domain.lifecycle.check`, then the rules; it writes the transaction row, the versions, the
@@ -10,7 +12,7 @@ Refusals are `domain.services.errors.Refused` (or a store `VersionConflict`), al
 
 from __future__ import annotations
 
-from domain.services.contracts.changes import endorse_contract, renew_contract
+from domain.services.contracts.changes import endorse_contract
 from domain.services.contracts.endings import (
     cancel_contract,
     reinstate_contract,
@@ -59,5 +61,5 @@ __all__ = [
     "ReinstateRequest", "RenewRequest", "RescindRequest", "RescissionReason", "SecondCarDeclaration",
     "cancel_contract", "create_quote", "endorse_contract", "issue_contract",
     "issue_interruption_certificate", "register_party", "register_vehicle", "reinstate_contract",
-    "renew_contract", "rescind_contract",
+    "rescind_contract",
 ]

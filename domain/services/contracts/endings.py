@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.calendar import JST, RuleError, add_months, cover_moment
+from domain.calendar import RuleError, add_months, cover_moment, jst_date
 from domain.grade import GradeRecord, renew
 from domain.grade_continuity import (
     certificate_request_deadline,
@@ -74,9 +74,6 @@ COOLING_OFF_PRODUCTS = frozenset({"tokio-total-assist-group"})
 COMMERCIAL_USE = frozenset({UseType.COMMERCIAL_STANDARD_TRUCK, UseType.COMMERCIAL_SMALL_TRUCK,
                             UseType.COMMERCIAL_KEI_TRUCK})
 
-
-def jst_date(at: datetime) -> date:
-    return at.astimezone(JST).date()
 
 
 def _as_json(items: tuple[MoneyStep, ...]) -> list[dict[str, str]]:

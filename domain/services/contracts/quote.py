@@ -49,7 +49,7 @@ from domain.services.contracts.types import (
     QuoteRequest,
 )
 from domain.services.errors import not_found, refuse
-from domain.services.hooks import on_term_bound
+from domain.services.reactions import TermBound, publish
 from domain.store.party_repo import Party, PartyKind, Vehicle, agencies_by_id
 from domain.store.policy_repo import (
     ContractStatus,
@@ -325,7 +325,7 @@ async def issue_contract(uow: UnitOfWork, actor: Actor, req: IssueRequest, now: 
         idempotency_key=req.idempotency_key, delta=premium.total,
         explanation={"steps": [{"name": s.name, "value": s.value, "rule": s.rule} for s in delta]},
     )
-    await on_term_bound(uow, c, term, premium.total, now)
+    await publish(uow, TermBound(c, term, premium.total), now)
     await emit(uow, c, EventKind.CONTRACT_ISSUED, {"premiumYen": premium.total, "startsAt": term.starts_at.isoformat()}, now, tx)
     return change(
         c, tx, TransactionKind.ISSUE, [S.IN_FORCE], lock, term.term_no, term.starts_at, 0, premium.total,

@@ -239,7 +239,7 @@ class EndorseRequest:
 class RenewRequest:
     contract_id: int
     expected_version: int
-    # Grade classes of the expiring term's counted accidents; empty: the term's claims (hooks.term_claims).
+    # Grade classes of the expiring term's counted accidents; empty: the term's claims (claims.handling.term_claims).
     accidents: tuple[AccidentClass, ...] = ()
     idempotency_key: str | None = None
     # A renewal inside the forgotten-renewal window counts only with its premium paid (SPEC §4.6.1).

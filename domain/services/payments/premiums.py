@@ -34,9 +34,11 @@ from domain.payments import (
     rescission_deadline,
 )
 from domain.services.access import SYSTEM, Actor
+from domain.services.contracts.endings import rescind_contract
 from domain.services.contracts.support import lock_version_of, today, visible_contract
 from domain.services.contracts.types import RescindRequest, RescissionReason
 from domain.services.errors import refuse
+from domain.services.reactions import PremiumStandingChanged, TermBound, publish
 from domain.store import payment_repo, timers
 from domain.store.contract_repo import (
     Contract,
@@ -235,8 +237,13 @@ async def _cancel_checks(conn: Executor, rows: Sequence[StoredInstalment]) -> No
 # --- when a term is bound ---------------------------------------------------------------------------
 
 
+async def on_term_bound(uow: UnitOfWork, event: TermBound, now: datetime) -> None:
+    """Reaction to a bound term: its instalment schedule."""
+    await schedule_term(uow, event.contract, event.term, event.premium_yen, now)
+
+
 async def schedule_term(uow: UnitOfWork, contract: Contract, term: Term, premium_yen: int, now: datetime) -> None:
-    """Store the bound term's instalments and their timers (hooks.on_term_bound).
+    """Store the bound term's instalments and their timers (on a `TermBound` reaction).
 
     The plan (single or monthly) and the amounts are the quote's: `QuoteInput.payment_method`
     rated into `Premium.instalments` and stored with the version in force at the term's start.
@@ -388,10 +395,7 @@ async def _pay(uow: UnitOfWork, actor: Actor, c: Contract, inst: StoredInstalmen
 
 
 async def _premium_standing_changed(uow: UnitOfWork, contract_id: int, now: datetime) -> None:
-    # Imported here: hooks imports this module.
-    from domain.services import hooks
-
-    await hooks.on_premium_standing_changed(uow, contract_id, now)
+    await publish(uow, PremiumStandingChanged(contract_id), now)
 
 
 async def record_paid_at_binding(uow: UnitOfWork, actor: Actor, contract_id: int, term_id: int, paid_on: date,
@@ -482,9 +486,6 @@ async def check_rescission(uow: UnitOfWork, contract_id: int, now: datetime) -> 
     oldest = tp.standing.overdue[0]
     term = next(t for t in await terms(uow.conn, c.id) if t.id == tp.term_id)
     effective = term.starts_at.astimezone(JST).date() if oldest.number == 1 else oldest.due_on
-    # Imported here: the use-case modules import hooks, which imports this module.
-    from domain.services.contracts.endings import rescind_contract
-
     await rescind_contract(uow, SYSTEM, RescindRequest(
         c.id, await lock_version_of(uow, c.id), RescissionReason.NON_PAYMENT, effective,
         note=f"term {tp.term_no} instalment {oldest.number} due {oldest.due_on} unpaid after "

@@ -17,11 +17,11 @@ import asyncpg
 from domain.calendar import RuleError
 from domain.rating import RatingError
 from domain.services.access import SYSTEM
-from domain.services.contracts.changes import renew_contract
+from domain.services.claims.handling import term_claims
 from domain.services.contracts.types import RenewRequest
 from domain.services.errors import Refused
+from domain.services.renewals.renew import renew_contract
 from domain.services.windows.expiry import expire_terms
-from domain.services.hooks import term_claims
 from domain.store.contract_repo import StoreError, get_contract_for_update
 from domain.store.uow import JobUnitOfWork
 from domain.vocab import ContractStatus

@@ -10,7 +10,7 @@ inputs give the same fingerprint, and a term's live offer with that fingerprint 
 
 The fingerprint covers everything the offer depends on: the stored rating input (md5 of its
 canonical jsonb text, computed by PostgreSQL), the term's dates, the term's claims
-(hooks.term_claims), the named insured's licence colour now, the tariff versions in force at the
+(claims.handling.term_claims), the named insured's licence colour now, the tariff versions in force at the
 current and next start (a tariff publication changes it), and OFFER_CODE_VERSION (raise it when
 the computation changes).
 """
@@ -25,13 +25,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from domain.calendar import JST, RuleError
+from domain.calendar import RuleError, jst_date
 from domain.explanation import ExplanationDiff
 from domain.products import Product, default_catalog
 from domain.rating import QuoteInput, RatingError
 from domain.rating_codec import premium_to_json, quote_from_json, quote_to_json
 from domain.renewal import RenewalFacts, RenewalOffer, TermClaim, renewal_offer
-from domain.services import hooks
+from domain.services.claims.handling import term_claims
+from domain.services.errors import not_found, refuse
 from domain.store import offer_repo
 from domain.store.offer_repo import NewDoc, NewOffer, OfferSubject
 from domain.store.uow import UnitOfWork
@@ -39,9 +40,6 @@ from domain.vocab import LicenceColour
 
 OFFER_CODE_VERSION = "renewal-offer/1"
 
-
-def jst_date(at: datetime) -> date:
-    return at.astimezone(JST).date()
 
 
 def offer_days() -> dict[str, int]:
@@ -193,7 +191,7 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
             res.failed += 1
             res.failures[s.contract_id] = "UNKNOWN_PRODUCT"
             continue
-        claims = await hooks.term_claims(uow, s.contract_id, s.term_id)
+        claims = await term_claims(uow, s.contract_id, s.term_id)
         fp = fingerprint(product, input_hash=s.input_hash, term_start=jst_date(s.term_starts_at),
                          term_end=jst_date(s.term_ends_at), claims=claims, licence=s.licence_colour)
         old = live.get(s.term_id)
@@ -309,17 +307,15 @@ async def price_renewal(uow: UnitOfWork, *, contract_id: int, term_id: int, term
     """Price the renewal of a term exactly as `renewal_offer` does for its offer.
 
     `accidents` (grade classes given in the request) stand in for the term's claims when given;
-    otherwise the claims come from hooks.term_claims. With `offer_id` the renewal must match that
+    otherwise the claims come from claims.handling.term_claims. With `offer_id` the renewal must match that
     offer (OFFER_NOT_FOUND when it is not this term's live offer, OFFER_OUTDATED when its inputs
     changed since it was computed); without it, the term's live offer is accepted when its inputs
     are unchanged.
     """
-    from domain.services.errors import not_found, refuse
-
     if accidents:
         claims = [TermClaim(f"input:{i}", a) for i, a in enumerate(accidents)]
     else:
-        claims = await hooks.term_claims(uow, contract_id, term_id)
+        claims = await term_claims(uow, contract_id, term_id)
     input_hash = await uow.conn.fetchval("SELECT md5(rating_input::text) FROM contract_versions WHERE id = $1",
                                          version_id)
     fp = fingerprint(product, input_hash=input_hash, term_start=term_start, term_end=term_end, claims=claims,

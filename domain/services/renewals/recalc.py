@@ -26,6 +26,7 @@ import asyncpg
 
 from domain.calendar import JST
 from domain.runtime.clock import Clock
+from domain.services.reactions import RenewalInputsChanged
 from domain.services.renewals.offers import PageResult, _Cache, offer_days, refresh_subjects
 from domain.store import offer_repo, timers
 from domain.store.offer_repo import Run
@@ -37,6 +38,30 @@ BATCH_KIND = "renewal.batch"
 RECALC_KIND = "renewal.recalc"
 NIGHTLY_AT = time(1, 0)            # 01:00 JST, after the day's changes and before the day's work
 NIGHTLY_PARTS = 2                  # one per core of the reference machine
+
+
+async def on_inputs_changed(uow: UnitOfWork, event: RenewalInputsChanged, now: datetime) -> None:
+    """Reaction to a change the next term's price depends on."""
+    await request_recalculation(uow, event.contract_id, event.reason, now)
+
+
+async def request_recalculation(uow: UnitOfWork, contract_id: int, reason: str, now: datetime) -> None:
+    """Something the next term's price depends on changed (a claim classified or withdrawn, a
+    vehicle or driver changed): recompute the contract's renewal offer, idempotently.
+
+    Schedules a `renewal.recalc` timer due now, unless one for the contract is still PENDING
+    (requests collapse: the pending one will read the latest inputs when it runs). One that is
+    already running may have read the old inputs, so it does not absorb this request. The job
+    recomputes only when the offer is due or one exists; otherwise the nightly run creates it.
+    """
+    subject = f"contract:{contract_id}"
+    pending = await uow.conn.fetchval(
+        "SELECT 1 FROM timers WHERE kind = $1 AND subject = $2 AND state = 'PENDING' LIMIT 1", RECALC_KIND, subject)
+    if pending:
+        return
+    await timers.schedule(uow.conn, kind=RECALC_KIND, subject=subject, due_at=now,
+                          idempotency_key=f"{RECALC_KIND}:{contract_id}:{now.isoformat()}:{reason}",
+                          payload={"contract": contract_id, "reason": reason})
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,10 @@ from enum import StrEnum
 from domain.calendar import JST
 from domain.products import Product, default_catalog
 from domain.runtime.clock import as_jst
+from domain.services.reactions import TermBound
 from domain.services.windows.timers import window_timer_kind
 from domain.store import timers
-from domain.store.uow import Executor
+from domain.store.uow import Executor, UnitOfWork
 from domain.windows import WindowKind, days_left, due_actions, open_renewal_grace
 
 EXPIRY_KIND = "term.expiry"
@@ -91,6 +92,11 @@ def expiry_subject(at: datetime) -> str:
 
 def auto_renew_key(contract_id: int, term_id: int) -> str:
     return f"contract:{contract_id}:auto_renew:term:{term_id}"
+
+
+async def on_term_bound(uow: UnitOfWork, event: TermBound, now: datetime) -> None:
+    """Reaction to a bound term: the timer of its expiry instant."""
+    await schedule_term_expiry(uow.conn, event.term.ends_at)
 
 
 async def schedule_term_expiry(conn: Executor, ends_at: datetime) -> int:

@@ -25,12 +25,11 @@ from typing import Any
 
 import asyncpg
 
-from domain.calendar import JST, RuleError
+from domain.calendar import JST, RuleError, jst_date
 from domain.covered import CoverConditions, DriverFacts, decide_cover
 from domain.lifecycle import Action
 from domain.rating_codec import quote_from_json
 from domain.refunds import pro_rata_delta
-from domain.services import hooks
 from domain.services.access import Actor, can_read_contract
 from domain.services.contracts.quote import vehicle_facts
 from domain.services.contracts.support import (
@@ -47,6 +46,7 @@ from domain.services.contracts.support import (
     visible_vehicle,
 )
 from domain.services.errors import Refused, UserError, not_found, refuse
+from domain.services.reactions import DriversChanged, RenewalInputsChanged, WindowResolved, publish
 from domain.services.windows.timers import cancel_window_timers, schedule_window_timers
 from domain.services.windows.types import (
     HouseholdEventReport,
@@ -131,9 +131,6 @@ _FIELDS = {
 }
 
 
-def _jst_date(at: datetime) -> date:
-    return at.astimezone(JST).date()
-
 
 def _start_of(d: date) -> datetime:
     return datetime.combine(d, time(0, 0), tzinfo=JST)
@@ -152,9 +149,9 @@ def _term_of_event(ts: Sequence[Term], on: date) -> Term | None:
     if not live:
         return None
     for t in live:
-        if _jst_date(t.starts_at) <= on <= _jst_date(t.ends_at):
+        if jst_date(t.starts_at) <= on <= jst_date(t.ends_at):
             return t
-    return live[0] if on < _jst_date(live[0].starts_at) else live[-1]
+    return live[0] if on < jst_date(live[0].starts_at) else live[-1]
 
 
 def _window_term(t: Term) -> WindowTerm:
@@ -297,10 +294,10 @@ def _segment_delta(old: int, new: int, term: Term | None, a: datetime, b: dateti
     the part from `b` on (b is another version's start inside the same term)."""
     if term is None:
         return 0
-    start, end = _jst_date(term.starts_at), _jst_date(term.ends_at)
-    delta = pro_rata_delta(old, new, start, end, _jst_date(a))
+    start, end = jst_date(term.starts_at), jst_date(term.ends_at)
+    delta = pro_rata_delta(old, new, start, end, jst_date(a))
     if b is not None and b < term.ends_at:
-        delta -= pro_rata_delta(old, new, start, end, _jst_date(b))
+        delta -= pro_rata_delta(old, new, start, end, jst_date(b))
     return delta
 
 
@@ -369,8 +366,8 @@ async def file_vehicle_swap(uow: UnitOfWork, actor: Actor, req: VehicleSwapFilin
     await emit(uow, c, WindowEvent.WINDOW_FILED,
                {**_window_payload(sw, w), "filingDay": filing.day, "premiumDeltaYen": delta,
                 "effectiveAt": effective_at.isoformat(), "vehicleId": new_car.id}, now, tx)
-    await hooks.on_window_resolved(uow, stored, now)
-    await hooks.request_recalculation(uow, c.id, "VEHICLE_SWAP", now)
+    await publish(uow, WindowResolved(stored), now)
+    await publish(uow, RenewalInputsChanged(c.id, "VEHICLE_SWAP"), now)
     return _result(sw, w, tx, lock, c.statuses, outcome=filing.outcome, filing_day=filing.day,
                    reason=filing.reason, effective_at=effective_at, premium_delta_yen=delta,
                    version_ids=tuple(version_ids))
@@ -448,6 +445,13 @@ async def report_household_event(uow: UnitOfWork, actor: Actor, req: HouseholdEv
                    reason=f"window open; change the cover by {w.full_until} for cover from {req.event_on} ({w.source})")
 
 
+async def on_drivers_changed(uow: UnitOfWork, event: DriversChanged, now: datetime) -> None:
+    """Reaction to an endorsement that changed who may drive: file the windows it covers."""
+    await confirm_driver_changes(uow, event.contract, age_condition=event.age_condition,
+                                 driver_restriction=event.driver_restriction, drivers=event.drivers,
+                                 named_insured=event.named_insured, now=now, transaction_id=event.transaction_id)
+
+
 async def confirm_driver_changes(
     uow: UnitOfWork, c: Contract, *, age_condition: AgeCondition, driver_restriction: DriverRestriction,
     drivers: Sequence[DriverEntry], named_insured: Party, now: datetime, transaction_id: int,
@@ -481,10 +485,10 @@ async def confirm_driver_changes(
         stored = replace(sw, window=w)
         await emit(uow, c, WindowEvent.WINDOW_FILED, {**_window_payload(sw, w), "filingDay": filing.day,
                                                       "partyId": p.id}, now, transaction_id)
-        await hooks.on_window_resolved(uow, stored, now)
+        await publish(uow, WindowResolved(stored), now)
         done.append(stored)
     if done:
-        await hooks.request_recalculation(uow, c.id, "DRIVER_CHANGE", now)
+        await publish(uow, RenewalInputsChanged(c.id, "DRIVER_CHANGE"), now)
     return done
 
 
@@ -514,7 +518,7 @@ async def advance_window(uow: UnitOfWork, window_id: int, due_on: date, now: dat
     kind = WindowEvent.WINDOW_VOIDED if w.state is WindowState.VOID else WindowEvent.WINDOW_DOWNGRADED
     await append_events(uow, c.id, [(kind, {"policyNumber": c.policy_number, **_window_payload(sw, w),
                                             "dueOn": due_on.isoformat()})], at=now)
-    await hooks.on_window_resolved(uow, stored, now)
+    await publish(uow, WindowResolved(stored), now)
     return stored
 
 

@@ -39,9 +39,9 @@ from domain.services.contracts.support import (
 )
 from domain.services.contracts.types import ContractChange
 from domain.services.errors import refuse
-from domain.services.windows.expiry import ExpiryEvent
-from domain.services.hooks import on_window_resolved
 from domain.services.payments.premiums import record_paid_at_binding
+from domain.services.reactions import WindowResolved, publish
+from domain.services.windows.expiry import ExpiryEvent
 from domain.services.windows.timers import cancel_window_timers
 from domain.store.contract_repo import (
     Contract,
@@ -64,7 +64,7 @@ from domain.windows import FilingOutcome, Window, WindowKind, WindowState, days_
 S = ContractStatus
 GRACE_SOURCE = "002b L4153-4160"
 # SPEC §4.6.1: a renewal in the window counts only with its premium paid. The API asks the caller
-# to confirm it (input.premiumPaid); payments are another part's (hooks.premium_status) business.
+# to confirm it (input.premiumPaid); payments are another part's (payments.premiums) business.
 PREMIUM_RULE = "SPEC §4.6.1: renewal completed (and its premium paid) in the window"
 
 
@@ -140,7 +140,7 @@ async def lapse_window(conn: asyncpg.Connection, window_id: int, now: datetime, 
     await cancel_window_timers(conn, sw.id)
     stored = await get_window(conn, sw.id)
     assert stored is not None
-    await on_window_resolved(uow, stored, now)
+    await publish(uow, WindowResolved(stored), now)
     return True
 
 
@@ -231,7 +231,7 @@ async def after_renewal(uow: UnitOfWork, grace: GraceRenewal | None, c: Contract
                 "startsAt": new_term.starts_at.astimezone(JST).isoformat(), "premiumPaid": True}, now, tx)
     stored = await get_window(conn, grace.window.id)
     assert stored is not None
-    await on_window_resolved(uow, stored, now)
+    await publish(uow, WindowResolved(stored), now)
 
 
 # --------------------------------------------------------------------------- declining
