@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 import pytest
 
+from domain.grade import GradeMarker, GradeRecord
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.claim_support import (
@@ -104,3 +105,29 @@ async def test_report_decide_reserve_pay_classify(client: httpx.AsyncClient, poo
     closed = await ok(client, TRANSITION, {"claimId": cid, "action": "CLOSE"}, handler)
     assert closed["claim"]["status"]["code"] == "CLOSED"
     assert [a["code"] for a in closed["claim"]["availableActions"]] == ["REOPEN", "WITHDRAW"]
+
+
+GRADE_PATHS = """query($id: ID!) { claimImpact(claimId: $id, terms: 3) {
+  estimate { currentGrade { grade } otherAccidents { code }
+    terms { withClaim { grade { grade } withAccidentPeriod } withoutClaim { grade { grade } withAccidentPeriod } } }
+  userErrors { code } } }"""
+
+
+async def test_claim_impact_counts_the_claim_once(client: httpx.AsyncClient, pool: asyncpg.Pool,
+                                                  settings: Settings) -> None:
+    """The advised-on claim is on the with-claim path only: at grade 6, one 3-down accident renews at 3
+    then climbs 4, 5 (001 L775: down 3 per accident, up 1 per claim-free year; L789: the period is the
+    grades dropped, one less each year); without it 7, 8, 9 with no accident period."""
+    b = await book(pool, grade=GradeRecord(6, GradeMarker.F, 0))
+    handler = staff(settings)
+    cid = (await ok(client, REPORT, report_input(b), holder_of(settings, b)))["claim"]["id"]
+    for action in ("REVIEW", "APPROVE"):
+        await ok(client, TRANSITION, {"claimId": cid, "action": action}, handler)
+    await ok(client, PAY, {"claimId": cid, "coverage": "VEHICLE", "lossYen": 320_000, "vehicle": "insured-car"}, handler)
+    r = (await gql(client, GRADE_PATHS, {"id": cid}, handler))["data"]["claimImpact"]
+    assert r["userErrors"] == [], r
+    est = r["estimate"]
+    assert est["currentGrade"]["grade"] == 6 and est["otherAccidents"] == []
+    paths = [((t["withClaim"]["grade"]["grade"], t["withClaim"]["withAccidentPeriod"]),
+              (t["withoutClaim"]["grade"]["grade"], t["withoutClaim"]["withAccidentPeriod"])) for t in est["terms"]]
+    assert paths == [((3, 3), (7, 0)), ((4, 2), (8, 0)), ((5, 1), (9, 0))]

@@ -127,4 +127,4 @@ async def claim_impact_of_claim(uow: UnitOfWork, actor: Actor | None, claim_id: 
     amount = max(sum(ln.paid_yen + ln.reserve_yen for ln in d.lines), c.amount_claimed_yen)  # reserve = still to pay
     return await claim_impact_estimate(
         uow, actor, d.contract.id, impact.accident_class or AccidentClass.NO_COUNT, amount, terms_ahead, now,
-        accident_at=c.accident_at, exclude_claim_id=str(c.id))
+        accident_at=c.accident_at, exclude_claim_id=c.claim_number)
