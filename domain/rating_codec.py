@@ -10,6 +10,7 @@ Decimals (rates, exact step amounts) are strings: JSON numbers would lose digits
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from domain.explanation import Explanation
@@ -30,12 +31,21 @@ def quote_from_json(data: Json) -> QuoteInput:
     return q
 
 
+def plain_decimal(d: Decimal) -> str:
+    """A decimal as people write it: no exponent, no trailing zeros ("0", "-5248.88", "1.05"),
+    exact (`Decimal(plain_decimal(d)) == d`); `str` would give "0E-8" or "-5248.8800000000"."""
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def explanation_to_json(e: Explanation) -> Json:
     return {
         "productId": e.product_id,
         "tariffVersion": e.tariff_version,
         "demonstration": e.demonstration,
-        "totalYen": str(e.total()),
+        "totalYen": plain_decimal(e.total()),
         "steps": [
             {
                 "line": s.line,
@@ -44,11 +54,11 @@ def explanation_to_json(e: Explanation) -> Json:
                 "ja": s.ja,
                 "en": s.en,
                 "value": s.value,
-                "rate": None if s.rate is None else str(s.rate),
+                "rate": None if s.rate is None else plain_decimal(s.rate),
                 "rule": s.rule,
-                "before": str(s.before),
-                "after": str(s.after),
-                "delta": str(s.delta),
+                "before": plain_decimal(s.before),
+                "after": plain_decimal(s.after),
+                "delta": plain_decimal(s.delta),
             }
             for s in e.steps
         ],

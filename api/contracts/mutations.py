@@ -27,12 +27,13 @@ from api.mutation_support import (
     required_id,
     run_use_case,
 )
-from api.products.pricing import Grade
+from api.products.pricing import Grade, Premium
 from api.products.types import Label
 from api.renewals.types import offer_db_id
 from domain.calendar import YearMonth
 from domain.grade_continuity import InterruptionReason
 from domain.products.model import MemberRank, UsePurpose
+from domain.rating_codec import explanation_to_json, premium_to_json
 from domain.services.access import Actor
 from domain.services.contracts import cases as contracts
 from domain.services.contracts import reads as contract_reads
@@ -134,10 +135,14 @@ class ContractChange:
     grade: Grade | None
     tariff_version: str | None
     certificate: InterruptionCertificate | None
+    premium: Premium | None = strawberry.field(description=(
+        "The price of the version this change wrote, with its explanation (quote, issue, endorsement, "
+        "renewal; also for a dry run, where no contract is stored); null when no price was written."))
 
     @classmethod
     def of(cls, c: ct.ContractChange) -> ContractChange:
         cert = c.certificate
+        p = c.premium
         return cls(
             transaction_kind=c.transaction_kind, policy_number=c.policy_number,
             statuses=[Label.of(s) for s in c.statuses], lock_version=c.lock_version, term_no=c.term_no,
@@ -150,6 +155,7 @@ class ContractChange:
                 grade=Grade(model=cert.grade), reason=Label.of(cert.reason),
                 interruption_date=cert.interruption_date, issued_on=cert.issued_on,
                 request_deadline=cert.request_deadline, valid_until=cert.valid_until),
+            premium=None if p is None else Premium.from_json(premium_to_json(p), explanation_to_json(p.explanation)),
         )
 
 
@@ -460,6 +466,7 @@ def _quote(i: CreateQuoteInput) -> ct.QuoteRequest:
         discounts=ct.DiscountInput(d.multi_car_count, d.member_rank, d.telematics_plan, d.telematics_first_time,
                                    d.telematics_score, d.one_day_policy_count, d.partner_plan, d.large_instalment),
         repairability_percent=i.repairability_percent, idempotency_key=i.idempotency_key,
+        pricing_only=i.dry_run,
     )
 
 

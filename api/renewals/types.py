@@ -1,5 +1,5 @@
 """The renewal offer of a contract (`Contract.renewalOffer`), served from the stored offer document
-(domain/services/renewal_offers.offer_doc). General path only: api/compiled.py has no table for
+(domain/services/renewals/offers.offer_doc). General path only: api/compiled.py has no table for
 it, so a query selecting it is answered by the resolvers (the compiler raises Unsupported)."""
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from api.products.pricing import Grade, Premium
 from api.products.types import Label
 from domain.discount_rules import AgeBand
 from domain.grade import GradeMarker, GradeRecord
+from domain.rating_codec import explanation_to_json
+from domain.services.renewals.offers import offer_explanation
 from domain.store.offer_repo import StoredOffer
 
 
@@ -157,9 +159,10 @@ class RenewalOffer:
     def explanation(self) -> list[str]:
         return list(self._doc["notes"])
 
-    @strawberry.field(description="The offered premium with its lines.")
+    @strawberry.field(description="The offered premium with its lines and its explanation.")
     def premium(self) -> Premium | None:
-        return Premium.from_json(self._doc["premium"], None)
+        e = offer_explanation(self._doc)
+        return Premium.from_json(self._doc["premium"], None if e is None else explanation_to_json(e))
 
     @strawberry.field
     def computed_at(self) -> dt.datetime:

@@ -26,7 +26,7 @@ OFFER = """query($id: ID!) { contract(id: $id) { policyNumber lockVersion renewa
   id state nextStart nextEnd offerOn premiumYen currentPremiumYen changeYen tariffVersion currentTariffVersion
   grade { grade period label } ageBandBefore { code } ageBandAfter { code } expiredDiscounts
   diffLines { line before after change } diffCauses { line factor valueBefore valueAfter }
-  explanation premium { totalYen tariffVersion } computedAt } } }"""
+  explanation premium { totalYen tariffVersion explanation { totalYen tariffVersion steps { line factor rule before after } } } computedAt } } }"""
 RENEW = """mutation($i: RenewContractInput!) { renewContract(input: $i) {
   change { premiumAfterYen tariffVersion grade { label } } userErrors { field code message } } }"""
 
@@ -65,6 +65,10 @@ async def test_contract_shows_its_renewal_offer(client: httpx.AsyncClient, pool:
     assert o["tariffVersion"] == "rakuten-drive-assist/DEMO-2026-01" == o["premium"]["tariffVersion"]
     assert o["premiumYen"] == o["premium"]["totalYen"] and o["changeYen"] == o["premiumYen"] - o["currentPremiumYen"]
     assert o["diffLines"] and any(c["factor"] == "GRADE" for c in o["diffCauses"]) and o["explanation"]
+    # the offered premium explains itself step by step like a contract's premium (grade 11, 001 L775)
+    e = o["premium"]["explanation"]
+    assert e["tariffVersion"] == o["tariffVersion"] and e["totalYen"] == str(o["premiumYen"])
+    assert any(s["factor"] == "GRADE" for s in e["steps"]) and all("E" not in s["after"] for s in e["steps"])
     # another policyholder: the contract (and its offer) looks missing
     r = await gql(client, OFFER, {"id": gid}, bearer(settings, Role.POLICYHOLDER, party_id=9_000_000))
     assert r["data"]["contract"] is None

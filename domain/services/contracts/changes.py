@@ -254,5 +254,5 @@ async def endorse_contract(uow: UnitOfWork, actor: Actor, req: EndorseRequest, n
     return change(
         c, tx, TransactionKind.ENDORSE, list(c.statuses), lock, term.term_no, at, old_total, new_total, delta,
         delta_steps=explained, changes=tuple(diffs), version_id=version_id,
-        grade=v.data.grade if product.graded else None, tariff_version=premium.tariff_version,
+        grade=v.data.grade if product.graded else None, tariff_version=premium.tariff_version, premium=premium,
     )

@@ -236,8 +236,10 @@ async def create_quote(uow: UnitOfWork, actor: Actor, req: QuoteRequest, now: da
     refs += [(d.party_id, f"input.drivers[{i}].partyId") for i, d in enumerate(req.drivers)]
     parties = await visible_parties(uow, actor, refs)
     vehicle = await visible_vehicle(uow, actor, req.vehicle_id, "input.vehicleId")
-    if req.start_date < today(now):
-        raise refuse("START_DATE_IN_PAST", "input.startDate", f"start date {req.start_date} is before today {today(now)}")
+    if req.start_date < today(now) and not (req.pricing_only and actor.sees_everything):
+        hint = "; staff can price a past start with dryRun: true" if actor.sees_everything else ""
+        raise refuse("START_DATE_IN_PAST", "input.startDate",
+                     f"start date {req.start_date} is before today {today(now)}{hint}")
     ni = parties[req.named_insured_id]
     owner = None
     if vehicle.owner_party_id is not None:
@@ -285,7 +287,7 @@ async def create_quote(uow: UnitOfWork, actor: Actor, req: QuoteRequest, now: da
     return change(
         c, created.transaction_id, TransactionKind.QUOTE, [S.QUOTED], c.lock_version, term.term_no,
         starts_at, 0, premium.total, 0, version_id=created.version.id, grade=grade,
-        tariff_version=premium.tariff_version,
+        tariff_version=premium.tariff_version, premium=premium,
     )
 
 
@@ -330,5 +332,5 @@ async def issue_contract(uow: UnitOfWork, actor: Actor, req: IssueRequest, now: 
     return change(
         c, tx, TransactionKind.ISSUE, [S.IN_FORCE], lock, term.term_no, term.starts_at, 0, premium.total,
         premium.total, delta_steps=delta, version_id=v.id, grade=v.data.grade if product.graded else None,
-        tariff_version=premium.tariff_version,
+        tariff_version=premium.tariff_version, premium=premium,
     )

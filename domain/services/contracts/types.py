@@ -15,6 +15,7 @@ from domain.calendar import YearMonth
 from domain.grade import GradeRecord
 from domain.grade_continuity import InterruptionReason
 from domain.products.model import MemberRank, UsePurpose
+from domain.rating import Premium
 from domain.store.party_repo import PartyKind
 from domain.vocab import (
     AccidentClass,
@@ -166,6 +167,9 @@ class QuoteRequest:
     discounts: DiscountInput = DiscountInput()
     repairability_percent: int = 0
     idempotency_key: str | None = None
+    # A dry run (nothing is stored): staff may then price a start date that has passed, by the
+    # tariff in force then (re-rating a back-dated application, answering a complaint).
+    pricing_only: bool = False
 
 
 # --- changes of a contract ----------------------------------------------------------------------
@@ -348,3 +352,4 @@ class ContractChange:
     grade: GradeRecord | None = None
     tariff_version: str | None = None
     certificate: Certificate | None = None
+    premium: Premium | None = None  # the price of the version written (quote, issue, endorse, renew)

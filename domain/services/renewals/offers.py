@@ -22,14 +22,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, cast
 
 from domain.calendar import RuleError, jst_date
-from domain.explanation import ExplanationDiff
+from domain.explanation import Explanation, ExplanationDiff
 from domain.products import Product, default_catalog
-from domain.rating import QuoteInput, RatingError
-from domain.rating_codec import premium_to_json, quote_from_json, quote_to_json
+from domain.rating import QuoteInput, RatingError, rate
+from domain.rating_codec import plain_decimal, premium_to_json, quote_from_json, quote_to_json
 from domain.renewal import RenewalFacts, RenewalOffer, TermClaim, renewal_offer
 from domain.services.claims.handling import term_claims
 from domain.services.errors import not_found, refuse
@@ -90,20 +89,16 @@ class Computed:
                       self.doc_json)
 
 
-def _dec(d: Decimal) -> str:
-    return str(d)
-
-
 def _diff_json(d: ExplanationDiff) -> dict[str, Any]:
     return {
         "tariffBefore": d.tariff_before, "tariffAfter": d.tariff_after,
-        "totalBefore": _dec(d.total_before), "totalAfter": _dec(d.total_after), "change": _dec(d.change),
-        "lines": [{"line": ln.line, "before": _dec(ln.before), "after": _dec(ln.after), "change": _dec(ln.change)}
+        "totalBefore": plain_decimal(d.total_before), "totalAfter": plain_decimal(d.total_after), "change": plain_decimal(d.change),
+        "lines": [{"line": ln.line, "before": plain_decimal(ln.before), "after": plain_decimal(ln.after), "change": plain_decimal(ln.change)}
                   for ln in d.lines],
         "causes": [{"line": i.line, "factor": i.factor, "valueBefore": i.value_before, "valueAfter": i.value_after,
-                    "rateBefore": None if i.rate_before is None else _dec(i.rate_before),
-                    "rateAfter": None if i.rate_after is None else _dec(i.rate_after),
-                    "change": _dec(i.change)} for i in d.causes],
+                    "rateBefore": None if i.rate_before is None else plain_decimal(i.rate_before),
+                    "rateAfter": None if i.rate_after is None else plain_decimal(i.rate_after),
+                    "change": plain_decimal(i.change)} for i in d.causes],
     }
 
 
@@ -130,6 +125,25 @@ def offer_doc(o: RenewalOffer) -> dict[str, Any]:
         "premium": premium_to_json(o.premium),
         "quote": quote_to_json(o.quote),
     }
+
+
+def offer_explanation(doc: dict[str, Any]) -> Explanation | None:
+    """The explanation of a stored offer's premium, by rating its stored quote again.
+
+    Not stored with the offer: it would multiply the size of a million-offer book for a field read
+    one offer at a time. Rating is deterministic for a tariff version, so the same quote gives the
+    same steps; None when the product files no longer give the stored total and tariff (the offer
+    was computed under files since changed), rather than explain a different number."""
+    product = default_catalog().get(doc["productId"])
+    if product is None:
+        return None
+    try:
+        p = rate(product, quote_from_json(doc["quote"]))
+    except (RatingError, RuleError, KeyError, ValueError):
+        return None
+    if p.total != doc["premiumYen"] or p.tariff_version != doc["tariffVersion"]:
+        return None
+    return p.explanation
 
 
 def compute(product: Product, current: QuoteInput, *, fp: str, claims: Sequence[TermClaim],

@@ -128,5 +128,5 @@ async def renew_contract(uow: UnitOfWork, actor: Actor, req: RenewRequest, now: 
     return change(
         c, tx, TransactionKind.RENEW, list(statuses), appended.lock_version, new_term.term_no, term.ends_at,
         v.data.premium_yen, premium.total, premium.total, delta_steps=explained, version_id=appended.after.id,
-        grade=grade if product.graded else None, tariff_version=premium.tariff_version,
+        grade=grade if product.graded else None, tariff_version=premium.tariff_version, premium=premium,
     )
