@@ -6,7 +6,7 @@ variant differs only in refusing introspection and field suggestions, never in t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 import strawberry
@@ -33,6 +33,7 @@ from api.products.types import Product
 from api.scalars import SCALAR_MAP
 from api.windows.mutations import WindowMutations
 from api.windows.types import Window
+from domain.calendar import jst_date
 from domain.products import default_catalog
 
 API_VERSION = "0.1.0"
@@ -45,6 +46,9 @@ class SystemInfo:
         description="Now, in Japan time, by the server's clock (moved by `simulate` outside production)."
     )
     environment: str
+    today: date = strawberry.field(description=(
+        "The business date in Japan (the day of `serverTime`): the date quotes, payments and "
+        "accidents are checked against. The README's examples take their dates relative to it."))
 
 
 @strawberry.type
@@ -57,10 +61,12 @@ class Query(ContractQueries, ClaimQueries, ClaimImpactQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context
+        now = ctx.clock.now()
         return SystemInfo(
             api_version=API_VERSION,
-            server_time=ctx.clock.now(),
+            server_time=now,
             environment=ctx.settings.environment,
+            today=jst_date(now),
         )
 
     @strawberry.field(description="The authenticated caller; null when anonymous.")
