@@ -124,33 +124,31 @@ class Treatment:
 
 def hospital_benefits(treatments: Iterable[Treatment]) -> tuple[BenefitAmount, ...]:
     """¥4,500 per person per day, at most ¥18,000 a day for the accident (also when both sides
-    are members), at most 365 days or ¥3,000,000 in total (003 L19-22).
+    are members), at most 365 days or ¥3,000,000 per person (003 L19-22).
 
+    The 365 days and ¥3,000,000 are each person's (the benefits are per person, 1名1日につき;
+    person A's long stay does not shorten B's): a person's first 365 calendar days in hospital.
     When the daily cap bites, the day's ¥18,000 is shared in person order (the pamphlet does not
-    say how: decision); the 365 days are the first 365 calendar days with a hospital stay.
+    say how: decision).
     """
     ts = sorted(treatments, key=lambda t: t.person)
     if len({t.person for t in ts}) != len(ts):
         raise RuleError("DUPLICATE_PERSON", "person", "one treatment record per person")
-    days = sorted({d for t in ts for d in t.hospital_days})[:HOSPITAL_MAX_DAYS]
+    counted = {t.person: frozenset(sorted(t.hospital_days)[:HOSPITAL_MAX_DAYS]) for t in ts}
     per_person = {t.person: 0 for t in ts}
-    total = 0
-    for d in days:
+    for d in sorted(set().union(*counted.values())):
         left_today = HOSPITAL_DAY_CAP_PER_ACCIDENT
         for t in ts:
-            if d not in t.hospital_days:
+            if d not in counted[t.person]:
                 continue
-            pay = min(HOSPITAL_PER_DAY, left_today, HOSPITAL_MAX_AMOUNT - total)
+            pay = min(HOSPITAL_PER_DAY, left_today, HOSPITAL_MAX_AMOUNT - per_person[t.person])
             per_person[t.person] += pay
             left_today -= pay
-            total += pay
-    out = []
-    for t in ts:
-        n = len([d for d in t.hospital_days if d in days])
-        out.append(BenefitAmount(Benefit.HOSPITAL, per_person[t.person], t.person,
-                                 f"{n} hospital day(s) × ¥{HOSPITAL_PER_DAY:,}, within ¥18,000/day "
-                                 "per accident, 365 days and ¥3,000,000", "003 L19-22"))
-    return tuple(out)
+    return tuple(
+        BenefitAmount(Benefit.HOSPITAL, per_person[t.person], t.person,
+                      f"{len(counted[t.person])} hospital day(s) × ¥{HOSPITAL_PER_DAY:,}, within ¥18,000/day "
+                      "per accident, and 365 days and ¥3,000,000 per person", "003 L19-22")
+        for t in ts)
 
 
 def outpatient_benefit(treatment: Treatment) -> BenefitAmount:

@@ -81,9 +81,19 @@ def test_hospital_365_days() -> None:
     assert b.amount == 365 * 4_500
 
 
-def test_hospital_three_million_cap() -> None:
+def test_the_365_days_are_each_persons() -> None:
+    """A in hospital on days 1-300, B on days 200-500: B's 301 days are all within B's own 365."""
+    start = date(2026, 5, 1)
+    a = frozenset(start + timedelta(days=i) for i in range(300))
+    b = frozenset(start + timedelta(days=i) for i in range(199, 500))
+    out = {x.person: x.amount for x in hospital_benefits([Treatment("A", hospital_days=a), Treatment("B", hospital_days=b)])}
+    assert out == {"A": 300 * 4_500, "B": 301 * 4_500}   # 2 × 4,500 a day stays under the ¥18,000 cap
+
+
+def test_four_people_a_year_each_stay_within_the_daily_cap() -> None:
+    """4 × ¥4,500 = ¥18,000 a day exactly; 365 days each (¥1,642,500, under the ¥3,000,000 per person)."""
     four = [Treatment(f"p{i}", hospital_days=days(365)) for i in range(4)]
-    assert sum(b.amount for b in hospital_benefits(four)) == 3_000_000   # 365 × 18,000 = 6.57M
+    assert [b.amount for b in hospital_benefits(four)] == [365 * 4_500] * 4
 
 
 # 003 L23-24: 通院 2,250円 (1名1日につき)
@@ -150,5 +160,5 @@ def test_hospital_caps_hold(day_counts: list[int]) -> None:
     out = hospital_benefits(ts)
     total = sum(b.amount for b in out)
     longest = min(max(day_counts), 365)
-    assert 0 <= total <= min(3_000_000, longest * 18_000)
+    assert 0 <= total <= longest * 18_000
     assert all(b.amount <= min(n, 365) * 4_500 for b, n in zip(out, day_counts, strict=True))
