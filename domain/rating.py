@@ -281,6 +281,14 @@ def _validate(product: Product, q: QuoteInput) -> None:
         raise RatingError("CHANNEL_NOT_OFFERED", "channel", f"{product.id} is sold through {sorted(c.value for c in product.channels)}")
     if q.payment_method not in product.payment.methods:
         raise RatingError("PAYMENT_METHOD_NOT_OFFERED", "paymentMethod", f"{product.id} does not offer {q.payment_method.value}")
+    el = product.eligibility
+    if el.individual_named_insured and not q.named_insured.individual:
+        raise RatingError("NOT_ELIGIBLE_CORPORATE_NAMED_INSURED", "namedInsured.individual",
+                          f"{product.id} is for individuals: the named insured must be a person ({el.individual_named_insured})")
+    if el.max_insured_vehicles is not None and q.discounts.multi_car_count > el.max_insured_vehicles:
+        raise RatingError("NOT_ELIGIBLE_FLEET", "discounts.multiCarCount",
+                          f"{product.id} is for non-fleet contracts: at most {el.max_insured_vehicles} insured cars, "
+                          f"{q.discounts.multi_car_count} declared ({el.max_insured_vehicles_source})")
     ut = q.vehicle.use_type
     if ut not in product.use_types:
         raise RatingError("USE_TYPE_NOT_INSURED", "vehicle.useType", f"{product.id} does not insure {ut.value} ({ut.ja})")

@@ -27,6 +27,7 @@ from domain.products.model import (
     Coverage,
     DiscountKind,
     DiscountRule,
+    Eligibility,
     Factor,
     LimitOption,
     PaymentRules,
@@ -653,6 +654,15 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
         if renewal.auto_renew_rider is not None and renewal.auto_renew_rider not in rider_codes:
             raise rn.fail("auto_renew_rider", f"unknown rider {renewal.auto_renew_rider!r}")
         rn.check_unknown()
+    eligibility = Eligibility()
+    if root.has("eligibility"):
+        el = root.table("eligibility")
+        eligibility = Eligibility(
+            individual_named_insured=el.text("individual_named_insured") if el.has("individual_named_insured") else None,
+            max_insured_vehicles=el.integer("max_insured_vehicles", lo=1) if el.has("max_insured_vehicles") else None,
+            max_insured_vehicles_source=el.text("max_insured_vehicles_source", ""),
+        )
+        el.check_unknown()
     assistance: list[AssistanceLimit] = []
     for a in root.tables("road_assistance", []):
         assistance.append(
@@ -697,7 +707,7 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
         rating_class_ranges=ranges, rating_class_source=rc_source,
         payment=payment, windows=tuple(windows), road_assistance=tuple(assistance),
         refund_method=root.enum("refund_method", RefundMethod), refund_source=root.text("refund_source", ""),
-        tariffs=_tariffs(root, p), renewal=renewal,
+        tariffs=_tariffs(root, p), renewal=renewal, eligibility=eligibility,
     )
     root.check_unknown()
     return product

@@ -321,6 +321,16 @@ class RenewalRules:
 
 
 @dataclass(frozen=True, slots=True)
+class Eligibility:
+    """Who may buy the product at all, each rule with its pamphlet line (checked on every rating:
+    quote, endorsement, renewal). None: the product has no such rule."""
+
+    individual_named_insured: str | None = None   # the named insured must be a person: its source line
+    max_insured_vehicles: int | None = None         # non-fleet: the policyholder's insured cars in total
+    max_insured_vehicles_source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Product:
     id: str
     ja: str
@@ -360,6 +370,7 @@ class Product:
     refund_source: str
     tariffs: tuple[Tariff, ...]
     renewal: RenewalRules = RenewalRules()
+    eligibility: Eligibility = Eligibility()
 
     def coverage(self, code: str) -> Coverage | None:
         for c in self.coverages:

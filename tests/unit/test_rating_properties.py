@@ -66,7 +66,8 @@ def quotes(draw: st.DrawFn, product: Product | None = None) -> tuple[Product, Qu
     )
     ni = NamedInsured(
         start - timedelta(days=draw(st.integers(18 * 366, 95 * 365))),
-        draw(st.sampled_from(list(LicenceColour))), draw(st.booleans()), draw(st.booleans()),
+        draw(st.sampled_from(list(LicenceColour))), draw(st.booleans()),
+        True if p.eligibility.individual_named_insured else draw(st.booleans()),  # who may buy it (issue 13)
     )
     mandatory = [c.code for c in p.coverages if c.mandatory]
     extra = draw(st.lists(st.sampled_from([c.code for c in p.coverages]), unique=True))
@@ -81,7 +82,7 @@ def quotes(draw: st.DrawFn, product: Product | None = None) -> tuple[Product, Qu
     optional = [r.code for r in p.riders if r.mode is RiderMode.OPTIONAL and r.driver_restriction is None]
     riders = tuple(draw(st.lists(st.sampled_from(optional), unique=True, max_size=4))) if optional else ()
     facts = DiscountFacts(
-        multi_car_count=draw(st.integers(1, 12)),
+        multi_car_count=draw(st.integers(1, p.eligibility.max_insured_vehicles or 12)),
         member_rank=draw(st.none() | st.sampled_from(list(MemberRank))),
         renewal=draw(st.booleans()),
         previous_contract_end=draw(st.none() | st.builds(lambda d: start - timedelta(days=d), st.integers(-30, 30))),

@@ -1,0 +1,44 @@
+"""Who may buy a product at all (issue 13): rakuten and tokio are for individual, non-fleet
+contracts. The rule is checked by rating itself, so a quote, an endorsement and a renewal are
+refused alike, before anything is stored."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from domain.rating import NamedInsured, RatingError, rate
+from domain.vocab import LicenceColour
+from tests.unit.test_rating_support import AIOI, RAKUTEN, TOKIO, base_quote, product
+
+CORPORATE = NamedInsured(date(1900, 1, 1), LicenceColour.BLUE, individual=False)
+
+
+def refusal(pid: str, **changes: object) -> RatingError:
+    with pytest.raises(RatingError) as e:
+        rate(product(pid), replace(base_quote(pid), **changes))
+    return e.value
+
+
+# 001 L161-165 (個人のお客さま専用); 004 L405-415 (named insured is an individual)
+@pytest.mark.parametrize(("pid", "line"), [(RAKUTEN, "001 L161-165"), (TOKIO, "004 L405-415")])
+def test_a_corporate_named_insured_is_not_eligible(pid: str, line: str) -> None:
+    e = refusal(pid, named_insured=CORPORATE)
+    assert e.code == "NOT_ELIGIBLE_CORPORATE_NAMED_INSURED" and e.field == "namedInsured.individual"
+    assert line in e.message
+
+
+# 001 L176-178 and 004 L1612: non-fleet is 9 or fewer insured cars; 10 is a fleet
+@pytest.mark.parametrize(("pid", "line"), [(RAKUTEN, "001 L176-178"), (TOKIO, "004 L1612")])
+def test_ten_cars_is_a_fleet_nine_is_not(pid: str, line: str) -> None:
+    q = base_quote(pid)
+    nine = replace(q, discounts=replace(q.discounts, multi_car_count=9))
+    assert rate(product(pid), nine).total > 0
+    e = refusal(pid, discounts=replace(q.discounts, multi_car_count=10))
+    assert e.code == "NOT_ELIGIBLE_FLEET" and line in e.message
+
+
+def test_aioi_is_a_commercial_product_and_insures_a_company() -> None:
+    assert rate(product(AIOI), replace(base_quote(AIOI), named_insured=CORPORATE)).total > 0
