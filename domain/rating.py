@@ -298,6 +298,15 @@ def _validate(product: Product, q: QuoteInput) -> None:
                 raise RatingError("USE_TYPE_NOT_ON_CHANNEL", "vehicle.useType", f"{ut.ja} cannot be applied for via {q.channel.value} ({rule.source})")
             if rule.payment_methods and q.payment_method not in rule.payment_methods:
                 raise RatingError("PAYMENT_METHOD_NOT_ON_CHANNEL", "paymentMethod", f"{q.channel.value} contracts pay {sorted(m.value for m in rule.payment_methods)} ({rule.source})")
+    if el.restriction_use_types is not None and q.driver_restriction is not DriverRestriction.NONE and (
+            not q.named_insured.individual or ut not in el.restriction_use_types):
+        raise RatingError("NOT_ELIGIBLE_DRIVER_RESTRICTION", "driverRestriction",
+                          f"{q.driver_restriction.ja} is only for an individual named insured with a private passenger car "
+                          f"({el.restriction_source})")
+    if el.age_condition_use_types is not None and q.age_condition is not AgeCondition.ANY and (
+            ut not in el.age_condition_use_types):
+        raise RatingError("NOT_ELIGIBLE_AGE_CONDITION", "ageCondition",
+                          f"an age condition is only for a private passenger car, not {ut.ja} ({el.age_condition_source})")
     if q.age_condition not in product.age_conditions:
         raise RatingError("AGE_CONDITION_NOT_OFFERED", "ageCondition", f"{product.id} does not offer {q.age_condition.value}")
     if q.driver_restriction not in product.driver_restrictions:

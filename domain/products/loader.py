@@ -661,6 +661,10 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
             individual_named_insured=el.text("individual_named_insured") if el.has("individual_named_insured") else None,
             max_insured_vehicles=el.integer("max_insured_vehicles", lo=1) if el.has("max_insured_vehicles") else None,
             max_insured_vehicles_source=el.text("max_insured_vehicles_source", ""),
+            restriction_use_types=el.enums("restriction_use_types", UseType) if el.has("restriction_use_types") else None,
+            restriction_source=el.text("restriction_source", ""),
+            age_condition_use_types=el.enums("age_condition_use_types", UseType) if el.has("age_condition_use_types") else None,
+            age_condition_source=el.text("age_condition_source", ""),
         )
         el.check_unknown()
     assistance: list[AssistanceLimit] = []

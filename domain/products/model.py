@@ -328,6 +328,12 @@ class Eligibility:
     individual_named_insured: str | None = None   # the named insured must be a person: its source line
     max_insured_vehicles: int | None = None         # non-fleet: the policyholder's insured cars in total
     max_insured_vehicles_source: str = ""
+    # A driver restriction other than NONE only for an individual named insured with one of these cars.
+    restriction_use_types: frozenset[UseType] | None = None
+    restriction_source: str = ""
+    # An age condition other than ANY only for these cars.
+    age_condition_use_types: frozenset[UseType] | None = None
+    age_condition_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -215,7 +215,7 @@ class _Loader:
                 drivers.append(DriverInput(child.id, Relationship.COHABITING_RELATIVE))
         vehicle = await self._vehicle(office, p, holder.id, k, now)
         youngest = min(age_on(b, p.start) for b in await self._births(drivers, ni))
-        age_cond = self._age_condition(p.product, youngest)
+        age_cond = self._age_condition(p.product, youngest, vehicle[2])
         req = QuoteRequest(
             product_id=p.product, start_date=p.start, policyholder_id=holder.id, named_insured_id=ni.id,
             vehicle_id=vehicle[0], coverages=self._coverages(p.product, k), drivers=tuple(drivers),
@@ -244,8 +244,8 @@ class _Loader:
                                          [d.party_id for d in drivers] + [ni.id])
         return [r["birth_date"] for r in rows if r["birth_date"] is not None]
 
-    def _age_condition(self, product: str, youngest: int) -> AgeCondition:
-        if product == KY or youngest < 21:
+    def _age_condition(self, product: str, youngest: int, use: UseType) -> AgeCondition:
+        if product == KY or youngest < 21 or (product == AI and not use.name.endswith("_PASSENGER")):
             return AgeCondition.ANY
         if youngest < 26:
             return AgeCondition.AGE_21
@@ -280,7 +280,7 @@ class _Loader:
         return {"grade_origin": GradeOrigin.OTHER_INSURER,
                 "previous_contract": PreviousContract(previous, period, p.start - timedelta(days=gap), accidents)}
 
-    async def _vehicle(self, office: Actor, p: _Plan, owner: int, k: int, now: datetime) -> tuple[int, bool]:
+    async def _vehicle(self, office: Actor, p: _Plan, owner: int, k: int, now: datetime) -> tuple[int, bool, UseType]:
         choices = {
             RK: [UseType.PRIVATE_STANDARD_PASSENGER, UseType.PRIVATE_SMALL_PASSENGER, UseType.PRIVATE_KEI_PASSENGER,
                  UseType.PRIVATE_KEI_TRUCK],
@@ -298,7 +298,7 @@ class _Loader:
             use, f"品川 {300 + k % 200} あ {1000 + k:04d}", f"DEMO{k:06d}", f"DBA-M{k % 50:03d}", first, released,
             classes, aeb=k % 2 == 0, fuel=[Fuel.PETROL, Fuel.HYBRID, Fuel.EV, Fuel.DIESEL][k % 4],
             welfare=k % 23 == 0, value_yen=800_000 + (k % 30) * 100_000, owner_party_id=owner), now)
-        return v.id, use.is_private_eight
+        return v.id, use.is_private_eight, use
 
     async def _story(self, k: int, p: _Plan, office: Actor, c: ContractChange, drivers: list[DriverInput],
                      ni: Party) -> None:

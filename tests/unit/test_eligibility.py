@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from domain.rating import NamedInsured, RatingError, rate
-from domain.vocab import LicenceColour
+from domain.vocab import AgeCondition, DriverRestriction, LicenceColour, UseType
 from tests.unit.test_rating_support import AIOI, RAKUTEN, TOKIO, base_quote, product
 
 CORPORATE = NamedInsured(date(1900, 1, 1), LicenceColour.BLUE, individual=False)
@@ -42,3 +42,22 @@ def test_ten_cars_is_a_fleet_nine_is_not(pid: str, line: str) -> None:
 
 def test_aioi_is_a_commercial_product_and_insures_a_company() -> None:
     assert rate(product(AIOI), replace(base_quote(AIOI), named_insured=CORPORATE)).total > 0
+
+
+# 002b L4624-4625: 本人・配偶者限定 only when the named insured is an individual with a private
+# passenger car; L4626-4627: the age condition only for a private passenger car
+def test_aioi_spouse_restriction_needs_a_person_and_a_passenger_car() -> None:
+    q = replace(base_quote(AIOI), driver_restriction=DriverRestriction.NAMED_INSURED_AND_SPOUSE)
+    assert rate(product(AIOI), q).total > 0
+    for changes in ({"named_insured": CORPORATE}, {"vehicle": replace(q.vehicle, use_type=UseType.PRIVATE_SMALL_TRUCK)}):
+        e = refusal(AIOI, driver_restriction=DriverRestriction.NAMED_INSURED_AND_SPOUSE, **changes)
+        assert e.code == "NOT_ELIGIBLE_DRIVER_RESTRICTION" and "002b L4624-4625" in e.message
+
+
+def test_aioi_age_condition_is_for_passenger_cars() -> None:
+    q = base_quote(AIOI)
+    truck = replace(q.vehicle, use_type=UseType.PRIVATE_SMALL_TRUCK)
+    assert rate(product(AIOI), replace(q, vehicle=truck, age_condition=AgeCondition.ANY)).total > 0
+    e = refusal(AIOI, vehicle=truck, age_condition=AgeCondition.AGE_26)
+    assert e.code == "NOT_ELIGIBLE_AGE_CONDITION" and "002b L4626-4627" in e.message
+    assert rate(product(AIOI), replace(q, named_insured=CORPORATE, age_condition=AgeCondition.AGE_26)).total > 0

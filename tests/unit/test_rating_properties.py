@@ -23,7 +23,7 @@ from domain.rating import (
     VehicleFacts,
     rate,
 )
-from domain.vocab import Fuel, LicenceColour
+from domain.vocab import AgeCondition, DriverRestriction, Fuel, LicenceColour
 
 PRODUCTS = sorted(default_catalog(), key=lambda p: p.id)
 
@@ -96,11 +96,17 @@ def quotes(draw: st.DrawFn, product: Product | None = None) -> tuple[Product, Qu
         partner_plan=draw(st.booleans()),
         large_instalment=draw(st.booleans()),
     )
+    el = p.eligibility  # only the conditions the product allows for this car and named insured (issue 13)
+    ages, restrictions = sorted(p.age_conditions), sorted(p.driver_restrictions)
+    if el.age_condition_use_types is not None and use_type not in el.age_condition_use_types:
+        ages = [AgeCondition.ANY]
+    if el.restriction_use_types is not None and (use_type not in el.restriction_use_types or not ni.individual):
+        restrictions = [DriverRestriction.NONE]
     q = QuoteInput(
         product_id=p.id, start_date=start, vehicle=vehicle, named_insured=ni, coverages=coverages,
         term_months=draw(st.sampled_from(sorted(p.term_months))), channel=channel, payment_method=payment,
-        age_condition=draw(st.sampled_from(sorted(p.age_conditions))),
-        driver_restriction=draw(st.sampled_from(sorted(p.driver_restrictions))),
+        age_condition=draw(st.sampled_from(ages)),
+        driver_restriction=draw(st.sampled_from(restrictions)),
         use_purpose=draw(st.sampled_from(sorted(p.use_purposes))) if p.use_purposes else None,
         mileage_class=draw(st.sampled_from(p.mileage_classes)) if p.mileage_classes else None,
         grade=draw(_grade()) if p.graded else None,
