@@ -90,16 +90,21 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_seed(settings: Settings, _args: argparse.Namespace) -> int:
-    from domain.services.demo import load_demo_data
+    """Load the demo book as of the business clock's now (it is lived up to then, timers and all)."""
+    from domain.runtime.business_clock import read_offset
+    from domain.runtime.clock import SystemClock
+    from domain.store.db import create_pool
+    from workers.demo_book import DemoBookIncomplete, load_demo_data
 
     async def run(url: str) -> str:
-        import asyncpg
-
-        conn = await asyncpg.connect(url)
+        pool = await create_pool(url, min_size=1, max_size=4)
         try:
-            return await load_demo_data(conn)
+            now = SystemClock(await read_offset(pool)).now()
+            return await load_demo_data(pool, settings, now)
+        except DemoBookIncomplete as exc:
+            raise CliError(str(exc)) from exc
         finally:
-            await conn.close()
+            await pool.close()
 
     with services_for(settings, need_redis=False) as svc:
         _say(asyncio.run(run(svc.database_url)))

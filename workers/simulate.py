@@ -13,7 +13,7 @@ whoever claims it (workers/timer_job.py).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,6 +62,28 @@ class Simulation:
         return Counter(s.outcome for s in self.steps)
 
 
+async def run_due(pool: asyncpg.Pool, clock: ManualClock, until: datetime,
+                  run: Callable[[int], Awaitable[Any]], *, max_attempts: int) -> None:
+    """Run every timer due up to `until` in due order, `clock` at each one's due time; timers the
+    runs schedule on the way are taken in turn. `run(timer_id)` runs one (e.g. `run_timer`)."""
+    while True:
+        due = await pool.fetchval(
+            "SELECT min(due_at) FROM timers WHERE state IN ('PENDING', 'ENQUEUED') AND due_at <= $1", until
+        )
+        if due is None:
+            return
+        clock.set(max(clock.now(), as_jst(due)))
+        async with pool.acquire() as conn, conn.transaction():
+            # Lease 0: a row a real worker was handed but has not started is run here instead;
+            # rows a running job holds are skipped (SKIP LOCKED) and finish there.
+            claims = await timers.claim_due_jobs(conn, clock.now(), _CLAIM_BATCH, timedelta(0),
+                                                 max_attempts=max_attempts)
+        if not claims:
+            return  # everything due is held by running jobs of a real worker
+        for claim in claims:
+            await run(claim.timer_id)
+
+
 async def simulate(
     pool: asyncpg.Pool,
     settings: Settings,
@@ -80,28 +102,17 @@ async def simulate(
     clock = ManualClock(start)
     ctx: dict[str, Any] = {CTX_KEY: TimerRuntime(pool=pool, clock=clock, settings=settings, tuning=tuning or TimerTuning())}
     sim = Simulation(started_at=start, until=until)
-    while True:
-        due = await pool.fetchval(
-            "SELECT min(due_at) FROM timers WHERE state IN ('PENDING', 'ENQUEUED') AND due_at <= $1", until
-        )
-        if due is None:
-            break
-        clock.set(max(clock.now(), as_jst(due)))
-        async with pool.acquire() as conn, conn.transaction():
-            # Lease 0: a row a real worker was handed but has not started is run here instead;
-            # rows a running job holds are skipped (SKIP LOCKED) and finish there.
-            claims = await timers.claim_due_jobs(conn, clock.now(), _CLAIM_BATCH, timedelta(0),
-                                                 max_attempts=settings.timer_max_attempts)
-        if not claims:
-            break  # everything due is held by running jobs of a real worker
-        for claim in claims:
-            seen = await pool.fetchval("SELECT coalesce(max(id), 0) FROM events")
-            outcome = await run_timer(ctx, claim.timer_id)
-            row = await pool.fetchrow("SELECT kind, subject FROM timers WHERE id = $1", claim.timer_id)
-            kinds = await pool.fetch("SELECT kind FROM events WHERE id > $1 ORDER BY id", seen)
-            step = Step(clock.now(), claim.timer_id, row["kind"], row["subject"], outcome, tuple(k["kind"] for k in kinds))
-            sim.steps.append(step)
-            if on_step is not None:
-                on_step(step)
+
+    async def run(timer_id: int) -> None:
+        seen = await pool.fetchval("SELECT coalesce(max(id), 0) FROM events")
+        outcome = await run_timer(ctx, timer_id)
+        row = await pool.fetchrow("SELECT kind, subject FROM timers WHERE id = $1", timer_id)
+        kinds = await pool.fetch("SELECT kind FROM events WHERE id > $1 ORDER BY id", seen)
+        step = Step(clock.now(), timer_id, row["kind"], row["subject"], outcome, tuple(k["kind"] for k in kinds))
+        sim.steps.append(step)
+        if on_step is not None:
+            on_step(step)
+
+    await run_due(pool, clock, until, run, max_attempts=settings.timer_max_attempts)
     sim.offset = await move_to(pool, until, wall_now=wall.now(), by="simulate")
     return sim

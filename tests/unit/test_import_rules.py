@@ -22,7 +22,7 @@ SERVICES = "domain.services"
 # Lowest first: each part may import the parts before it.
 PART_ORDER = ("contracts", "payments", "windows", "claims", "renewals")
 SHARED = {"access", "errors", "mutation_runner", "reactions"}   # import no part
-TOP = {"wiring", "demo"}                                        # may import every part
+TOP = {"wiring"}                                                # may import every part
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Add a module per kind family here (grace windows, swap windows, renewal offers, 
 
 # One module per kind family; importing registers its kinds.
 from workers.kinds import (  # noqa: F401
+    demo,
     expiry,
     grace,
     payments,
