@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
 
-from domain.calendar import RuleError, YearMonth, age_on, day_number
+from domain.calendar import RuleError, YearMonth, add_months, age_on, day_number
 from domain.discount_rules import (
     asv_eligible,
     asv_last_start,
@@ -215,6 +215,22 @@ def _selected_coverages(product: Product, q: QuoteInput) -> list[tuple[Coverage,
     return [(cov, chosen[cov.code]) for cov in product.coverages if cov.code in chosen]
 
 
+def _check_registration_window(r: Rider, q: QuoteInput) -> None:
+    """The expiry must fall within N months counted from the month after first registration
+    (month 1 is the month after it, so the last allowed expiry month is registration + N)."""
+    limit = r.expiry_within_registration_months
+    first = q.vehicle.first_registration
+    if first is None:
+        raise RatingError("NOT_ELIGIBLE_RIDER_VEHICLE_AGE", "vehicle.firstRegistration",
+                          f"{r.code} ({r.ja}) needs the car's first registration month ({r.source})")
+    expiry = YearMonth.of(add_months(q.start_date, q.term_months))
+    last = first.plus_months(limit or 0)
+    if expiry.index > last.index:
+        raise RatingError("NOT_ELIGIBLE_RIDER_VEHICLE_AGE", "riders",
+                          f"{r.code} ({r.ja}) only while the expiry ({expiry}) is within {limit} months from the month "
+                          f"after first registration ({first}), i.e. by {last} ({r.source})")
+
+
 def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]) -> list[Rider]:
     explicit: list[Rider] = []
     seen: set[str] = set()
@@ -252,6 +268,8 @@ def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]
             raise RatingError("RIDER_REQUIRES", "riders", f"{r.code} ({r.ja}) needs {', '.join(missing)} ({r.source})")
         if r.requires_any and not any(x in present for x in r.requires_any):
             raise RatingError("RIDER_REQUIRES", "riders", f"{r.code} needs one of {', '.join(r.requires_any)} ({r.source})")
+        if r.expiry_within_registration_months is not None:
+            _check_registration_window(r, q)
         for cov, options in r.requires_options.items():
             if chosen.get(cov) not in options:
                 raise RatingError(

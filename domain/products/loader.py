@@ -260,6 +260,7 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
                 requires_options=req_opts,
                 driver_restriction=None if restriction is None else r.enum("driver_restriction", DriverRestriction),
                 priced=r.flag("priced", False),
+                expiry_within_registration_months=r.raw("expiry_within_registration_months", None),
             )
         )
         r.check_unknown()

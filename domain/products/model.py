@@ -153,6 +153,9 @@ class Rider:
     requires_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # coverage → allowed options
     driver_restriction: DriverRestriction | None = None   # rider that *is* a driver restriction
     priced: bool = False
+    # Only while the contract's expiry falls within this many months counted from the month after
+    # the car's first registration (rakuten new-car replacement: 61, 001 L482).
+    expiry_within_registration_months: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,3 +61,20 @@ def test_aioi_age_condition_is_for_passenger_cars() -> None:
     e = refusal(AIOI, vehicle=truck, age_condition=AgeCondition.AGE_26)
     assert e.code == "NOT_ELIGIBLE_AGE_CONDITION" and "002b L4626-4627" in e.message
     assert rate(product(AIOI), replace(q, named_insured=CORPORATE, age_condition=AgeCondition.AGE_26)).total > 0
+
+
+# 001 L482: the new-car replacement rider only while the expiry falls within 61 months counted
+# from the month after first registration (registered 2021-03: month 1 is 2021-04, month 61 is 2026-04)
+def test_rakuten_new_car_rider_needs_expiry_within_61_months_of_first_registration() -> None:
+    from domain.calendar import YearMonth
+
+    q = base_quote(RAKUTEN)
+    q = replace(q, start_date=date(2025, 4, 20), riders=("NEW_CAR_REPLACEMENT",))
+    at_edge = replace(q, vehicle=replace(q.vehicle, first_registration=YearMonth(2021, 3)))  # expiry 2026-04
+    assert rate(product(RAKUTEN), at_edge).total > rate(product(RAKUTEN), replace(at_edge, riders=())).total
+    e = refusal(RAKUTEN, start_date=q.start_date, riders=q.riders,
+                vehicle=replace(q.vehicle, first_registration=YearMonth(2021, 2)))  # month 62
+    assert e.code == "NOT_ELIGIBLE_RIDER_VEHICLE_AGE" and "001 L478-484" in e.message and "2026-03" in e.message
+    e = refusal(RAKUTEN, start_date=q.start_date, riders=q.riders,
+                vehicle=replace(q.vehicle, first_registration=None))
+    assert e.code == "NOT_ELIGIBLE_RIDER_VEHICLE_AGE" and e.field == "vehicle.firstRegistration"
