@@ -324,6 +324,8 @@ class CreateQuoteInput:
     grade_origin: GradeOriginEnum = ct.GradeOrigin.NEW  # type: ignore[valid-type]
     previous_contract: PreviousContractInput | None = None
     second_car: SecondCarInput | None = None
+    certificate_contract_id: strawberry.ID | None = strawberry.field(
+        default=None, description="gradeOrigin INTERRUPTION_CERTIFICATE: the interrupted contract whose 中断証明書 is used")
     discounts: DiscountInput | None = None
     repairability_percent: int = 0
     idempotency_key: str | None = None
@@ -463,6 +465,8 @@ def _quote(i: CreateQuoteInput) -> ct.QuoteRequest:
         second_car=None if s is None else ct.SecondCarDeclaration(
             s.first_car_grade, s.first_car_term_years, s.first_car_in_force_on_start, s.first_car_private_eight,
             s.named_insured_relationship, s.owner_relationship, s.owner_is_first_car_owner),
+        certificate_contract_id=id_of(i.certificate_contract_id, "Contract", "input.certificateContractId",
+                                      required=False),
         discounts=ct.DiscountInput(d.multi_car_count, d.member_rank, d.telematics_plan, d.telematics_first_time,
                                    d.telematics_score, d.one_day_policy_count, d.partner_plan, d.large_instalment),
         repairability_percent=i.repairability_percent, idempotency_key=i.idempotency_key,

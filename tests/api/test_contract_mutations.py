@@ -191,6 +191,11 @@ async def test_bad_input_gets_codes_and_changes_nothing(client: httpx.AsyncClien
     cases = [
         (QUOTE, {"i": quote_input(to_global_id("Party", 9_000_000_000), vehicle)}, "createQuote", "PARTY_NOT_FOUND"),
         (QUOTE, {"i": quote_input(party, "garbage")}, "createQuote", "VEHICLE_NOT_FOUND"),
+        # an in-force contract has no interruption certificate to start from (004 L1427-1431)
+        (QUOTE, {"i": quote_input(party, vehicle, gradeOrigin="INTERRUPTION_CERTIFICATE",
+                                  certificateContractId=c["id"])}, "createQuote", "CERTIFICATE_NOT_FOUND"),
+        (QUOTE, {"i": quote_input(party, vehicle, gradeOrigin="INTERRUPTION_CERTIFICATE")}, "createQuote",
+         "CERTIFICATE_REQUIRED"),
         (ENDORSE, {"i": {"contractId": c["id"], "expectedVersion": c["lockVersion"], "effectiveDate": "2028-01-01",
                          "changes": {"ageCondition": "AGE_21"}}}, "endorseContract", "EFFECTIVE_DATE_OUTSIDE_TERM"),
         (ENDORSE, {"i": {"contractId": to_global_id("Contract", 9_000_000_000), "expectedVersion": 1,

@@ -466,6 +466,52 @@ async def test_interruption_certificate(pool: asyncpg.Pool) -> None:
     assert await refused(pool, issue_interruption_certificate, b.agent, low, now) == "CERTIFICATE_NOT_ELIGIBLE"
 
 
+
+async def test_a_new_contract_starts_from_an_interruption_certificate(pool: asyncpg.Pool) -> None:
+    """004 L1427-1437: the new contract takes the frozen grade and period; rakuten's no-accident 5%
+    is lost when a certificate is used (001 L722); once, for the same named insured, within its
+    validity; refused before anything is stored."""
+    b = await book(pool)
+    prev = PreviousContract(grade=11, period=2, end_date=date(2026, 4, 10), accidents=(AccidentClass.ONE_DOWN,))
+    i = await issued(pool, b, grade_origin=GradeOrigin.OTHER_INSURER, previous_contract=prev)
+    ended = datetime(2026, 9, 1, 9, 0, tzinfo=JST)
+    c = await run(pool, cancel_contract, b.agent, CancelRequest(i.contract_id, i.lock_version, date(2026, 9, 1), "scrapped"), ended)
+    cert = await run(pool, issue_interruption_certificate, b.agent, CertificateRequest(
+        i.contract_id, c.lock_version, InterruptionReason.SCRAPPED, date(2026, 9, 1)), ended)
+    assert cert.certificate is not None
+    frozen = cert.certificate.grade
+    assert frozen.period > 0  # an accident-coefficient period is carried too
+
+    later = datetime(2027, 3, 1, 9, 0, tzinfo=JST)  # back from abroad, a new car
+    use = dict(grade_origin=GradeOrigin.INTERRUPTION_CERTIFICATE, certificate_contract_id=i.contract_id,
+               start_date=date(2027, 3, 10))
+    other = await issued(pool, b)  # a contract without a certificate
+    before = await snapshot(pool)
+    friend_ni = quote_req(b, named_insured_id=b.friend, drivers=(DriverInput(b.friend, Relationship.SELF),),
+                          age_condition=AgeCondition.ANY, **use)
+    assert await refused(pool, create_quote, b.agent, friend_ni, later) == "CERTIFICATE_OTHER_NAMED_INSURED"
+    no_cert = quote_req(b, grade_origin=GradeOrigin.INTERRUPTION_CERTIFICATE, certificate_contract_id=None,
+                        start_date=date(2027, 3, 10))
+    assert await refused(pool, create_quote, b.agent, no_cert, later) == "CERTIFICATE_REQUIRED"
+    none = quote_req(b, **{**use, "certificate_contract_id": other.contract_id})
+    assert await refused(pool, create_quote, b.agent, none, later) == "CERTIFICATE_NOT_FOUND"
+    expired = quote_req(b, **{**use, "start_date": date(2036, 9, 2)})  # valid for a start by 2036-09-01
+    assert await refused(pool, create_quote, b.agent, expired, datetime(2036, 8, 1, 9, 0, tzinfo=JST)) == "CERTIFICATE_EXPIRED"
+    assert await snapshot(pool) == before
+
+    q1 = await run(pool, create_quote, b.agent, quote_req(b, **use), later)
+    q2 = await run(pool, create_quote, b.agent, quote_req(b, **use), later)  # quoting twice to compare is fine
+    assert q1.grade == frozen and q2.grade == frozen
+    async with pool.acquire() as conn:
+        history = await grades(conn, q1.contract_id)
+    assert [g.source for g in history] == ["INTERRUPTION_CERTIFICATE"]
+    assert q1.premium is not None
+    assert "NO_ACCIDENT" not in q1.premium.discounts
+    await run(pool, issue_contract, b.agent, IssueRequest(q1.contract_id, q1.lock_version), later)
+    assert await refused(pool, issue_contract, b.agent, IssueRequest(q2.contract_id, q2.lock_version), later) \
+        == "CERTIFICATE_ALREADY_USED"
+    assert await refused(pool, create_quote, b.agent, quote_req(b, **use), later) == "CERTIFICATE_ALREADY_USED"
+
 # --- access and dry runs --------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from domain.rating import (
 )
 from domain.rating_codec import quote_from_json
 from domain.services.access import Actor
+from domain.services.contracts.certificates import Redeemed, redeem, used_by
 from domain.services.contracts.support import (
     POLICY_PREFIX,
     EventKind,
@@ -154,7 +155,8 @@ def check_drivers(
 
 
 def _start_grade(
-    req: QuoteRequest, product: Product, ni: Party, vehicle: Vehicle, owner: Party | None
+    req: QuoteRequest, product: Product, ni: Party, vehicle: Vehicle, owner: Party | None,
+    certificate: Redeemed | None = None,
 ) -> tuple[GradeRecord | None, GradeSource | None, bool, DiscountFacts]:
     """(grade, source, grade-1 repeat surcharge, discount facts) of a new contract."""
     d = req.discounts
@@ -168,6 +170,10 @@ def _start_grade(
         return None, None, False, facts
     if req.grade_origin is GradeOrigin.NEW:
         return new_contract_record(second_car=False), GradeSource.NEW, False, facts
+    if req.grade_origin is GradeOrigin.INTERRUPTION_CERTIFICATE and certificate is not None:
+        # The frozen grade and period; using a certificate loses rakuten's no-accident discount (001 L722).
+        return (certificate.record, GradeSource.INTERRUPTION_CERTIFICATE, False,
+                replace(facts, interruption_certificate_used=True))
     if req.grade_origin is GradeOrigin.SECOND_CAR:
         sc = req.second_car
         if sc is None:
@@ -245,7 +251,11 @@ async def create_quote(uow: UnitOfWork, actor: Actor, req: QuoteRequest, now: da
     if vehicle.owner_party_id is not None:
         owner = (await visible_parties(uow, actor, [(vehicle.owner_party_id, "input.vehicleId")]))[vehicle.owner_party_id]
     drivers = driver_entries(req.drivers, parties, ni.id, "input.drivers")
-    grade, source, repeat, facts = _start_grade(req, product, ni, vehicle, owner)
+    certificate = None
+    if req.grade_origin is GradeOrigin.INTERRUPTION_CERTIFICATE and product.graded:
+        certificate = await redeem(uow, actor, req.certificate_contract_id, named_insured_id=ni.id,
+                                   start=req.start_date)
+    grade, source, repeat, facts = _start_grade(req, product, ni, vehicle, owner, certificate)
     q = QuoteInput(
         product_id=product.id, start_date=req.start_date,
         vehicle=vehicle_facts(vehicle, req.repairability_percent), named_insured=named_insured_facts(ni),
@@ -274,7 +284,8 @@ async def create_quote(uow: UnitOfWork, actor: Actor, req: QuoteRequest, now: da
         transaction=NewTransaction(
             TransactionKind.QUOTE, actor.subject, actor.role, now, starts_at, None, req.idempotency_key, 0,
             {"premiumYen": premium.total, "tariffVersion": premium.tariff_version,
-             "gradeSource": source.value if source else None},
+             "gradeSource": source.value if source else None,
+             **({"certificateContractId": certificate.contract_id} if certificate else {})},
         ),
     )
     c, term = created.contract, created.term
@@ -289,6 +300,19 @@ async def create_quote(uow: UnitOfWork, actor: Actor, req: QuoteRequest, now: da
         starts_at, 0, premium.total, 0, version_id=created.version.id, grade=grade,
         tariff_version=premium.tariff_version, premium=premium,
     )
+
+
+async def _certificate_still_free(uow: UnitOfWork, contract_id: int) -> None:
+    """A quote that redeems a certificate is issued only while no other contract used it up."""
+    cert_id = await uow.conn.fetchval(
+        """SELECT (explanation ->> 'certificateContractId')::bigint FROM transactions
+           WHERE contract_id = $1 AND kind = 'QUOTE'""", contract_id)
+    if cert_id is None:
+        return
+    await uow.conn.execute("SELECT 1 FROM contracts WHERE id = $1 FOR UPDATE", cert_id)  # one issue at a time
+    other = await used_by(uow, cert_id, other_than=contract_id)
+    if other is not None:
+        raise refuse("CERTIFICATE_ALREADY_USED", "input.contractId", f"the interruption certificate was used by {other}")
 
 
 async def issue_contract(uow: UnitOfWork, actor: Actor, req: IssueRequest, now: datetime) -> ContractChange:
@@ -307,6 +331,7 @@ async def issue_contract(uow: UnitOfWork, actor: Actor, req: IssueRequest, now: 
     start = term.starts_at.astimezone(JST).date()
     if start < today(now):
         raise refuse("START_DATE_IN_PAST", "input.contractId", f"the quote starts {start}, before today; re-quote")
+    await _certificate_still_free(uow, c.id)
     v = await version_as_of(uow.conn, c.id, term.starts_at)
     if v is None:
         raise not_found("contract", "input.contractId", c.id)

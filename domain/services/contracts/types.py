@@ -86,6 +86,7 @@ class GradeOrigin(Labelled):
     NEW = ("NEW", "新規", "New contract: 6(S)")
     SECOND_CAR = ("SECOND_CAR", "複数所有新規", "Second car of a household: 7(S)")
     OTHER_INSURER = ("OTHER_INSURER", "他社からの切替", "Previous contract with another insurer")
+    INTERRUPTION_CERTIFICATE = ("INTERRUPTION_CERTIFICATE", "中断証明書による新規", "New contract from an interruption certificate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +165,7 @@ class QuoteRequest:
     grade_origin: GradeOrigin = GradeOrigin.NEW
     previous_contract: PreviousContract | None = None  # OTHER_INSURER
     second_car: SecondCarDeclaration | None = None  # SECOND_CAR
+    certificate_contract_id: int | None = None  # INTERRUPTION_CERTIFICATE: the interrupted contract
     discounts: DiscountInput = DiscountInput()
     repairability_percent: int = 0
     idempotency_key: str | None = None
