@@ -42,6 +42,11 @@ class Instalment:
     def amount_yen(self) -> int:
         return self.model.amount_yen
 
+    @strawberry.field(description="The extra premium of a vehicle-swap or driver-change filing, not the term's own "
+                                  "schedule: the window's cover waits for its payment (002b L4111-4112, L4143).")
+    def extra_premium(self) -> bool:
+        return self.model.transaction_id is not None
+
     @strawberry.field(description="DUE, OVERDUE, PAID or VOID (stored state; PAID only if paid by asOf).")
     def state(self) -> Label:
         m = self.model

@@ -128,6 +128,9 @@ class WindowFacts:
     # PENDING only: unfiled past day 30 (DOWNGRADED), so a filing now brings at most the
     # liability set (SPEC §4.6; 002b L4120-4122, L4149-4151): the claim waits for that set only.
     at_most_liability_set: bool = False
+    # FULL only: the filing's extra premium is charged and not yet paid — the window's cover is not
+    # applied while it is unpaid (002b L4111-4112, L4143): the claim waits for the payment.
+    premium_unpaid: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +311,15 @@ def decide_coverage(
             else:
                 ja = "運転者限定の範囲外" if d.reason_code == "OUTSIDE_DRIVER_RESTRICTION" else "運転者年齢条件を満たさない"
                 acc.fail(d.reason_code, ja, d.reason, d.rule_ref)
+
+    # A window filed in time covers its gap once the filing's extra premium is paid — also when the
+    # swap's re-written versions already name the new car (002b L4111-4112, L4143).
+    for w in ws:
+        if w.outcome is WindowOutcome.FULL and w.premium_unpaid and (
+                w.kind is not WindowKind.VEHICLE_SWAP or w.vehicle_id == accident.vehicle_id):
+            acc.wait(f"{w.kind.value}_WINDOW_PREMIUM_UNPAID", f"{w.kind.ja}の追加保険料払込待ち",
+                     f"the {w.kind.en.lower()} window covers its gap once the extra premium is paid",
+                     "002b L4111-4112, L4143")
 
     return _finish(acc, version.coverages, accident, liability_set)
 

@@ -53,6 +53,7 @@ class StoredInstalment:
     debit_failed_on: date | None
     not_at_fault: bool
     accelerated_on: date | None
+    transaction_id: int | None = None  # an extra premium charged by this transaction (a window filing)
 
     @property
     def effective_due_on(self) -> date:
@@ -80,7 +81,7 @@ class PaymentRecord:
 
 
 _COLS = """i.id, i.contract_id, i.term_id, t.term_no, i.number, i.plan, i.due_on, i.amount_yen, i.state,
-           i.paid_on, i.paid_by, i.debit_failed_on, i.not_at_fault, i.accelerated_on"""
+           i.paid_on, i.paid_by, i.debit_failed_on, i.not_at_fault, i.accelerated_on, i.transaction_id"""
 _FROM = "instalments i JOIN terms t ON t.id = i.term_id"
 
 
@@ -90,7 +91,7 @@ def _row(r: Mapping[str, Any]) -> StoredInstalment:
         plan=PaymentMethod(r["plan"]), due_on=r["due_on"], amount_yen=int(r["amount_yen"]),
         state=InstalmentState(r["state"]), paid_on=r["paid_on"],
         paid_by=PaidBy(r["paid_by"]) if r["paid_by"] else None, debit_failed_on=r["debit_failed_on"],
-        not_at_fault=r["not_at_fault"], accelerated_on=r["accelerated_on"],
+        not_at_fault=r["not_at_fault"], accelerated_on=r["accelerated_on"], transaction_id=r["transaction_id"],
     )
 
 
@@ -130,6 +131,19 @@ async def insert_schedule(conn: Executor, contract_id: int, term_id: int, schedu
         as_jst(now), [i.amount for i in inst],
     )
     return [r for r in await of_contract(conn, contract_id) if r.term_id == term_id]
+
+
+async def insert_extra(conn: Executor, contract_id: int, term_id: int, plan: PaymentMethod, due_on: date,
+                       amount_yen: int, transaction_id: int, *, now: datetime) -> StoredInstalment:
+    """Add the transaction's extra premium to its term as the next instalment (once per transaction)."""
+    await conn.execute(
+        """INSERT INTO instalments (contract_id, term_id, number, plan, due_on, amount_yen, transaction_id,
+                                     created_at, updated_at)
+           SELECT $1, $2, coalesce(max(number), 0) + 1, $3, $4, $5, $6, $7, $7 FROM instalments WHERE term_id = $2
+           ON CONFLICT (transaction_id) WHERE transaction_id IS NOT NULL DO NOTHING""",
+        contract_id, term_id, plan.value, due_on, amount_yen, transaction_id, as_jst(now),
+    )
+    return next(r for r in await of_contract(conn, contract_id) if r.transaction_id == transaction_id)
 
 
 async def of_contract(conn: Executor, contract_id: int) -> list[StoredInstalment]:

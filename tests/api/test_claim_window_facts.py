@@ -49,6 +49,9 @@ async def test_vehicle_line_takes_the_value_at_acquisition(client: httpx.AsyncCl
     day(clock, 2026, 5, 20)
     filed = (await gql(client, FILE_SWAP, {"i": {"windowId": w["id"], "valueYen": 2_800_000}}, c.h))
     assert filed["data"]["fileVehicleSwap"]["userErrors"] == [], filed
+    waiting = (await gql(client, CLAIM, {"id": pending["id"]}, h))["data"]["claim"]
+    assert waiting["coverage"]["state"]["code"] == "COVERAGE_PENDING"  # the extra premium first (002b L4143)
+    await pay_all_instalments(pool, contract_id, clock.now())
     after = (await gql(client, CLAIM, {"id": pending["id"]}, h))["data"]["claim"]
     assert after["coverage"]["state"]["code"] == "COVERED"
     (line,) = after["lines"]

@@ -7,6 +7,8 @@ event — day 30 is in time, day 31 late (liability set only), after expiry + 30
 
 from __future__ import annotations
 
+from domain.services.payments.premiums import instalments_of
+
 import itertools
 import secrets
 from collections.abc import Awaitable, Callable
@@ -177,7 +179,11 @@ async def test_swap_filed_on_day_30_insures_the_new_car_from_its_acquisition(poo
     c = await get_contract(pool, s.contract_id)
     assert c is not None and ContractStatus.SWAP_PENDING in c.statuses  # until approved
     kinds = [e.kind for e in await events(pool, s.contract_id)]
-    assert kinds[-2:] == ["WINDOW_OPENED", "WINDOW_FILED"]
+    assert kinds[-3:] == ["WINDOW_OPENED", "WINDOW_FILED", "EXTRA_PREMIUM_CHARGED"]
+    # the extra premium is the term's next instalment, due on the filing day (002b L4143)
+    extra = [i for i in (await instalments_of(pool, [s.contract_id]))[s.contract_id] if i.transaction_id]
+    assert [(i.due_on, i.amount_yen, i.state.value) for i in extra] == [
+        (date(2026, 5, 31), filed.premium_delta_yen, "DUE")]
 
 
 async def test_swap_filed_on_day_31_gives_the_liability_set_and_swaps_from_the_filing_day(pool: asyncpg.Pool) -> None:

@@ -16,6 +16,8 @@ is 31 May (002b L4110; 001 L867-869). Both parents report it the next day (repor
 
 from __future__ import annotations
 
+from datetime import date
+
 from tests.scenarios.conftest import Scenario
 from tests.scenarios.stories import (
     ENDORSE,
@@ -30,6 +32,7 @@ from tests.scenarios.stories import (
     coverage,
     issued,
     jst,
+    pay_premium,
     ok,
     refused,
     register_person,
@@ -88,6 +91,10 @@ async def test_endorsement_in_time_covers_late_only_the_liability_set(scenario: 
     (w,) = (await tanaka.read(s))["windows"]
     assert (w["state"]["code"], w["outcome"]["code"], w["filedOn"], w["daysLeft"]) == (
         "CONFIRMED", "FULL", "2026-05-21", 0)
+    # ... once its extra premium is paid: until then the changed cover is not applied (002b L4111-4112).
+    cl = await claim(s, t_claim, tanaka.staff)
+    assert coverage(cl) == ("COVERAGE_PENDING", ["BI", "PD", "VEHICLE"], ["DRIVER_CHANGE_WINDOW_PREMIUM_UNPAID"])
+    await pay_premium(s, tanaka, term_no=1, number=2, on=date(2026, 5, 21))  # the term's next instalment
     cl = await claim(s, t_claim, tanaka.staff)
     assert coverage(cl) == ("COVERED", ["BI", "PD", "VEHICLE"], [])
     assert "DRIVER_CHANGE_WINDOW_FULL" in [r["code"] for r in cl["coverage"]["reasons"] if r["ok"]]
@@ -117,8 +124,9 @@ async def test_endorsement_in_time_covers_late_only_the_liability_set(scenario: 
     (w,) = (await watanabe.read(s))["windows"]
     assert (w["state"]["code"], w["outcome"]["code"], w["filedOn"]) == ("DOWNGRADED", "LIABILITY_ONLY", "2026-06-11")
     cl = await claim(s, w_claim, watanabe.staff)
-    assert coverage(cl) == ("COVERED", ["BI", "PD"], [])
+    assert coverage(cl) == ("COVERED", ["BI", "PD"], [])  # the liability set does not wait for the premium
     assert cl["coverage"]["liabilityOnly"] is True
+    await pay_premium(s, watanabe, term_no=1, number=2, on=date(2026, 6, 11))  # the extra premium, all the same
     await ok(s, TRANSITION, {"claimId": w_claim, "action": "APPROVE"}, watanabe.staff)
     assert await refused(s, PAY_CLAIM, {"claimId": w_claim, "coverage": "VEHICLE", "lossYen": 300_000,
                                         "vehicle": "insured-car"}, watanabe.staff) == ["COVERAGE_NOT_APPLICABLE"]

@@ -89,6 +89,11 @@ async def test_three_swaps_full_liability_set_and_nothing(scenario: Scenario) ->
     assert (ch["state"]["code"], ch["outcome"]["code"], ch["filingDay"]) == ("CONFIRMED", "FULL", 30)
     assert ch["effectiveAt"] == "2026-05-01T00:00:00+09:00" and ch["premiumDeltaYen"] > 0
     cl = await claim(s, claims[ito.cid], ito.staff)
+    # ... on condition that the extra premium from the acquisition is paid (002b L4143).
+    assert coverage(cl) == ("COVERAGE_PENDING", ["BI", "PD", "VEHICLE"], ["VEHICLE_SWAP_WINDOW_PREMIUM_UNPAID"])
+    charged = await pay_premium(s, ito, term_no=1, number=2, on=date(2026, 5, 31))
+    assert charged["change"]["instalmentState"]["code"] == "PAID"
+    cl = await claim(s, claims[ito.cid], ito.staff)
     assert coverage(cl) == ("COVERED", ["BI", "PD", "VEHICLE"], [])
     # The swap's new versions run from the acquisition day: the new car simply is the insured car.
     assert "VEHICLE_INSURED" in [r["code"] for r in cl["coverage"]["reasons"] if r["ok"]]
@@ -128,6 +133,7 @@ async def test_three_swaps_full_liability_set_and_nothing(scenario: Scenario) ->
     paid = await ok(s, PAY_CLAIM, {"claimId": claims[kato.cid], "coverage": "PD", "amountYen": 250_000,
                                    "vehicle": "other-car"}, kato.staff)
     assert paid["paidYen"] == 250_000
+    await pay_premium(s, kato, term_no=1, number=2, on=date(2026, 6, 1))  # the extra premium from day 31 on
 
     # --- Mori renews normally in March (the swap is still unfiled) and pays the new term.
     s.clock.set(jst(2027, 3, 20, 10))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -193,6 +195,25 @@ def test_vehicle_swap_window_outcomes(outcome: WindowOutcome, state: CoverageSta
     other = decide(at(date(2026, 6, 1), 10), vehicle="car-x", windows=[w])
     assert "VEHICLE_NOT_INSURED" in codes(other)
 
+
+
+# 002b L4111-4112 (追加保険料の払込みがない間は適用しません) and L4143 (取得日以降の期間に対する追加
+# 保険料の払込みが条件): a window filed in time covers its gap only once the extra premium is paid.
+def test_a_filed_window_waits_for_its_extra_premium() -> None:
+    change = WindowFacts(WindowKind.DRIVER_CHANGE, WindowOutcome.FULL, premium_unpaid=True)
+    d = decide(at(date(2026, 6, 1), 10), driver=SON_20, windows=[change])
+    assert (d.state, d.waiting_for) == (CoverageState.COVERAGE_PENDING, ("DRIVER_CHANGE_WINDOW_PREMIUM_UNPAID",))
+    assert d.applicable == COVS
+    swap = WindowFacts(WindowKind.VEHICLE_SWAP, WindowOutcome.FULL, vehicle_id="car-new", premium_unpaid=True)
+    d = decide(at(date(2026, 6, 1), 10), vehicle="car-new", windows=[swap])
+    assert d.waiting_for == ("VEHICLE_SWAP_WINDOW_PREMIUM_UNPAID",)
+    # the swap's re-written version already names the new car: it still waits for the premium
+    d = decide(at(date(2026, 6, 1), 10), vehicle="car-1", windows=[replace(swap, vehicle_id="car-1")])
+    assert d.waiting_for == ("VEHICLE_SWAP_WINDOW_PREMIUM_UNPAID",)
+    # paid: covered; a late filing's liability set does not wait (only the in-time cover is conditional)
+    assert decide(at(date(2026, 6, 1), 10), vehicle="car-new", windows=[replace(swap, premium_unpaid=False)]).covered
+    late = WindowFacts(WindowKind.DRIVER_CHANGE, WindowOutcome.LIABILITY_SET, premium_unpaid=True)
+    assert decide(at(date(2026, 6, 1), 10), driver=SON_20, windows=[late]).covered
 
 # SPEC §4.6.1; 002b L4160-4164: gap claims after an unrenewed expiry
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from domain.claims.coverage import (
 )
 from domain.claims.coverage import Term as CoverTerm
 from domain.covered import CoverConditions, DriverFacts
-from domain.services.payments.premiums import premium_status
+from domain.services.payments.premiums import premium_status, unpaid_extra_premiums
 from domain.store.claim_repo import Decision
 from domain.store.contract_repo import Contract, Term, TermStatus, terms
 from domain.store.party_repo import Party, PartyKind, parties_by_id
@@ -155,6 +155,9 @@ async def decide(
     version = _version_at(current, accident.at)
     all_windows = await windows_of(conn, contract.id)
     in_range = _windows(all_windows, accident.at, accident.driver_party_id)
+    filings = {sw.id: int(sw.links.details["filing"]["transactionId"]) for sw in in_range
+               if (sw.links.details.get("filing") or {}).get("transactionId") is not None}
+    unpaid = await unpaid_extra_premiums(conn, list(filings.values())) if filings else set()
     wfacts = [
         WindowFacts(
             kind=sw.window.kind.product_kind,
@@ -162,6 +165,7 @@ async def decide(
             vehicle_id=None if sw.links.new_vehicle_id is None else str(sw.links.new_vehicle_id),
             liability_set=frozenset(sw.window.liability_codes) or None,
             at_most_liability_set=sw.window.state is WindowState.DOWNGRADED and sw.window.outcome is None,
+            premium_unpaid=filings.get(sw.id) in unpaid,
         )
         for sw in in_range
     ]

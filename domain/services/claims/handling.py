@@ -335,7 +335,8 @@ async def redecide_window_claims(uow: UnitOfWork, window_id: int, now: datetime)
 
 
 # What a claim waits for when the premium holds it (domain.claims.coverage, SPEC §4.7).
-PREMIUM_WAITS = ("FIRST_PREMIUM_UNPAID", "PREMIUM_OVERDUE")
+PREMIUM_WAITS = ("FIRST_PREMIUM_UNPAID", "PREMIUM_OVERDUE",
+                 "VEHICLE_SWAP_WINDOW_PREMIUM_UNPAID", "DRIVER_CHANGE_WINDOW_PREMIUM_UNPAID")
 
 
 async def redecide_premium_claims(uow: UnitOfWork, contract_id: int, now: datetime) -> int:

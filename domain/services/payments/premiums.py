@@ -68,6 +68,7 @@ class PaymentEvent:
     PREMIUM_OVERDUE = "PREMIUM_OVERDUE"          # the contract became DELINQUENT
     PREMIUM_CURED = "PREMIUM_CURED"              # DELINQUENT lifted: nothing overdue any more
     PREMIUM_ACCELERATED = "PREMIUM_ACCELERATED"  # the rest of the term's premium is due at once
+    EXTRA_PREMIUM_CHARGED = "EXTRA_PREMIUM_CHARGED"  # a window filing's extra premium became due
 
 
 class DebitResult(Labelled):
@@ -270,6 +271,33 @@ async def schedule_term(uow: UnitOfWork, contract: Contract, term: Term, premium
         return  # bound twice in one unit of work: the first call scheduled everything
     for r in rows:
         await _schedule_checks(uow.conn, r)
+
+
+async def charge_extra_premium(uow: UnitOfWork, contract: Contract, term: Term, transaction_id: int, amount_yen: int,
+                               now: datetime) -> StoredInstalment | None:
+    """The extra premium of a window filing (vehicle swap, driver change): the term's next
+    instalment, due on the filing day, with the same non-payment timers as the others. The window's
+    cover waits for it (002b L4111-4112 "追加保険料の払込みがない間は適用しません", L4143). None when
+    there is nothing to charge."""
+    if amount_yen <= 0:
+        return None
+    plan = next((r.plan for r in await payment_repo.of_contract(uow.conn, contract.id) if r.term_id == term.id),
+                PaymentMethod.ANNUAL)
+    inst = await payment_repo.insert_extra(uow.conn, contract.id, term.id, plan, today(now), amount_yen,
+                                           transaction_id, now=now)
+    await _schedule_checks(uow.conn, inst)
+    await _events(uow, contract, [(PaymentEvent.EXTRA_PREMIUM_CHARGED, {
+        "termNo": inst.term_no, "instalment": inst.number, "amountYen": amount_yen,
+        "dueOn": inst.due_on.isoformat(), "transactionId": transaction_id})], now)
+    return inst
+
+
+async def unpaid_extra_premiums(conn: Executor, transaction_ids: Sequence[int]) -> set[int]:
+    """Of these transactions, those whose extra premium is charged and not paid."""
+    rows = await conn.fetch(
+        """SELECT transaction_id FROM instalments WHERE transaction_id = any($1::bigint[]) AND state <> 'PAID'""",
+        list(transaction_ids))
+    return {int(r["transaction_id"]) for r in rows}
 
 
 # --- reconcile --------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from domain.services.contracts.support import (
     visible_vehicle,
 )
 from domain.services.errors import Refused, UserError, not_found, refuse
+from domain.services.payments.premiums import charge_extra_premium
 from domain.services.reactions import DriversChanged, RenewalInputsChanged, WindowResolved, publish
 from domain.services.windows.timers import cancel_window_timers, schedule_window_timers
 from domain.services.windows.types import (
@@ -277,6 +278,14 @@ async def report_vehicle_acquisition(uow: UnitOfWork, actor: Actor, req: Vehicle
     return _result(sw, w, tx, lock, statuses, reason=f"window open; full cover if filed by {w.full_until} ({w.source})")
 
 
+async def _charge(uow: UnitOfWork, c: Contract, ts: Sequence[Term], sw: StoredWindow, transaction_id: int,
+                  delta: int, now: datetime) -> None:
+    """The filing's extra premium, charged in the term of the filing day (else the window's term);
+    the window's cover waits for its payment (002b L4111-4112, L4143)."""
+    term = _term_of_event(ts, today(now)) or next(t for t in ts if t.id == sw.term_id)
+    await charge_extra_premium(uow, c, term, transaction_id, delta, now)
+
+
 def _swap_segments(
     affected: Sequence[ContractVersion], ts: Sequence[Term], effective_at: datetime,
 ) -> list[tuple[ContractVersion, datetime, Term | None]]:
@@ -366,6 +375,7 @@ async def file_vehicle_swap(uow: UnitOfWork, actor: Actor, req: VehicleSwapFilin
     await emit(uow, c, WindowEvent.WINDOW_FILED,
                {**_window_payload(sw, w), "filingDay": filing.day, "premiumDeltaYen": delta,
                 "effectiveAt": effective_at.isoformat(), "vehicleId": new_car.id}, now, tx)
+    await _charge(uow, c, ts, sw, tx, delta, now)
     await publish(uow, WindowResolved(stored), now)
     await publish(uow, RenewalInputsChanged(c.id, "VEHICLE_SWAP"), now)
     return _result(sw, w, tx, lock, c.statuses, outcome=filing.outcome, filing_day=filing.day,
@@ -482,9 +492,12 @@ async def confirm_driver_changes(
         await window_repo.save_state(uow.conn, sw.id, w, now=now,
                                      details={"filing": {"day": filing.day, "transactionId": transaction_id}})
         await cancel_window_timers(uow.conn, sw.id)
+        delta = int(await uow.conn.fetchval("SELECT premium_delta_yen FROM transactions WHERE id = $1",
+                                            transaction_id) or 0)
         stored = replace(sw, window=w)
         await emit(uow, c, WindowEvent.WINDOW_FILED, {**_window_payload(sw, w), "filingDay": filing.day,
                                                       "partyId": p.id}, now, transaction_id)
+        await _charge(uow, c, await terms(uow.conn, c.id), sw, transaction_id, delta, now)
         await publish(uow, WindowResolved(stored), now)
         done.append(stored)
     if done:
