@@ -13,7 +13,7 @@ discount after the grade discount" (004 L156).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
 
@@ -563,7 +563,50 @@ def rate_in(products: Mapping[str, Product], quote: QuoteInput, *, on: date | No
     return rate(product, quote, on=on)
 
 
+LONG_TERM_RULE = ("long-term contract: each policy year rated at its anniversary with the grade fixed for the "
+                  "term (002a L2216-2262, L2303-2305; 004 L1271-1279, L1537, L1613)")
+
+
+def _rate_long_term(product: Product, q: QuoteInput, on: date) -> Premium:
+    """A contract of 2 or 3 years: the grade and period stay fixed for the whole term and the
+    premium does not change with an accident (002a L2303-2305); each policy year is rated by the
+    tariff of the contract with the facts of its anniversary — the named insured's age band, the
+    new-car / ASV windows (004 L1271-1279, L1537; policy year 004 L1613). The lines add the years;
+    the explanation is year 1's chain, then one step per later year and line."""
+    _validate(product, q)
+    years = [_rate(product, replace(q, start_date=add_months(q.start_date, 12 * y), term_months=12), on)
+             for y in range(q.term_months // 12)]
+    first = years[0]
+    steps = list(first.explanation.steps)
+    totals = {line.code: line.amount for line in first.lines}
+    for y, p in enumerate(years[1:], start=2):
+        start = add_months(q.start_date, 12 * (y - 1))
+        lost = [c for c in first.discounts if c not in p.discounts]
+        gained = [c for c in p.discounts if c not in first.discounts]
+        change = "".join((f"; without {', '.join(lost)}" if lost else "", f"; with {', '.join(gained)}" if gained else ""))
+        for line in p.lines:
+            before = Decimal(totals.get(line.code, 0))
+            totals[line.code] = int(before) + line.amount
+            steps.append(Step(line.code, StepKind.TERM, f"POLICY_YEAR_{y}", f"第{y}保険年度", f"Policy year {y}",
+                              f"from {start}: {line.amount} yen{change}", None, LONG_TERM_RULE, before,
+                              before + line.amount))
+    lines = tuple(replace(line, amount=totals[line.code]) for line in first.lines)
+    total = sum(line.amount for line in lines)
+    if q.payment_method is PaymentMethod.MONTHLY:
+        n = product.payment.instalments_per_year * q.term_months // 12
+        each, rest = divmod(total, n)
+        instalments: tuple[int, ...] = (each + rest,) + (each,) * (n - 1)
+    else:
+        instalments = (total,)
+    discounts = tuple(dict.fromkeys(c for p in years for c in p.discounts))
+    return replace(first, term_months=q.term_months, start_date=q.start_date, total=total, lines=lines,
+                   instalments=instalments, discounts=discounts,
+                   explanation=replace(first.explanation, steps=tuple(steps)))
+
+
 def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
+    if q.term_months > 12:
+        return _rate_long_term(product, q, on)
     _validate(product, q)
     tariff = product.tariff_on(on)
     if tariff is None:

@@ -690,9 +690,9 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
 
     term_months = root.raw("term_months", [12])
     if not isinstance(term_months, list) or not term_months or not all(
-        isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in term_months
+        isinstance(m, int) and not isinstance(m, bool) and (1 <= m <= 12 or m in (24, 36)) for m in term_months
     ):
-        raise root.fail("term_months", "expected a non-empty list of month counts 1..12")
+        raise root.fail("term_months", "expected a non-empty list of month counts 1..12, 24 or 36")
 
     product = Product(
         id=root.text("id"), ja=root.text("ja"), en=root.text("en"),

@@ -376,6 +376,27 @@ async def test_renew_after_a_three_down_accident(pool: asyncpg.Pool) -> None:
     assert r.grade == GradeRecord(13, GradeMarker.NONE, 3)  # 16 → 13, period 0 → 3 (SPEC §4.2 worked example)
 
 
+
+async def test_a_three_year_aioi_contract_keeps_its_grade_and_renews_by_the_long_term_formula(pool: asyncpg.Pool) -> None:
+    """002a L2216-2262: one term of 3 years at one grade; the renewal takes rule 14 (002a L2317-2330):
+    13(0y) with a 3-down accident in the term → 12 (2y) for the next 3-year term."""
+    b = await book(pool)
+    prev = PreviousContract(grade=12, period=0, end_date=START)
+    aioi = dict(product_id="aioi-tough-biz", term_months=36, use_purpose=None, mileage_class=None,
+                coverages=(CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PI"), CoverageInput("VEHICLE")),
+                grade_origin=GradeOrigin.OTHER_INSURER, previous_contract=prev)
+    i = await issued(pool, b, **aioi)
+    assert i.grade == GradeRecord(13, GradeMarker.NONE, 0)
+    async with pool.acquire() as conn:
+        ts = await terms(conn, i.contract_id)
+    assert [(t.starts_at, t.ends_at) for t in ts] == [(cover_moment(START), cover_moment(date(2029, 4, 10)))]
+    r = await run(pool, renew_contract, b.agent, RenewRequest(i.contract_id, i.lock_version, (AccidentClass.THREE_DOWN,)),
+                  datetime(2029, 3, 1, tzinfo=JST))
+    assert r.grade == GradeRecord(12, GradeMarker.NONE, 2)
+    async with pool.acquire() as conn:
+        ts = await terms(conn, i.contract_id)
+    assert ts[-1].ends_at == cover_moment(date(2032, 4, 10))
+
 # --- cancel, reinstate, rescind, certificate ------------------------------------------------------
 
 
