@@ -7,7 +7,7 @@ import binascii
 
 import strawberry
 
-NODE_TYPES = ("Contract", "Party", "Vehicle", "Agency", "Window", "Claim")
+NODE_TYPES = ("Contract", "Party", "Vehicle", "Agency", "Window", "Claim", "Fleet")
 
 
 def to_global_id(type_name: str, db_id: int) -> strawberry.ID:

@@ -25,6 +25,9 @@ from api.contracts.mutations import Mutation as ContractMutations
 from api.contracts.queries import ContractQueries
 from api.contracts.types import Agency, Contract, Party, Vehicle
 from api.errors import MaskUnexpectedErrors
+from api.fleets.mutations import FleetMutations
+from api.fleets.queries import FleetQueries
+from api.fleets.types import Fleet
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
 from api.payments.mutations import PaymentMutations
@@ -52,12 +55,13 @@ class SystemInfo:
 
 
 @strawberry.type
-class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutations, AssistanceMutations):
+class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutations, AssistanceMutations,
+               FleetMutations):
     """Every mutation: one base class per part of the product (contracts, windows, claims, ...)."""
 
 
 @strawberry.type
-class Query(ContractQueries, ClaimQueries, ClaimImpactQueries):
+class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, FleetQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context
@@ -96,7 +100,7 @@ def build_schema(production: bool) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Contract, Party, Vehicle, Agency, Window, Claim],
+        types=[Contract, Party, Vehicle, Agency, Window, Claim, Fleet],
         extensions=_extensions(production),
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )

@@ -26,6 +26,7 @@ from domain.discount_rules import (
     no_accident_discount_kept,
 )
 from domain.explanation import Explanation, Step, StepKind
+from domain.fleet import FleetFacts, days_pro_rata
 from domain.grade import GradeMarker, GradeRecord, grade_factor, rule_ref
 from domain.products.model import (
     PASSENGER_SIZE,
@@ -148,6 +149,7 @@ class QuoteInput:
     grade_one_repeat: bool = False       # 1等級連続事故 (decided by grade.repeat_surcharge_applies)
     riders: tuple[str, ...] = ()
     discounts: DiscountFacts = DiscountFacts()
+    fleet: FleetFacts | None = None      # a car of a fleet contract (domain/fleet.py)
 
 
 # ------------------------------------------------------------------------------- output
@@ -303,9 +305,16 @@ def _validate(product: Product, q: QuoteInput) -> None:
     if el.individual_named_insured and not q.named_insured.individual:
         raise RatingError("NOT_ELIGIBLE_CORPORATE_NAMED_INSURED", "namedInsured.individual",
                           f"{product.id} is for individuals: the named insured must be a person ({el.individual_named_insured})")
-    if el.max_insured_vehicles is not None and q.discounts.multi_car_count > el.max_insured_vehicles:
+    if q.fleet is not None:
+        if not el.fleet_contracts:
+            raise RatingError("NOT_ELIGIBLE_FLEET", "fleet", f"{product.id} has no fleet contracts")
+        if q.term_months != 12:
+            raise RatingError("TERM_NOT_OFFERED", "termMonths", "a car of a fleet contract is insured for one year")
+    elif el.max_insured_vehicles is not None and q.discounts.multi_car_count > el.max_insured_vehicles:
+        what = ("10 or more cars make a fleet contract (createFleet, then addFleetVehicle)" if el.fleet_contracts
+                else f"{product.id} is for non-fleet contracts")
         raise RatingError("NOT_ELIGIBLE_FLEET", "discounts.multiCarCount",
-                          f"{product.id} is for non-fleet contracts: at most {el.max_insured_vehicles} insured cars, "
+                          f"{what}: at most {el.max_insured_vehicles} insured cars on a non-fleet contract, "
                           f"{q.discounts.multi_car_count} declared ({el.max_insured_vehicles_source})")
     ut = q.vehicle.use_type
     if ut not in product.use_types:
@@ -434,6 +443,8 @@ def _one_of(q: QuoteInput, rule: DiscountRule) -> _Applied | None:
         r = _gold_rate(rule, q)
         return None if not r else _Applied(rule, "gold on start date", r, None)
     if k is DiscountKind.MULTI_CAR:
+        if q.fleet is not None:
+            return None   # a fleet has the fleet multi-car discount instead (002b L4913-4920 ※3)
         i = _band_index(f.multi_car_count, rule.bands)
         return None if i is None or not rule.band_rates[i] else _Applied(rule, f"{f.multi_car_count} cars", rule.band_rates[i], None)
     if k is DiscountKind.NEW_CAR:
@@ -512,9 +523,14 @@ def _shared_factors(product: Product, tariff: Tariff, q: QuoteInput) -> list[tup
     src = product.factor_sources
     demo = f"DEMONSTRATION {tariff.version}" if tariff.demonstration else tariff.version
     for f in product.factor_order:
-        if f is Factor.GRADE:
+        if f is Factor.GRADE and q.fleet is not None and q.fleet.rate_percent is not None:
+            r = q.fleet.rate_percent
+            out.append((Factor.FLEET, f"fleet rate {r:+d}%", _ONE + Decimal(r) / 100, q.fleet.rate_source))
+        elif f is Factor.GRADE:
             g = q.grade
             assert g is not None
+            if q.fleet is not None and q.fleet.period_zero:
+                g = replace(g, period=0)
             out.append((f, f"{g.label}, period {g.period}", grade_factor(g), product.grade_source or rule_ref(g)))
         elif f is Factor.AGE_CONDITION:
             out.append((f, q.age_condition.value, tariff.factors[f][q.age_condition.value], src.get(f, demo)))
@@ -632,13 +648,20 @@ def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
             surcharge = (_ONE + pay.instalment_surcharge, pay.surcharge_source)
 
     repeat: Decimal | None = None
-    if (q.grade_one_repeat and q.grade is not None and q.grade.grade == 1
+    fleet_rated = q.fleet is not None and q.fleet.rate_percent is not None
+    if (q.grade_one_repeat and q.grade is not None and q.grade.grade == 1 and not fleet_rated
             and product.grade_one_repeat_surcharge is not None):
         repeat = _ONE + product.grade_one_repeat_surcharge
 
     term_rate: Decimal | None = None
     if q.term_months != 12 and tariff.short_term is ShortTermMethod.PRO_RATA_MONTHS:
         term_rate = (Decimal(q.term_months) / _TWELVE).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    joins: tuple[int, int] | None = None
+    if q.fleet is not None and q.fleet.ends_on is not None and q.fleet.ends_on != add_months(q.start_date, 12):
+        try:
+            joins = days_pro_rata(q.start_date, q.fleet.ends_on)
+        except RuleError as e:
+            raise RatingError(e.code, "fleet.endsOn", e.message) from None
 
     steps: list[Step] = []
     lines: list[PremiumLine] = []
@@ -662,6 +685,13 @@ def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
                 new = mul(amount, term_rate)
                 steps.append(Step(code, StepKind.TERM, "SHORT_TERM", "短期料率", "Short-term rate",
                                   f"{q.term_months} months", term_rate, demo, amount, new))
+                amount = new
+            if joins is not None:
+                new = _CTX.divide(mul(amount, Decimal(joins[0])), Decimal(joins[1]))
+                steps.append(Step(code, StepKind.TERM, "FLEET_PRO_RATA", "中途付保（日割）",
+                                  "Joins the fleet certificate mid-term (by day)",
+                                  f"{joins[0]} of {joins[1]} days to {q.fleet.ends_on}", None,  # type: ignore[union-attr]
+                                  "all-vehicle certificate: one common expiry (002b L5089-5092)", amount, new))
                 amount = new
         rounded = _floor10(amount)
         if rounded != amount:
@@ -692,9 +722,9 @@ def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
                     amount = new
             else:
                 for sf, value, r, rule in shared:
-                    if sf is f:
+                    if sf is f or (sf is Factor.FLEET and f is Factor.GRADE):
                         new = mul(amount, r)
-                        steps.append(Step(cov.code, StepKind.FACTOR, f.value, f.ja, f.en, value, r, rule, amount, new))
+                        steps.append(Step(cov.code, StepKind.FACTOR, sf.value, sf.ja, sf.en, value, r, rule, amount, new))
                         amount = new
                 if f is Factor.GRADE and repeat is not None:
                     new = mul(amount, repeat)

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from domain.calendar import RuleError, add_months, age_on
 from domain.discount_rules import AgeBand, age_band
 from domain.explanation import ExplanationDiff, compare
+from domain.fleet import FleetFacts
 from domain.grade import GradeRecord, RenewalOutcome, renew
 from domain.grade_continuity import CarryOver, carry_over, last_continuous_start
 from domain.products.model import DiscountKind, Factor, Product
@@ -67,6 +68,7 @@ class RenewalFacts:
     gold_eligible_at_renewal: bool | None = None
     previous_renewal_used_grace: bool = False  # the current term itself came from a grace renewal
     rental_or_driving_school: bool = False
+    fleet: FleetFacts | None = None            # a fleet car: the rate its next start gets (domain/fleet.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,8 @@ def renewal_offer(product: Product, facts: RenewalFacts, *, current_premium: Pre
     if cur.product_id != product.id:
         raise RuleError("PRODUCT_MISMATCH", "productId", f"current term is {cur.product_id!r}, product is {product.id!r}")
     current_end = add_months(cur.start_date, cur.term_months)
+    if cur.fleet is not None and cur.fleet.ends_on is not None:
+        current_end = cur.fleet.ends_on    # joined an all-vehicle certificate mid-term: its expiry
     next_start = facts.next_start or current_end
     if next_start < current_end:
         raise RuleError("NEXT_START_BEFORE_TERM_END", "nextStart", f"{next_start} is before the current term ends on {current_end}")
@@ -191,7 +195,10 @@ def renewal_offer(product: Product, facts: RenewalFacts, *, current_premium: Pre
         telematics_first_time=False,
         multi_car_count=facts.multi_car_count if facts.multi_car_count is not None else d.multi_car_count,
     )
-    quote = replace(cur, start_date=next_start, named_insured=ni, grade=record, grade_one_repeat=repeat, discounts=discounts)
+    fleet = facts.fleet if facts.fleet is not None else (
+        None if cur.fleet is None else replace(cur.fleet, ends_on=None))
+    quote = replace(cur, start_date=next_start, named_insured=ni, grade=record, grade_one_repeat=repeat, discounts=discounts,
+                    fleet=fleet)
     premium = rate(product, quote)   # the tariff version in force on the next start date
 
     kinds = _kinds(product)

@@ -152,6 +152,10 @@ class ContractQueries:
             from api.claims.queries import claim_node
 
             return await claim_node(ctx, db_id)
+        if type_name == "Fleet":
+            from api.fleets.queries import fleet_node
+
+            return await fleet_node(ctx, db_id)
         if type_name == "Vehicle":
             v = (await contract_reads.vehicles_visible(ctx.pool, ctx.actor, [db_id])).get(db_id)
             return None if v is None else Vehicle.of(v)

@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from domain.fleet import RateStep, RateTable
 from domain.products.model import (
     AgeBandRule,
     AssistanceBasis,
@@ -666,8 +667,23 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
             restriction_source=el.text("restriction_source", ""),
             age_condition_use_types=el.enums("age_condition_use_types", UseType) if el.has("age_condition_use_types") else None,
             age_condition_source=el.text("age_condition_source", ""),
+            fleet_contracts=el.flag("fleet_contracts", False),
         )
         el.check_unknown()
+    fleet: RateTable | None = None
+    if root.has("fleet"):
+        fl = root.table("fleet")
+        rows = []
+        for row in fl.tables("steps"):
+            top = row.raw("max_loss_ratio", None)
+            rows.append(RateStep(None if top is None else Decimal(str(top)), row.integer("change_points")))
+            row.check_unknown()
+        if not rows or rows[-1].max_loss_ratio is not None:
+            raise fl.fail("steps", "the last row has no max_loss_ratio (it takes every higher loss ratio)")
+        fleet = RateTable(tuple(rows), fl.integer("floor_percent"), fl.integer("ceiling_percent"), fl.text("source"))
+        fl.check_unknown()
+    if eligibility.fleet_contracts and fleet is None:
+        raise root.fail("fleet", "eligibility.fleet_contracts needs a [fleet] rate table")
     assistance: list[AssistanceLimit] = []
     for a in root.tables("road_assistance", []):
         assistance.append(
@@ -712,7 +728,7 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
         rating_class_ranges=ranges, rating_class_source=rc_source,
         payment=payment, windows=tuple(windows), road_assistance=tuple(assistance),
         refund_method=root.enum("refund_method", RefundMethod), refund_source=root.text("refund_source", ""),
-        tariffs=_tariffs(root, p), renewal=renewal, eligibility=eligibility,
+        tariffs=_tariffs(root, p), renewal=renewal, eligibility=eligibility, fleet=fleet,
     )
     root.check_unknown()
     return product

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from domain.fleet import RateTable
 from domain.refunds import RefundMethod  # one enum for products and the refund rules
 from domain.vocab import (
     AgeCondition,
@@ -78,6 +79,8 @@ class Factor(Labelled):
     USE_PURPOSE = ("USE_PURPOSE", "使用目的", "Use purpose")
     MILEAGE_CLASS = ("MILEAGE_CLASS", "前年走行距離区分", "Previous-year mileage class")
     RATING_CLASS = ("RATING_CLASS", "型式別料率クラス", "Model rating class")
+    # In place of GRADE for a car rated by its fleet's rate (002b L5015-5016); never in a factor order.
+    FLEET = ("FLEET", "フリート契約の割引・割増", "Fleet discount / surcharge")
 
 
 class DiscountKind(Labelled):
@@ -337,6 +340,8 @@ class Eligibility:
     # An age condition other than ANY only for these cars.
     age_condition_use_types: frozenset[UseType] | None = None
     age_condition_source: str = ""
+    # The product also has fleet contracts: a non-fleet quote over max_insured_vehicles is told to use one.
+    fleet_contracts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +385,7 @@ class Product:
     tariffs: tuple[Tariff, ...]
     renewal: RenewalRules = RenewalRules()
     eligibility: Eligibility = Eligibility()
+    fleet: RateTable | None = None       # fleet contracts' loss-ratio table (domain/fleet.py)
 
     def coverage(self, code: str) -> Coverage | None:
         for c in self.coverages:

@@ -80,6 +80,7 @@ class NewContract:
     channel: Channel
     statuses: frozenset[ContractStatus] = frozenset()
     agency_id: int | None = None
+    fleet_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class Contract:
     lock_version: int
     event_count: int  # = the last event seq, because the sequence has no gaps
     created_at: datetime
+    fleet_id: int | None = None   # a car of a fleet contract (fleets table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,7 @@ class Term:
 
 CONTRACT_COLS = (
     "c.id, c.policy_number, c.product_id, c.policyholder_id, c.agency_id, c.channel, c.statuses, "
-    "c.lock_version, c.event_seq, c.created_at"
+    "c.lock_version, c.event_seq, c.created_at, c.fleet_id"
 )
 
 TERM_COLS = "id, contract_id, term_no, starts_at, ends_at, status"
@@ -126,6 +128,7 @@ def contract_from_row(r: Mapping[str, Any]) -> Contract:
         lock_version=r["lock_version"],
         event_count=r["event_seq"],
         created_at=r["created_at"],
+        fleet_id=r.get("fleet_id"),
     )
 
 

@@ -133,10 +133,10 @@ async def create_contract(
     try:
         row = await conn.fetchrow(
             f"""INSERT INTO contracts AS c (policy_number, product_id, policyholder_id, agency_id, channel,
-                                           statuses, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {CONTRACT_COLS}""",
+                                           statuses, created_at, fleet_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {CONTRACT_COLS}""",
             new.policy_number, new.product_id, new.policyholder_id, new.agency_id, new.channel.value,
-            sorted(s.value for s in new.statuses), at,
+            sorted(s.value for s in new.statuses), at, new.fleet_id,
         )
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "contracts_policy_number_key":

@@ -7,6 +7,7 @@ Add a module per kind family here (grace windows, swap windows, renewal offers, 
 from workers.kinds import (  # noqa: F401
     demo,
     expiry,
+    fleet,
     grace,
     payments,
     ping,

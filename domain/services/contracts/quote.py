@@ -263,13 +263,15 @@ async def create_quote(uow: UnitOfWork, actor: Actor, req: QuoteRequest, now: da
         term_months=req.term_months, channel=req.channel, payment_method=req.payment_method,
         age_condition=req.age_condition, driver_restriction=req.driver_restriction,
         use_purpose=req.use_purpose, mileage_class=req.mileage_class, grade=grade,
-        grade_one_repeat=repeat, riders=req.riders, discounts=facts,
+        grade_one_repeat=repeat, riders=req.riders, discounts=facts, fleet=req.fleet,
     )
     check_drivers(q, drivers, parties, ni, "input.drivers")
     premium = rated(product, q)
 
     starts_at = cover_moment(req.start_date)
     ends_at = cover_moment(add_months(req.start_date, req.term_months))
+    if req.fleet is not None and req.fleet.ends_on is not None:
+        ends_at = cover_moment(req.fleet.ends_on)   # the all-vehicle certificate's common expiry
     # Ungraded products (kyosai) still fill the NOT NULL grade columns: 6(S), never shown as a grade.
     data = version_data(
         None, q, premium, vehicle_id=vehicle.id, named_insured_id=ni.id, drivers=drivers,
@@ -279,7 +281,8 @@ async def create_quote(uow: UnitOfWork, actor: Actor, req: QuoteRequest, now: da
     number = f"AP-{POLICY_PREFIX.get(product.id, 'XX')}-{seq}"
     created = await create_contract(
         uow,
-        NewContract(number, product.id, req.policyholder_id, req.channel, frozenset({S.QUOTED}), agency),
+        NewContract(number, product.id, req.policyholder_id, req.channel, frozenset({S.QUOTED}), agency,
+                    req.fleet.fleet_id if req.fleet else None),
         starts_at=starts_at, ends_at=ends_at, term_status=TermStatus.QUOTED, first_version=data, at=now,
         transaction=NewTransaction(
             TransactionKind.QUOTE, actor.subject, actor.role, now, starts_at, None, req.idempotency_key, 0,

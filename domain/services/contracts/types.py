@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain.calendar import YearMonth
+from domain.fleet import FleetFacts
 from domain.grade import GradeRecord
 from domain.grade_continuity import InterruptionReason
 from domain.products.model import MemberRank, UsePurpose
@@ -172,6 +173,8 @@ class QuoteRequest:
     # A dry run (nothing is stored): staff may then price a start date that has passed, by the
     # tariff in force then (re-rating a back-dated application, answering a complaint).
     pricing_only: bool = False
+    # A car joining a fleet (set by the fleets part only, never from createQuote's input).
+    fleet: FleetFacts | None = None
 
 
 # --- changes of a contract ----------------------------------------------------------------------

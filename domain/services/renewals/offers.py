@@ -26,13 +26,14 @@ from typing import Any, cast
 
 from domain.calendar import RuleError, jst_date
 from domain.explanation import Explanation, ExplanationDiff
+from domain.fleet import FleetFacts, facts_on
 from domain.products import Product, default_catalog
 from domain.rating import QuoteInput, RatingError, rate
 from domain.rating_codec import plain_decimal, premium_to_json, quote_from_json, quote_to_json
 from domain.renewal import RenewalFacts, RenewalOffer, TermClaim, renewal_offer
 from domain.services.claims.handling import term_claims
 from domain.services.errors import not_found, refuse
-from domain.store import offer_repo
+from domain.store import fleet_repo, offer_repo
 from domain.store.offer_repo import NewDoc, NewOffer, OfferSubject
 from domain.store.uow import UnitOfWork
 from domain.vocab import LicenceColour
@@ -147,12 +148,28 @@ def offer_explanation(doc: dict[str, Any]) -> Explanation | None:
 
 
 def compute(product: Product, current: QuoteInput, *, fp: str, claims: Sequence[TermClaim],
-            licence: LicenceColour | None) -> Computed:
+            licence: LicenceColour | None, fleet: FleetFacts | None = None) -> Computed:
     """Raises RuleError / RatingError when the next term is not rateable."""
-    facts = RenewalFacts(current, claims=tuple(claims), licence_colour=licence)
+    facts = RenewalFacts(current, claims=tuple(claims), licence_colour=licence, fleet=fleet)
     o = renewal_offer(product, facts)
     return Computed(fp, o.next_start, o.premium.total, o.current_premium.total, o.premium.tariff_version,
                     json.dumps(offer_doc(o), ensure_ascii=False, separators=(",", ":")), o)
+
+
+async def next_fleet(conn: Any, current: QuoteInput, next_start: date) -> FleetFacts | None:
+    """A fleet car's rate on its next start (the review decided for that year); while that review is
+    still undecided the current rate stays (it is decided months before the review date)."""
+    if current.fleet is None:
+        return None
+    f = await fleet_repo.get_fleet(conn, current.fleet.fleet_id)
+    if f is None:
+        return None
+    decided = fleet_repo.decided_rates(await fleet_repo.reviews_of(conn, f.id))
+    try:
+        return facts_on(f.id, next_start, ten_car_date=f.ten_car_date, all_vehicle_rider=f.all_vehicle_rider,
+                        decided=decided)
+    except RuleError:
+        return replace(current.fleet, ends_on=None)
 
 
 class _Cache:
@@ -236,7 +253,9 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
             got = "NO_RATING_INPUT"
         elif got is None:
             try:
-                got = compute(product, quotes[s.input_hash], fp=fp, claims=claims, licence=s.licence_colour).slim()
+                q = quotes[s.input_hash]
+                got = compute(product, q, fp=fp, claims=claims, licence=s.licence_colour,
+                              fleet=await next_fleet(conn, q, jst_date(s.term_ends_at))).slim()
             except (RuleError, RatingError) as e:
                 got = e.code
             cache.offers[fp] = got
@@ -347,7 +366,8 @@ async def price_renewal(uow: UnitOfWork, *, contract_id: int, term_id: int, term
                          f"what offer {offer_id} was computed from has changed since {chosen.computed_at:%Y-%m-%d}: "
                          "renew without offerId (priced afresh) or wait for the new offer")
     try:
-        got = compute(product, current, fp=fp, claims=claims, licence=licence)
+        got = compute(product, current, fp=fp, claims=claims, licence=licence,
+                      fleet=await next_fleet(uow.conn, current, term_end))
     except RatingError as e:
         raise refuse(e.code, f"input.{e.field}" if e.field else "input.contractId", e.message) from None
     except RuleError as e:

@@ -144,6 +144,7 @@ FOR UPDATE OF c"""
 # committed while we waited for its contract's lock is seen here.
 _CLASSIFY = """
 SELECT t.id AS term_id, t.contract_id, c.product_id, c.statuses, t.renewed_in_grace,
+       c.fleet_id IS NOT NULL AS fleet,
        EXISTS (SELECT 1 FROM terms n WHERE n.contract_id = t.contract_id AND n.term_no > t.term_no) AS renewed
 FROM terms t JOIN contracts c ON c.id = t.contract_id
 WHERE t.ends_at = $1 AND t.status IN ('IN_FORCE', 'SCHEDULED') AND t.contract_id = any($2::bigint[])
@@ -158,6 +159,7 @@ class _Row:
     statuses: frozenset[str]
     renewed_in_grace: bool
     renewed: bool
+    fleet: bool = False
 
 
 def classify(row: _Row, product: Product | None) -> Outcome:
@@ -169,7 +171,8 @@ def classify(row: _Row, product: Product | None) -> Outcome:
     declined = "DO_NOT_RENEW" in row.statuses
     if product is None or declined:
         return Outcome.EXPIRE
-    if product.window(WindowKind.RENEWAL_GRACE.product_kind) is not None and not row.renewed_in_grace:
+    # the forgotten-renewal rider is attached to non-fleet contracts only (002b L4156)
+    if product.window(WindowKind.RENEWAL_GRACE.product_kind) is not None and not row.renewed_in_grace and not row.fleet:
         return Outcome.GRACE
     if product.renewal.auto_renew_rider is not None:
         return Outcome.AUTO_RENEW
@@ -184,7 +187,7 @@ async def expire_range(conn: Executor, at: datetime, now: datetime, from_id: int
     if not locked:
         return out
     rows = [_Row(r["term_id"], r["contract_id"], r["product_id"], frozenset(r["statuses"]), r["renewed_in_grace"],
-                 r["renewed"]) for r in await conn.fetch(_CLASSIFY, at, locked)]
+                 r["renewed"], r["fleet"]) for r in await conn.fetch(_CLASSIFY, at, locked)]
     catalog = default_catalog()
     groups: dict[tuple[Outcome, str], list[_Row]] = {}
     for row in rows:

@@ -248,7 +248,7 @@ async def report_vehicle_acquisition(uow: UnitOfWork, actor: Actor, req: Vehicle
     try:
         w = open_vehicle_swap(
             req.acquired_on, wt, product, today=today(now), old_car=req.old_car, owner=req.owner_relationship,
-            owner_is_corporation=owner_kind is PartyKind.CORPORATION, fleet=req.fleet,
+            owner_is_corporation=owner_kind is PartyKind.CORPORATION, fleet=req.fleet or c.fleet_id is not None,
             replaces_insured_car=insured is not None and insured.data.vehicle_id == old_car.id,
         )
     except RuleError as e:
@@ -267,7 +267,8 @@ async def report_vehicle_acquisition(uow: UnitOfWork, actor: Actor, req: Vehicle
     sw = await window_repo.insert_window(
         uow.conn, c.id, term.id, w,
         WindowLinks(new_vehicle_id=new_car.id, replaced_vehicle_id=old_car.id, details={
-            "oldCar": req.old_car.value, "ownerRelationship": req.owner_relationship.value, "fleet": req.fleet}),
+            "oldCar": req.old_car.value, "ownerRelationship": req.owner_relationship.value,
+             "fleet": req.fleet or c.fleet_id is not None}),
         now=now,
     )
     await schedule_window_timers(uow.conn, sw)

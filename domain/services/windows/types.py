@@ -19,8 +19,8 @@ class VehicleAcquisitionReport:
     """A newly acquired car replacing an insured one (入替自動補償, 002b L4140-4152).
 
     `owner_relationship`: the new car's owner to the named insured (SELF also when the named
-    insured is a company owning it). `fleet`: the contract is a fleet contract (declared: the
-    store keeps no fleet flag); with a corporate owner the rider does not apply (002b L4147).
+    insured is a company owning it). `fleet`: the contract is a fleet contract (declared, or the
+    contract is a car of a fleet: contracts.fleet_id); with a corporate owner the rider does not apply (002b L4147).
     """
 
     contract_id: int
