@@ -211,6 +211,16 @@ def _selected_coverages(product: Product, q: QuoteInput) -> list[tuple[Coverage,
             "MISSING_REQUIRED_COVERAGE", "coverages",
             f"at least one of {', '.join(product.require_one_of)} is required ({product.require_one_of_source})",
         )
+    el = product.eligibility
+    if not q.named_insured.individual:
+        for code in sorted(el.corporate_deductible_coverages & chosen.keys()):
+            cov = product.coverage(code)
+            assert cov is not None
+            if not (opt := cov.option(chosen[code])) or not opt.deductible:
+                with_ded = ", ".join(o.code for o in cov.options if o.deductible)
+                raise RatingError("NOT_ELIGIBLE_DEDUCTIBLE_REQUIRED", "coverages",
+                                  f"a corporate named insured must set a deductible for {code} ({cov.ja}): "
+                                  f"choose one of {with_ded} ({el.corporate_deductible_source})")
     # product order, so explanations of the same product always list lines alike
     return [(cov, chosen[cov.code]) for cov in product.coverages if cov.code in chosen]
 
@@ -258,6 +268,8 @@ def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]
             seen.add(r.code)
     present = set(chosen) | seen
     for r in product.riders:
+        if r.optional_for_corporate and not q.named_insured.individual:
+            continue  # a company chooses it (listed in q.riders) or goes without (002a L2844-2846)
         if r.mode is RiderMode.AUTOMATIC and r.code not in seen and _requirements_met(r, present, chosen):
             explicit.append(r)
             seen.add(r.code)
