@@ -426,6 +426,9 @@ class _Generator:
         for c in p.coverages:
             if c.mandatory or c.code in ("BI", "PD") or r.random() < (0.7 if c.code != "VEHICLE" else 0.55):
                 opt = c.default_option if r.random() < 0.75 else r.choice(c.options).code
+                if corporate and c.code in p.eligibility.corporate_deductible_coverages:
+                    # a company must set a deductible (aioi 002a L2813-2814)
+                    opt = r.choice([o.code for o in c.options if o.deductible])
                 chosen.append(CoverageChoice(c.code, opt))
         coverages = tuple(chosen)
         use_purpose = r.choice(sorted(p.use_purposes)) if p.use_purposes else None

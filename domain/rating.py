@@ -213,6 +213,16 @@ def _selected_coverages(product: Product, q: QuoteInput) -> list[tuple[Coverage,
             "MISSING_REQUIRED_COVERAGE", "coverages",
             f"at least one of {', '.join(product.require_one_of)} is required ({product.require_one_of_source})",
         )
+    el = product.eligibility
+    if not q.named_insured.individual:
+        for code in sorted(el.corporate_deductible_coverages & chosen.keys()):
+            cov = product.coverage(code)
+            assert cov is not None
+            if not (opt := cov.option(chosen[code])) or not opt.deductible:
+                with_ded = ", ".join(o.code for o in cov.options if o.deductible)
+                raise RatingError("NOT_ELIGIBLE_DEDUCTIBLE_REQUIRED", "coverages",
+                                  f"a corporate named insured must set a deductible for {code} ({cov.ja}): "
+                                  f"choose one of {with_ded} ({el.corporate_deductible_source})")
     # product order, so explanations of the same product always list lines alike
     return [(cov, chosen[cov.code]) for cov in product.coverages if cov.code in chosen]
 
@@ -260,6 +270,8 @@ def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]
             seen.add(r.code)
     present = set(chosen) | seen
     for r in product.riders:
+        if r.optional_for_corporate and not q.named_insured.individual:
+            continue  # a company chooses it (listed in q.riders) or goes without (002a L2844-2846)
         if r.mode is RiderMode.AUTOMATIC and r.code not in seen and _requirements_met(r, present, chosen):
             explicit.append(r)
             seen.add(r.code)
@@ -404,8 +416,9 @@ def _gold_rate(rule: DiscountRule, q: QuoteInput) -> Decimal | None:
     return rule.rates.get(f"{q.driver_restriction.value}_{'ANY_OR_21' if young else '26_OR_35'}")
 
 
-def _one_of(q: QuoteInput, rule: DiscountRule) -> _Applied | None:
-    """Eligibility and rate of one discount for this quote (None: not applied)."""
+def _one_of(q: QuoteInput, rule: DiscountRule, first_policy_year: bool = True) -> _Applied | None:
+    """Eligibility and rate of one discount for this quote (None: not applied). `first_policy_year`
+    is False for the later years of a long-term contract (see `_rate_long_term`)."""
     if rule.use_types and q.vehicle.use_type not in rule.use_types:
         return None
     if rule.channels and q.channel not in rule.channels:
@@ -456,11 +469,17 @@ def _one_of(q: QuoteInput, rule: DiscountRule) -> _Applied | None:
         if i is None or size is None:
             return None
         six_s = q.grade is not None and q.grade.grade == 6 and q.grade.marker is GradeMarker.S
+        # a long-term contract keeps 6(S) for its term, but the 6(S) column is for policy year 1
+        # only; later years take the other column while still in the window (002 L4812-4813 注2,
+        # 004 L1580 *12)
+        later_6s = six_s and not first_policy_year and bool(rule.table_6s)
+        six_s = six_s and first_policy_year
         table = rule.table_6s if (six_s and rule.table_6s) else rule.table
         by_line = {cov: rates[i] for (sz, cov), rates in table.items() if sz is size and rates[i]}
         lo, hi = rule.bands[i]
         col = f"{lo}-{hi} months" if hi is not None else f"{lo}+ months"
-        return None if not by_line else _Applied(rule, f"month {months} ({col}{', 6(S)' if six_s and rule.table_6s else ''})", None, by_line)
+        grade_col = ", 6(S)" if six_s and rule.table_6s else ", 6(S) after policy year 1: other column" if later_6s else ""
+        return None if not by_line else _Applied(rule, f"month {months} ({col}{grade_col})", None, by_line)
     if k is DiscountKind.ECO:
         if v.fuel not in rule.fuels or v.first_registration is None:
             return None
@@ -503,8 +522,8 @@ def _one_of(q: QuoteInput, rule: DiscountRule) -> _Applied | None:
     raise AssertionError(k)  # pragma: no cover - every kind is handled above
 
 
-def _discounts(product: Product, q: QuoteInput) -> list[_Applied]:
-    found = [a for a in (_one_of(q, r) for r in product.discounts) if a is not None]
+def _discounts(product: Product, q: QuoteInput, first_policy_year: bool = True) -> list[_Applied]:
+    found = [a for a in (_one_of(q, r, first_policy_year) for r in product.discounts) if a is not None]
     codes = {a.rule.code for a in found}
     # precedence: e.g. ECO is excluded_by WELFARE (welfare wins, 002 L4812, 004 L1535)
     return [a for a in found if not any(x in codes for x in a.rule.excluded_by)]
@@ -590,7 +609,8 @@ def _rate_long_term(product: Product, q: QuoteInput, on: date) -> Premium:
     new-car / ASV windows (004 L1271-1279, L1537; policy year 004 L1613). The lines add the years;
     the explanation is year 1's chain, then one step per later year and line."""
     _validate(product, q)
-    years = [_rate(product, replace(q, start_date=add_months(q.start_date, 12 * y), term_months=12), on)
+    years = [_rate(product, replace(q, start_date=add_months(q.start_date, 12 * y), term_months=12), on,
+                   first_policy_year=y == 0)
              for y in range(q.term_months // 12)]
     first = years[0]
     steps = list(first.explanation.steps)
@@ -620,7 +640,7 @@ def _rate_long_term(product: Product, q: QuoteInput, on: date) -> Premium:
                    explanation=replace(first.explanation, steps=tuple(steps)))
 
 
-def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
+def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool = True) -> Premium:
     if q.term_months > 12:
         return _rate_long_term(product, q, on)
     _validate(product, q)
@@ -630,7 +650,7 @@ def _rate(product: Product, q: QuoteInput, on: date) -> Premium:
     selected = _selected_coverages(product, q)
     chosen = {cov.code: opt for cov, opt in selected}
     riders = _effective_riders(product, q, chosen)
-    applied = _discounts(product, q)
+    applied = _discounts(product, q, first_policy_year)
     shared = _shared_factors(product, tariff, q)
     size = PASSENGER_SIZE.get(q.vehicle.use_type)
     demo = f"DEMONSTRATION {tariff.version}" if tariff.demonstration else tariff.version

@@ -325,7 +325,7 @@ class _Book:
         monthly = p.story == "DELINQUENT" or (channel is not Channel.INTERNET and k % 3 == 1)
         req = QuoteRequest(
             product_id=p.product, start_date=p.start, policyholder_id=holder.id, named_insured_id=holder.id,
-            vehicle_id=vehicle, coverages=self._coverages(p.product, k), drivers=tuple(drivers),
+            vehicle_id=vehicle, coverages=self._coverages(p.product, k, corporate), drivers=tuple(drivers),
             channel=channel, agency_id=agency if office.role is not Role.AGENT else None,
             riders=("VEHICLE_ACCIDENT", "PROPERTY_DAMAGE", "ROAD_SERVICE") if p.product == KY and k % 2 else (),
             age_condition=self._age_condition(p.product, youngest, use),
@@ -453,8 +453,11 @@ class _Book:
         return AgeCondition.AGE_35
 
     @staticmethod
-    def _coverages(product: str, k: int) -> tuple[CoverageInput, ...]:
+    def _coverages(product: str, k: int, corporate: bool = False) -> tuple[CoverageInput, ...]:
         vehicle = (CoverageInput("VEHICLE"),) if k % 3 else ()
+        if product == AI and corporate:  # a company must set a PD deductible (002a L2813-2814)
+            pd = "UNLIMITED_DED_100000" if k % 2 else "UNLIMITED_DED_50000"
+            return (CoverageInput("BI"), CoverageInput("PD", pd), CoverageInput("PI"), *vehicle)
         if product == RK:
             return (CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PIP", "SI_30M" if k % 2 else None), *vehicle)
         if product in (AI, TK):

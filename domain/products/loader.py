@@ -217,7 +217,7 @@ def _coverages(root: _Node) -> tuple[Coverage, ...]:
     for c in root.tables("coverages"):
         opts: list[LimitOption] = []
         for o in c.tables("options"):
-            opts.append(LimitOption(o.text("code"), o.text("ja"), o.text("en")))
+            opts.append(LimitOption(o.text("code"), o.text("ja"), o.text("en"), o.integer("deductible", 0, lo=0)))
             o.check_unknown()
         if not opts:
             raise c.fail("options", "a coverage needs at least one limit option")
@@ -262,8 +262,11 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
                 driver_restriction=None if restriction is None else r.enum("driver_restriction", DriverRestriction),
                 priced=r.flag("priced", False),
                 expiry_within_registration_months=r.raw("expiry_within_registration_months", None),
+                optional_for_corporate=r.flag("optional_for_corporate", False),
             )
         )
+        if out[-1].optional_for_corporate and out[-1].mode is not RiderMode.AUTOMATIC:
+            raise r.fail("optional_for_corporate", "only an AUTOMATIC rider can be optional for a corporate named insured")
         r.check_unknown()
     codes = {x.code for x in out}
     if len(codes) != len(out):
@@ -668,7 +671,15 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
             age_condition_use_types=el.enums("age_condition_use_types", UseType) if el.has("age_condition_use_types") else None,
             age_condition_source=el.text("age_condition_source", ""),
             fleet_contracts=el.flag("fleet_contracts", False),
+            corporate_deductible_coverages=frozenset(el.strs("corporate_deductible_coverages", [])),
+            corporate_deductible_source=el.text("corporate_deductible_source", ""),
         )
+        for code in sorted(eligibility.corporate_deductible_coverages):
+            cov = next((c for c in p["coverages"] if c.code == code), None)
+            if cov is None:
+                raise el.fail("corporate_deductible_coverages", f"unknown coverage {code!r}")
+            if not any(o.deductible for o in cov.options):
+                raise el.fail("corporate_deductible_coverages", f"{code} has no option with a deductible")
         el.check_unknown()
     fleet: RateTable | None = None
     if root.has("fleet"):

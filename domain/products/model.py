@@ -123,6 +123,7 @@ class LimitOption:
     code: str
     ja: str
     en: str
+    deductible: int = 0        # 免責金額 in yen carried by this choice; 0: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,9 @@ class Rider:
     # Only while the contract's expiry falls within this many months counted from the month after
     # the car's first registration (rakuten new-car replacement: 61, 001 L482).
     expiry_within_registration_months: int | None = None
+    # An AUTOMATIC rider attached automatically only for an individual named insured; for a
+    # corporate one it is optional (aioi excess repair, 002a L2844-2846).
+    optional_for_corporate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +346,9 @@ class Eligibility:
     age_condition_source: str = ""
     # The product also has fleet contracts: a non-fleet quote over max_insured_vehicles is told to use one.
     fleet_contracts: bool = False
+    # A corporate named insured must choose an option with a deductible for these coverages.
+    corporate_deductible_coverages: frozenset[str] = frozenset()
+    corporate_deductible_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,7 +74,7 @@ async def _truck(client: httpx.AsyncClient, h: dict[str, str], owner: str) -> st
 
 def _car(fleet: str, owner: str, vehicle: str, start: date) -> dict[str, Any]:
     return {"fleetId": fleet, "startDate": start.isoformat(), "namedInsuredId": owner, "vehicleId": vehicle,
-            "coverages": [{"code": "BI"}, {"code": "PD"}, {"code": "VEHICLE"}]}
+            "coverages": [{"code": "BI"}, {"code": "PD", "option": "UNLIMITED_DED_50000"}, {"code": "VEHICLE"}]}
 
 
 def _factors(premium: dict[str, Any]) -> set[str]:

@@ -73,7 +73,8 @@ class Customer:
 async def _vehicle(client: httpx.AsyncClient, h: dict[str, str], owner: str, account: str) -> str:
     r = await gql(client, REGISTER_VEHICLE, {"i": {
         "useType": "PRIVATE_STANDARD_PASSENGER", "registrationNo": unique("品川300ま"), "chassisNo": unique("CHN"),
-        "firstRegistration": "2024-01", "modelRelease": "2023-06",
+        # out of aioi's 49-month new-car window (002 L4879), so the swap costs extra premium
+        "firstRegistration": "2021-11", "modelRelease": "2021-06",
         "ratingClasses": [{"group": "BI", "class": 5}, {"group": "PD", "class": 6}, {"group": "INJURY", "class": 4},
                           {"group": "VEHICLE", "class": 9}],
         "valueYen": 3000000, "ownerPartyId": owner, "accountPartyId": account}}, h)

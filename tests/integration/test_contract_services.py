@@ -575,3 +575,30 @@ async def test_dry_run_answers_the_same_and_stores_nothing(pool: asyncpg.Pool) -
     assert _comparable(dry_e) == _comparable(real_e)
     # results round-trip through JSON for idempotent replay
     assert from_json(ContractChange, to_json(real_e)) == real_e
+
+
+# --- eligibility on every path (issue 13, h-newcar) ----------------------------------------------
+
+
+async def test_an_aioi_company_must_set_a_pd_deductible_on_quote_and_endorsement(pool: asyncpg.Pool) -> None:
+    """002a L2813-2814: refused by rating, so the quote and the endorsement store nothing."""
+    b = await book(pool)
+    corp = await run(pool, register_party, b.agent, RegisterParty(PartyKind.CORPORATION, "株式会社テスト運輸"))
+    staff = await run(pool, register_party, b.agent, RegisterParty(
+        PartyKind.PERSON, "鈴木 次郎", birth_date=date(1975, 4, 1), licence_colour=LicenceColour.BLUE,
+        licence_date=date(1995, 5, 1), account_party_id=corp.id))
+    car = await run(pool, register_vehicle, b.agent, RegisterVehicle(
+        UseType.PRIVATE_SMALL_TRUCK, "品川 400 あ 56-78", "TRK-0001", None,
+        YearMonth(2018, 5), YearMonth(2018, 1), (), owner_party_id=corp.id))
+    req = QuoteRequest(
+        product_id="aioi-tough-biz", start_date=START, policyholder_id=corp.id, named_insured_id=corp.id,
+        vehicle_id=car.id, coverages=(CoverageInput("BI"), CoverageInput("PD")),
+        drivers=(DriverInput(staff.id, Relationship.EMPLOYEE),), channel=Channel.AGENT,
+    )
+    assert await refused(pool, create_quote, b.agent, req) == "NOT_ELIGIBLE_DEDUCTIBLE_REQUIRED"
+    ok = dataclasses.replace(req, coverages=(CoverageInput("BI"), CoverageInput("PD", "UNLIMITED_DED_50000")))
+    q = await run(pool, create_quote, b.agent, ok)
+    i = await run(pool, issue_contract, b.agent, IssueRequest(q.contract_id, q.lock_version))
+    drop = EndorseRequest(i.contract_id, i.lock_version, date(2026, 5, 1),
+                          EndorseChanges(coverages=(CoverageChange("PD", "UNLIMITED"),)))
+    assert await refused(pool, endorse_contract, b.agent, drop) == "NOT_ELIGIBLE_DEDUCTIBLE_REQUIRED"

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from domain.rating import NamedInsured, RatingError, rate
+from domain.rating import CoverageChoice, NamedInsured, QuoteInput, RatingError, rate
 from domain.vocab import AgeCondition, DriverRestriction, LicenceColour, UseType
 from tests.unit.test_rating_support import AIOI, RAKUTEN, TOKIO, base_quote, product
 
@@ -40,8 +40,15 @@ def test_ten_cars_is_a_fleet_nine_is_not(pid: str, line: str) -> None:
     assert e.code == "NOT_ELIGIBLE_FLEET" and line in e.message
 
 
+def corporate_aioi(**changes: object) -> QuoteInput:
+    """An aioi quote for a company, with the PD deductible a company must set (002a L2813-2814)."""
+    q = base_quote(AIOI, named_insured=CORPORATE)
+    pd = tuple(CoverageChoice("PD", "UNLIMITED_DED_50000") if c.code == "PD" else c for c in q.coverages)
+    return replace(q, coverages=pd, **changes)
+
+
 def test_aioi_is_a_commercial_product_and_insures_a_company() -> None:
-    assert rate(product(AIOI), replace(base_quote(AIOI), named_insured=CORPORATE)).total > 0
+    assert rate(product(AIOI), corporate_aioi()).total > 0
 
 
 # 002b L4624-4625: 本人・配偶者限定 only when the named insured is an individual with a private
@@ -60,7 +67,7 @@ def test_aioi_age_condition_is_for_passenger_cars() -> None:
     assert rate(product(AIOI), replace(q, vehicle=truck, age_condition=AgeCondition.ANY)).total > 0
     e = refusal(AIOI, vehicle=truck, age_condition=AgeCondition.AGE_26)
     assert e.code == "NOT_ELIGIBLE_AGE_CONDITION" and "002b L4626-4627" in e.message
-    assert rate(product(AIOI), replace(q, named_insured=CORPORATE, age_condition=AgeCondition.AGE_26)).total > 0
+    assert rate(product(AIOI), corporate_aioi(age_condition=AgeCondition.AGE_26)).total > 0
 
 
 # 001 L482: the new-car replacement rider only while the expiry falls within 61 months counted
@@ -78,3 +85,32 @@ def test_rakuten_new_car_rider_needs_expiry_within_61_months_of_first_registrati
     e = refusal(RAKUTEN, start_date=q.start_date, riders=q.riders,
                 vehicle=replace(q.vehicle, first_registration=None))
     assert e.code == "NOT_ELIGIBLE_RIDER_VEHICLE_AGE" and e.field == "vehicle.firstRegistration"
+
+
+# 002a L2813-2814: 記名被保険者が法人の場合は(対物賠償保険に)免責金額を設定していただきます
+def test_aioi_corporate_must_set_a_property_damage_deductible() -> None:
+    q = replace(base_quote(AIOI), named_insured=CORPORATE)
+    e = refusal(AIOI, named_insured=CORPORATE)                    # PD at its default option: no deductible
+    assert e.code == "NOT_ELIGIBLE_DEDUCTIBLE_REQUIRED" and e.field == "coverages"
+    assert "002a L2813-2814" in e.message and "UNLIMITED_DED_50000" in e.message
+    with_ded = tuple(CoverageChoice("PD", "UNLIMITED_DED_50000") if c.code == "PD" else c for c in q.coverages)
+    assert rate(product(AIOI), replace(q, coverages=with_ded)).total > 0
+    # an individual may choose either; a company without PD has nothing to set
+    assert rate(product(AIOI), replace(base_quote(AIOI), coverages=with_ded)).total > 0
+    no_pd = tuple(c for c in q.coverages if c.code != "PD")
+    assert rate(product(AIOI), replace(q, coverages=no_pd)).total > 0
+
+
+# 002a L2844-2846: excess repair is set automatically for an individual named insured with PD;
+# a company may ask for it
+def test_aioi_excess_repair_is_automatic_for_a_person_optional_for_a_company() -> None:
+    assert "EXCESS_REPAIR" in rate(product(AIOI), base_quote(AIOI)).riders
+    q = replace(base_quote(AIOI), named_insured=CORPORATE)
+    q = replace(q, coverages=tuple(CoverageChoice("PD", "UNLIMITED_DED_100000") if c.code == "PD" else c
+                                   for c in q.coverages))
+    assert "EXCESS_REPAIR" not in rate(product(AIOI), q).riders
+    assert "EXCESS_REPAIR" in rate(product(AIOI), replace(q, riders=("EXCESS_REPAIR",))).riders
+    no_pd = replace(q, coverages=tuple(c for c in q.coverages if c.code != "PD"), riders=("EXCESS_REPAIR",))
+    with pytest.raises(RatingError) as e:
+        rate(product(AIOI), no_pd)
+    assert e.value.code == "RIDER_REQUIRES"

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from domain.calendar import YearMonth, add_months
 from domain.grade import GradeMarker, GradeRecord
-from domain.rating import RatingError, rate
+from domain.rating import RatingError, _rate, rate
 from domain.renewal import RenewalFacts, TermClaim, renewal_offer
 from domain.vocab import AccidentClass, PaymentMethod
 from domain.rating import NamedInsured
@@ -91,3 +92,16 @@ def test_the_renewal_after_three_years_takes_the_long_term_formula(accident: Acc
     offer = renewal_offer(product(AIOI), RenewalFacts(q, claims=(TermClaim("c1", accident),)))
     assert offer.record is not None and (offer.record.grade, offer.record.period) == (grade, period)
     assert offer.quote.term_months == 36 and offer.quote.start_date == date(2028, 1, 1)
+
+
+# 004 L1580 (*12): a long-term contract at 6(S) takes the 6(S) new-car column in policy year 1
+# only, the "6等級(S)以外" column from policy year 2 (grade 6(S) itself stays for the term)
+def test_tokio_long_term_6s_new_car_column_in_policy_year_1_only() -> None:
+    q = replace(base_quote(TOKIO), term_months=24, grade=GradeRecord(6, GradeMarker.S, 0))
+    q = replace(q, vehicle=replace(q.vehicle, first_registration=YearMonth.of(q.start_date).plus_months(-2)))
+    y2 = replace(q, start_date=add_months(q.start_date, 12), term_months=12)       # month 14: ≤25 band
+    later = _rate(product(TOKIO), y2, q.start_date, first_policy_year=False)
+    rate_of = next(s.rate for s in later.explanation.steps if s.line == "BI" and s.factor == "NEW_CAR")
+    assert rate_of is not None and 1 - rate_of == Decimal("0.14")                   # 004 L1564 6(S)以外
+    year1 = rate(product(TOKIO), replace(q, term_months=12))
+    assert rate(product(TOKIO), q).total == year1.total + later.total

@@ -75,10 +75,13 @@ def quotes(draw: st.DrawFn, product: Product | None = None) -> tuple[Product, Qu
     if p.require_one_of and not any(c in codes for c in p.require_one_of):
         codes.append(draw(st.sampled_from(p.require_one_of)))
     assume(codes)
-    coverages = tuple(
-        CoverageChoice(c, draw(st.sampled_from([o.code for o in p.coverage(c).options])))  # type: ignore[union-attr]
-        for c in codes
-    )
+    def allowed(c: str) -> list[str]:
+        opts = p.coverage(c).options  # type: ignore[union-attr]
+        if not ni.individual and c in p.eligibility.corporate_deductible_coverages:
+            opts = tuple(o for o in opts if o.deductible)  # a company must set a deductible (issue 13)
+        return [o.code for o in opts]
+
+    coverages = tuple(CoverageChoice(c, draw(st.sampled_from(allowed(c)))) for c in codes)
     optional = [r.code for r in p.riders if r.mode is RiderMode.OPTIONAL and r.driver_restriction is None
                 and (r.expiry_within_registration_months is None or months_back + 12 <= r.expiry_within_registration_months)]
     riders = tuple(draw(st.lists(st.sampled_from(optional), unique=True, max_size=4))) if optional else ()
