@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 
 import strawberry
 from starlette.exceptions import HTTPException
@@ -34,10 +35,11 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-def resolve_principal(settings: Settings, headers: Mapping[str, str]) -> Principal | None:
-    """The verified caller of a request, None when anonymous; AuthError on a bad credential."""
+def resolve_principal(settings: Settings, headers: Mapping[str, str], now: datetime) -> Principal | None:
+    """The verified caller of a request at `now` (the business clock), None when anonymous;
+    AuthError on a bad credential."""
     token = bearer_token(headers.get("authorization"))
-    return None if token is None else verify_token(settings, token)
+    return None if token is None else verify_token(settings, token, now)
 
 
 def unauthorized(error: AuthError) -> HTTPException:

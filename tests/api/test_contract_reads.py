@@ -7,12 +7,13 @@ from datetime import date, datetime
 import asyncpg
 import httpx
 
-from api.auth import Role, mint_token
+from api.auth import Role
 from api.node import to_global_id
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql
 from tests.factories import rated_contract
+from tests.tokens import long_token
 
 DETAIL = """
 query($pn: String, $id: ID, $asOf: DateTime) {
@@ -31,8 +32,8 @@ query($pn: String, $id: ID, $asOf: DateTime) {
 
 
 def bearer(settings: Settings, clock: ManualClock, role: Role, **claims: int) -> dict[str, str]:
-    # token expiry is checked against the wall clock, not the (moved) business clock
-    token = mint_token(settings, subject=f"{role.value}-test", role=role, now=datetime.now(JST), **claims)  # type: ignore[arg-type]
+    # the tests move the business clock; the token is valid on every date they use
+    token = long_token(settings, role, f"{role.value}-test", **claims)  # type: ignore[arg-type]
     return {"authorization": f"Bearer {token}"}
 
 
