@@ -28,7 +28,7 @@ from api.errors import MaskUnexpectedErrors
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
 from api.payments.mutations import PaymentMutations
-from api.principal import Viewer
+from api.principal import NoTokenHint, Viewer
 from api.products.types import Product
 from api.scalars import SCALAR_MAP
 from api.windows.mutations import WindowMutations
@@ -85,7 +85,8 @@ class Query(ContractQueries, ClaimQueries, ClaimImpactQueries):
 
 
 def _extensions(production: bool) -> list[type[SchemaExtension]]:
-    exts: list[type[SchemaExtension]] = [OperationMetrics, *limit_extensions(), MaskUnexpectedErrors, CompiledReads]
+    exts: list[type[SchemaExtension]] = [OperationMetrics, *limit_extensions(), MaskUnexpectedErrors, CompiledReads,
+                                         NoTokenHint]
     if production:
         exts.insert(1, DisableIntrospection)
     return exts

@@ -87,7 +87,27 @@ async def test_policyholder_sees_own_contract_only_and_foreign_looks_missing(
 async def test_anonymous_sees_no_contract(client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
     book = await rated_contract(pool)
     r = await gql(client, DETAIL, {"pn": book.created.contract.policy_number})
-    assert r == {"data": {"contract": None}}
+    assert r["data"] == {"contract": None}
+    # the hint says why, and says the same for a number that does not exist: nothing leaks
+    assert r["extensions"]["code"] == "NO_TOKEN" and "Authorization: Bearer" in r["extensions"]["hint"]
+    assert r == await gql(client, DETAIL, {"pn": "NO-SUCH-NUMBER"})
+
+
+async def test_no_token_hint_on_every_scoped_read_path(client: httpx.AsyncClient, pool: asyncpg.Pool,
+                                                       settings: Settings, clock: ManualClock) -> None:
+    """Compiled page, general-path node, claims: anonymous answers keep their shape and carry the
+    hint; public reads and callers with a token get none."""
+    book = await rated_contract(pool)
+    gid = to_global_id("Contract", book.created.contract.id)
+    compiled = await gql(client, "{ contracts(first: 5) { edges { node { policyNumber } } } }")
+    node = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": gid})
+    assert compiled["data"] == {"contracts": {"edges": []}} and node["data"] == {"node": None}
+    assert compiled["extensions"]["code"] == node["extensions"]["code"] == "NO_TOKEN"
+    public = await gql(client, "{ system { apiVersion } products { id } me { role } }")
+    assert "extensions" not in public
+    staff = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": gid},
+                      bearer(settings, clock, Role.STAFF))
+    assert staff["data"]["node"]["id"] == gid and "extensions" not in staff
 
 
 PAGE = """
