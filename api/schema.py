@@ -14,6 +14,9 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from api.agencies.mutations import AgencyMutations
+from api.agencies.queries import AgencyQueries
+from api.agencies.types import Agency
 from api.claims.assistance_mutations import AssistanceMutations
 from api.claims.impact_queries import ClaimImpactQueries
 from api.claims.mutations import ClaimMutations
@@ -23,7 +26,7 @@ from api.compiled import CompiledReads
 from api.context import Context
 from api.contracts.mutations import Mutation as ContractMutations
 from api.contracts.queries import ContractQueries
-from api.contracts.types import Agency, Contract, Party, Vehicle
+from api.contracts.types import Contract, Party, Vehicle
 from api.errors import MaskUnexpectedErrors
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
@@ -52,12 +55,13 @@ class SystemInfo:
 
 
 @strawberry.type
-class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutations, AssistanceMutations):
-    """Every mutation: one base class per part of the product (contracts, windows, claims, ...)."""
+class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutations, AssistanceMutations,
+               AgencyMutations):
+    """Every mutation: one base class per part of the product (contracts, windows, claims, agencies, ...)."""
 
 
 @strawberry.type
-class Query(ContractQueries, ClaimQueries, ClaimImpactQueries):
+class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, AgencyQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context
