@@ -90,7 +90,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
         state = request.app.state
         try:
-            principal = resolve_principal(self.settings, request.headers)
+            principal = resolve_principal(self.settings, request.headers, state.clock.now())
         except AuthError as exc:
             # before any execution: a bad credential is refused, never treated as anonymous
             raise unauthorized(exc) from exc

@@ -4,6 +4,11 @@ HS256 with a shared secret in development and tests; RS256 with a public key in 
 (the private key then never sits on the API host). `exp`, `aud` and `iss` are required and
 checked, and only the one configured algorithm is accepted, so `alg: none` and algorithm
 confusion (an HS256 token signed with the RS256 public key) are refused.
+
+Expiry is a matter of the business clock (domain/runtime/clock.py): tokens are minted with `iat`
+and `exp` from it and verified against it, so a token minted after `autopolicy simulate` moved
+the clock ahead works, and one that has expired in business time is refused even if the wall
+clock says otherwise. In production the business clock is the wall clock.
 """
 
 from __future__ import annotations
@@ -64,20 +69,34 @@ def mint_token(settings: Settings, *, subject: str, role: Role, now: datetime,
     return jwt.encode(claims, key, algorithm=alg)
 
 
-def verify_token(settings: Settings, token: str) -> Principal:
+def verify_token(settings: Settings, token: str, now: datetime) -> Principal:
+    """The principal of a token whose signature, audience and issuer hold and that has not
+    expired at `now` (the business clock's now: PyJWT's own time checks read the wall clock, so
+    they are off and `exp`/`nbf` are compared here)."""
     alg = algorithm(settings)
     key = (settings.jwt_public_key if alg == "RS256" else settings.jwt_secret) or ""
     try:
         claims = jwt.decode(
             token, key, algorithms=[alg], audience=settings.jwt_audience, issuer=settings.jwt_issuer,
-            options={"require": ["exp", "aud", "iss", "sub"]},
+            options={"require": ["exp", "aud", "iss", "sub"], "verify_exp": False, "verify_iat": False,
+                     "verify_nbf": False},
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise AuthError("TOKEN_EXPIRED", "the token has expired") from exc
     except jwt.InvalidTokenError as exc:
         raise AuthError("TOKEN_INVALID", f"the token is not valid: {exc}") from exc
+    at = now.timestamp()
+    exp, nbf = claims.get("exp"), claims.get("nbf")
+    if not _is_number(exp) or (nbf is not None and not _is_number(nbf)):
+        raise AuthError("TOKEN_INVALID", "the token's exp/nbf must be numbers (NumericDate)")
+    if exp <= at:
+        raise AuthError("TOKEN_EXPIRED", "the token has expired (by the business clock)")
+    if nbf is not None and nbf > at:
+        raise AuthError("TOKEN_INVALID", "the token is not valid yet (nbf)")
     try:
         role = Role(claims.get("role"))
     except ValueError as exc:
         raise AuthError("TOKEN_INVALID", "the token names no known role") from exc
     return Principal(str(claims["sub"]), role, claims.get("party_id"), claims.get("agency_id"))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

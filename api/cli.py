@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 
 from domain.runtime.embedded import EmbeddedError
 from domain.runtime.services import (
@@ -112,11 +112,19 @@ def cmd_seed(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
-    from api.auth import Role, mint_token
-    from domain.runtime.clock import SystemClock
+    """Print a development JWT, minted on the business clock (api/dev_tokens.py)."""
+    from api.auth import Role
+    from api.dev_tokens import TokenRequestError, mint_dev_token, token_request
 
-    token = mint_token(settings, subject=args.subject, role=Role(args.role), now=SystemClock().now(),
-                       ttl=timedelta(hours=args.hours), party_id=args.party, agency_id=args.agency)
+    try:
+        req = token_request(Role(args.role), args.subject, party=args.party, agency=args.agency, hours=args.hours)
+    except TokenRequestError as exc:
+        raise CliError(str(exc)) from exc
+    if settings.is_production or not settings.allow_clock_override:
+        token = mint_dev_token(settings, None, req)  # the wall clock is the business clock
+    else:
+        with services_for(settings, need_redis=False) as svc:
+            token = mint_dev_token(settings, svc.database_url, req)
     print(token)
     return 0
 
@@ -229,8 +237,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
     """Everything a developer needs, in one terminal; Ctrl-C stops all of it."""
-    from api.auth import Role, mint_token
-    from domain.runtime.clock import SystemClock
+    from api.auth import Role
+    from api.dev_tokens import TokenRequest, mint_dev_token
 
     started = time.monotonic()
     _ensure_port_free(settings.host, settings.port)
@@ -259,7 +267,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
         children.append(subprocess.Popen([*exe, "worker", "--log-level", args.log_level], env=env))
         url = f"http://{settings.host}:{settings.port}/graphql"
         _wait_ready(f"http://{settings.host}:{settings.port}/readyz", children, timeout=60)
-        token = mint_token(settings, subject="demo-staff", role=Role.STAFF, now=SystemClock().now())
+        token = mint_dev_token(settings, svc.database_url, TokenRequest(Role.STAFF, "demo-staff"))
         _say(f"\nautopolicy is ready in {time.monotonic() - started:.1f} s")
         _say(f"  GraphiQL:   {url}")
         _say(f"  PostgreSQL: {redact(svc.database_url)}")
@@ -323,12 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="move the business clock and run every timer due on the way (not in production)")
     sim.add_argument("--until", required=True, help="last day to simulate (YYYY-MM-DD, JST; up to 23:59:59)")
     sim.add_argument("--quiet", action="store_true", help="print only the summary")
-    t = sub.add_parser("token", help="mint a development JWT for a role")
-    t.add_argument("--role", required=True, choices=["policyholder", "agent", "staff", "admin"])
+    t = sub.add_parser("token", help="mint a development JWT (staff unless --role says otherwise), on the business clock")
+    t.add_argument("--role", default="staff", choices=["policyholder", "agent", "staff", "admin"],
+                   help="default staff; policyholder needs --party, agent needs --agency")
     t.add_argument("--subject", default="dev-user")
-    t.add_argument("--party", type=int, help="policyholder's party id")
-    t.add_argument("--agency", type=int, help="agent's agency id")
-    t.add_argument("--hours", type=float, default=12)
+    t.add_argument("--party", help="policyholder's party: its id as the API shows it (policyholder { id }) or the database integer")
+    t.add_argument("--agency", help="agent's agency: its id as the API shows it (agency { id }) or the database integer")
+    t.add_argument("--hours", type=float, default=12, help="lifetime in business-clock hours (default 12)")
     r = sub.add_parser("recalc", help="recompute due renewal offers (resumable, with progress)")
     r.add_argument("--as-of", type=date.fromisoformat, default=None, help="offer date (JST), default today")
     r.add_argument("--resume", action="store_true", help="continue the last unfinished run for that date")

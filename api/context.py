@@ -29,9 +29,15 @@ class Context:
     compiled: bool = True
     # True over HTTP: compiled documents stay JSON text until the response is written
     raw_json: bool = False
+    # True once an anonymous caller asked for something the access rules scope (a contract, a
+    # party, a claim...): the answer then carries the NO_TOKEN hint (api/principal.py)
+    scoped_read_without_token: bool = False
 
     @property
     def actor(self) -> Actor | None:
+        # every scoped read and change goes through here, so this is where "hidden" is noticed
+        if self.principal is None:
+            self.scoped_read_without_token = True
         return actor_of(self.principal)
 
 

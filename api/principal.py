@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 
 import strawberry
 from starlette.exceptions import HTTPException
+from strawberry.extensions import SchemaExtension
 
 from api.auth import AuthError, Principal, Role, verify_token
 from domain.runtime.settings import Settings
@@ -34,10 +36,11 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-def resolve_principal(settings: Settings, headers: Mapping[str, str]) -> Principal | None:
-    """The verified caller of a request, None when anonymous; AuthError on a bad credential."""
+def resolve_principal(settings: Settings, headers: Mapping[str, str], now: datetime) -> Principal | None:
+    """The verified caller of a request at `now` (the business clock), None when anonymous;
+    AuthError on a bad credential."""
     token = bearer_token(headers.get("authorization"))
-    return None if token is None else verify_token(settings, token)
+    return None if token is None else verify_token(settings, token, now)
 
 
 def unauthorized(error: AuthError) -> HTTPException:
@@ -74,3 +77,27 @@ class Viewer:
     def of(cls, principal: Principal) -> Viewer:
         return cls(subject=principal.subject, role=principal.role,
                    party_id=principal.party_id, agency_id=principal.agency_id)
+
+
+NO_TOKEN_HINT = (
+    "no bearer token was sent: contracts, parties, vehicles, agencies, windows and claims are visible "
+    "only to a caller who sends `Authorization: Bearer <token>` (`autopolicy token` prints a staff one), "
+    "so what they would have answered is null or empty here"
+)
+
+
+class NoTokenHint(SchemaExtension):
+    """Tell an anonymous caller why a scoped read came back null or empty.
+
+    Access rules answer "not found" to everyone who may not see a row (a caller cannot learn that
+    an id exists), and for an anonymous caller that is every row: without a word, the README's
+    Detail query answers `contract: null` as if the contract did not exist. The hint goes to
+    `extensions` (code NO_TOKEN), which every GraphQL client shows and none treats as a failure,
+    so the data's shape is what it would be anyway. Public reads (products, system) get no hint.
+    """
+
+    def get_results(self) -> dict[str, object]:
+        ctx = self.execution_context.context
+        if getattr(ctx, "principal", True) is None and getattr(ctx, "scoped_read_without_token", False):
+            return {"code": "NO_TOKEN", "hint": NO_TOKEN_HINT}
+        return {}

@@ -14,6 +14,9 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from api.agencies.mutations import AgencyMutations
+from api.agencies.queries import AgencyQueries
+from api.agencies.types import Agency
 from api.claims.assistance_mutations import AssistanceMutations
 from api.claims.impact_queries import ClaimImpactQueries
 from api.claims.mutations import ClaimMutations
@@ -23,7 +26,7 @@ from api.compiled import CompiledReads
 from api.context import Context
 from api.contracts.mutations import Mutation as ContractMutations
 from api.contracts.queries import ContractQueries
-from api.contracts.types import Agency, Contract, Party, Vehicle
+from api.contracts.types import Contract, Party, Vehicle
 from api.errors import MaskUnexpectedErrors
 from api.fleets.mutations import FleetMutations
 from api.fleets.queries import FleetQueries
@@ -31,7 +34,7 @@ from api.fleets.types import Fleet
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
 from api.payments.mutations import PaymentMutations
-from api.principal import Viewer
+from api.principal import NoTokenHint, Viewer
 from api.products.types import Product
 from api.scalars import SCALAR_MAP
 from api.windows.mutations import WindowMutations
@@ -56,12 +59,12 @@ class SystemInfo:
 
 @strawberry.type
 class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutations, AssistanceMutations,
-               FleetMutations):
-    """Every mutation: one base class per part of the product (contracts, windows, claims, ...)."""
+               FleetMutations, AgencyMutations):
+    """Every mutation: one base class per part of the product (contracts, windows, claims, fleets, agencies, ...)."""
 
 
 @strawberry.type
-class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, FleetQueries):
+class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, FleetQueries, AgencyQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context
@@ -89,7 +92,8 @@ class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, FleetQueries):
 
 
 def _extensions(production: bool) -> list[type[SchemaExtension]]:
-    exts: list[type[SchemaExtension]] = [OperationMetrics, *limit_extensions(), MaskUnexpectedErrors, CompiledReads]
+    exts: list[type[SchemaExtension]] = [OperationMetrics, *limit_extensions(), MaskUnexpectedErrors, CompiledReads,
+                                         NoTokenHint]
     if production:
         exts.insert(1, DisableIntrospection)
     return exts

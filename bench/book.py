@@ -279,6 +279,17 @@ class _Person:
     licence_date: date
 
 
+def _plate(region: str, vehicle_id: int, r: random.Random) -> str:
+    """A registration number unique per vehicle id (a number is on one live contract at a time,
+    migration 0018): class number, kana and serial are digits of the id. The random draws the
+    plate used to take are still taken, so the rest of a seeded book is what it always was."""
+    r.choice(["300", "500", "330", "580", "400"]), r.choice(_KANA), r.randint(1, 99), r.randint(0, 99)
+    serial, rest = vehicle_id % 9999 + 1, vehicle_id // 9999
+    kana = _KANA[1:][rest % (len(_KANA) - 1)]  # never あ: the demo book's plates are あ
+    cls = 500 + rest // (len(_KANA) - 1) % 500  # 500-999: the demo book, README and tests use 300-499
+    return f"{region} {cls} {kana} {serial // 100:>2}-{serial % 100:02d}"
+
+
 class _Generator:
     def __init__(self, rnd: random.Random, today: date, prefix: str, agencies: list[int]) -> None:
         self.rnd = rnd
@@ -403,9 +414,7 @@ class _Generator:
         aeb, welfare = r.random() < 0.6, r.random() < 0.02
         fuel = r.choices(list(Fuel), [60, 5, 28, 4, 2, 0, 1])[0]
         vid = self.take(ids, "vehicles")
-        _Rows.add(rows.vehicles, vid,
-                  f"{pref[2]} {r.choice(['300', '500', '330', '580', '400'])} {r.choice(_KANA)} "
-                  f"{r.randint(1, 99):>2}-{r.randint(0, 99):02d}",
+        _Rows.add(rows.vehicles, vid, _plate(pref[2], vid, r),
                   f"{r.choice(_MODELS[model_kind])}-{r.randint(100000, 999999)}", use_type.value,
                   r.choice(_MODELS[model_kind]), first_reg, release, json.dumps(classes), aeb, fuel.value, welfare,
                   value, holder_id, holder_id, agency)

@@ -6,8 +6,6 @@ live in one place; a node the caller may not see is null, exactly like a missing
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from typing import Annotated
 
@@ -20,13 +18,14 @@ from api.contracts.types import (
     Contract,
     ContractConnection,
     ContractEdge,
-    PageInfo,
     Party,
     Vehicle,
 )
 from api.errors import ClientError
 from api.node import Node, db_id_of, from_global_id
+from api.pages import PageInfo, decode_cursor, encode_cursor
 from api.windows.types import Window
+from domain.services.agencies import cases as agency_services
 from domain.services.contracts import reads as contract_reads
 from domain.services.windows import filings as window_services
 from domain.store.contract_read_repo import MAX_PAGE
@@ -44,21 +43,6 @@ class ContractFilter:
     policyholder_id: strawberry.ID | None = strawberry.field(default=None, description="Party global id.")
     expires_from: dt.datetime | None = strawberry.field(default=None, description="A term ends at or after.")
     expires_before: dt.datetime | None = strawberry.field(default=None, description="A term ends before.")
-
-
-def encode_cursor(db_id: int) -> str:
-    return base64.b64encode(f"c:{db_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.b64decode(cursor.encode(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    tag, _, num = raw.partition(":")
-    if tag != "c" or not num.isdigit() or len(num) > 18:
-        raise ClientError("`after` is not a cursor this API handed out", "INVALID_CURSOR")
-    return int(num)
 
 
 def _as_of(info: Info[Context, None], as_of: dt.datetime | None) -> dt.datetime:
@@ -162,5 +146,5 @@ class ContractQueries:
         if type_name == "Window":
             w = await window_services.window_visible(ctx.pool, ctx.actor, db_id)
             return None if w is None else Window.of(w)
-        a = (await contract_reads.agencies_visible(ctx.pool, ctx.actor, [db_id])).get(db_id)
+        a = (await agency_services.agencies_visible(ctx.pool, ctx.actor, [db_id])).get(db_id)
         return None if a is None else Agency.of(a)

@@ -17,10 +17,12 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from api.agencies.types import Agency
 from api.claims.assistance_types import AssistanceRequest
 from api.claims.types import Claim
 from api.context import Context
 from api.node import Node, to_global_id
+from api.pages import PageInfo
 from api.payments.types import TermPayments, payments_of
 from api.products.pricing import Grade, Premium
 from api.products.types import Label, Product
@@ -31,6 +33,7 @@ from domain.calendar import age_on
 from domain.products import default_catalog
 from domain.refunds import RefundMethod
 from domain.runtime.clock import as_jst
+from domain.services.agencies import cases as agency_services
 from domain.services.claims import assistance
 from domain.services.claims import reads as claims_reads
 from domain.services.claims.reads import ClaimDetail
@@ -111,31 +114,6 @@ class Party(Node):
     @strawberry.field
     def licence_date(self) -> dt.date | None:
         return self.model.licence_date
-
-
-@strawberry.type(description="An insurance agency (代理店).")
-class Agency(Node):
-    model: strawberry.Private[DomainAgency]
-
-    @classmethod
-    def of(cls, a: DomainAgency) -> Agency:
-        return cls(id=to_global_id("Agency", a.id), model=a)
-
-    @strawberry.field
-    def database_id(self) -> int:
-        return self.model.id
-
-    @strawberry.field
-    def code(self) -> str:
-        return self.model.code
-
-    @strawberry.field
-    def name_ja(self) -> str:
-        return self.model.name_ja
-
-    @strawberry.field
-    def name_en(self) -> str | None:
-        return self.model.name_en
 
 
 @strawberry.type(description="A rating class per coverage group (型式別料率クラス).")
@@ -434,7 +412,7 @@ class Contract(Node):
             return None
 
         async def load(ids: list[int]) -> list[DomainAgency | None]:
-            found = await contract_reads.agencies_visible(info.context.pool, info.context.actor, ids)
+            found = await agency_services.agencies_visible(info.context.pool, info.context.actor, ids)
             return [found.get(i) for i in ids]
 
         loader = _loader(info, "agencies", lambda: DataLoader(load_fn=load))
@@ -575,12 +553,6 @@ class Contract(Node):
 
         loader = _loader(info, "assistance_requests", lambda: DataLoader(load_fn=load))
         return await loader.load(self.detail.contract.id)  # type: ignore[no-any-return]
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type

@@ -52,12 +52,17 @@ def contract_scope(actor: Actor | None) -> ContractScope:
 
 
 def can_read_contract(actor: Actor | None, c: Contract) -> bool:
+    return can_read_contract_of(actor, c.policyholder_id, c.agency_id)
+
+
+def can_read_contract_of(actor: Actor | None, policyholder_id: int, agency_id: int | None) -> bool:
+    """`can_read_contract` from the two fields it looks at (for a contract not loaded whole)."""
     scope = contract_scope(actor)
     if scope.nothing:
         return False
-    if scope.policyholder_id is not None and c.policyholder_id != scope.policyholder_id:
+    if scope.policyholder_id is not None and policyholder_id != scope.policyholder_id:
         return False
-    return scope.agency_id is None or c.agency_id == scope.agency_id
+    return scope.agency_id is None or agency_id == scope.agency_id
 
 
 def can_read_party(actor: Actor | None, p: Party) -> bool:

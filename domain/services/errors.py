@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncpg
+
 from domain.calendar import RuleError
 from domain.rating import RatingError
 from domain.store.contract_repo import StoreError
+from domain.store.registration_repo import REGISTRATION_CONSTRAINT
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,4 +47,11 @@ def as_user_errors(exc: Exception) -> tuple[UserError, ...] | None:
         return (UserError(getattr(exc, "field", "") or "", exc.code, str(getattr(exc, "message", exc))),)
     if isinstance(exc, StoreError):
         return (UserError("", exc.code, str(exc)),)
+    if isinstance(exc, asyncpg.ExclusionViolationError) and exc.constraint_name == REGISTRATION_CONSTRAINT:
+        # a concurrent transaction took the car between our check and our write (migration 0018)
+        return (UserError("", DUPLICATE_REGISTRATION,
+                          "the registration number was just put on another live contract; nothing was changed"),)
     return None
+
+
+DUPLICATE_REGISTRATION = "DUPLICATE_REGISTRATION"

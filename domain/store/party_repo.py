@@ -202,7 +202,34 @@ async def agencies_by_id(conn: Executor, ids: Sequence[int]) -> dict[int, Agency
     return {r["id"]: Agency(r["id"], r["code"], r["name_ja"], r["name_en"]) for r in rows}
 
 
+async def agency_by_code(conn: Executor, code: str) -> Agency | None:
+    r = await conn.fetchrow("SELECT id, code, name_ja, name_en FROM agencies WHERE code = $1", code)
+    return None if r is None else Agency(r["id"], r["code"], r["name_ja"], r["name_en"])
+
+
+async def agency_page(conn: Executor, *, first: int, after_id: int | None,
+                      only: Sequence[int] | None) -> tuple[list[Agency], bool]:
+    """Agencies by id (keyset), `first` of them after `after_id`, within `only` when given;
+    and whether more follow."""
+    rows = await conn.fetch(
+        """SELECT id, code, name_ja, name_en FROM agencies
+            WHERE id > coalesce($1::bigint, 0) AND ($2::bigint[] IS NULL OR id = any($2::bigint[]))
+            ORDER BY id LIMIT $3""",
+        after_id, None if only is None else list(only), first + 1,
+    )
+    found = [Agency(r["id"], r["code"], r["name_ja"], r["name_en"]) for r in rows]
+    return found[:first], len(found) > first
+
+
+async def agencies_of_policyholder(conn: Executor, party_id: int) -> list[int]:
+    """The agencies of the contracts a policyholder holds (what they may read of agencies)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT agency_id FROM contracts WHERE policyholder_id = $1 AND agency_id IS NOT NULL", party_id)
+    return [r["agency_id"] for r in rows]
+
+
 __all__ = [
     "PARTY_COLS", "VEHICLE_COLS", "Agency", "NewParty", "NewVehicle", "Party", "PartyKind", "Vehicle", "agencies_by_id",
-    "create_agency", "create_party", "create_vehicle", "parties_by_id", "vehicles_by_id",
+    "agencies_of_policyholder", "agency_by_code", "agency_page", "create_agency", "create_party", "create_vehicle",
+    "parties_by_id", "vehicles_by_id",
 ]

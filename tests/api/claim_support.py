@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 import httpx
 
-from api.auth import Role, mint_token
+from api.auth import Role
 from api.node import to_global_id
-from domain.runtime.clock import JST
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql
 from tests.factories import Book, rated_contract, unique
+from tests.tokens import long_token
 
 CLAIM_TABLES = ("claims", "claim_lines", "claim_payments", "claim_events", "events", "contracts",
                 "idempotency_records")
@@ -41,8 +40,7 @@ CLAIM = f"query($id: ID!) {{ claim(id: $id) {{ {CLAIM_FIELDS} }} }}"
 
 
 def bearer(settings: Settings, role: Role, **claims: int) -> dict[str, str]:
-    token = mint_token(settings, subject=f"{role.value}-{unique('s')}", role=role, now=datetime.now(JST),
-                       **claims)  # type: ignore[arg-type]
+    token = long_token(settings, role, f"{role.value}-{unique('s')}", **claims)  # type: ignore[arg-type]
     return {"authorization": f"Bearer {token}"}
 
 

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -21,16 +21,25 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from api.app import create_app
 from api.auth import AuthError, Role, mint_token
 from api.principal import bearer_token, resolve_principal
-from domain.runtime.clock import ManualClock
+from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql
 
 ME = "{ me { subject role partyId agencyId } }"
 
 
+# The API verifies `exp` against its business clock; the tests here hold that clock at T0 and
+# mint on it (rs_client's ManualClock() starts at the same moment).
+T0 = datetime(2026, 4, 1, 9, 0, tzinfo=JST)
+
+
+@pytest.fixture(autouse=True)
+def _business_clock_at_t0(clock: ManualClock) -> None:
+    clock.set(T0)
+
+
 def _now() -> datetime:
-    # PyJWT checks `exp` against the wall clock, so tokens are minted from it too
-    return datetime.now(UTC)
+    return T0
 
 
 def _b64(data: bytes) -> str:
@@ -163,7 +172,41 @@ def test_bearer_token_parsing() -> None:
 
 
 def test_resolve_principal_without_header_is_anonymous() -> None:
-    assert resolve_principal(Settings(environment="test"), {}) is None
+    assert resolve_principal(Settings(environment="test"), {}, T0) is None
+
+
+# ---------------------------------------------------------------- the business clock decides expiry
+
+
+async def test_a_token_minted_on_a_moved_business_clock_works(client: httpx.AsyncClient, settings: Settings,
+                                                              clock: ManualClock) -> None:
+    """After `simulate` moved the clock a year ahead, a token minted then is valid although the
+    wall clock is a year behind its `iat`; a wall-clock token of the same day has expired."""
+    ahead = datetime.now(JST) + timedelta(days=400)
+    clock.set(ahead)
+    fresh = mint_token(settings, subject="after-simulate", role=Role.STAFF, now=ahead)
+    body = await gql(client, ME, headers={"Authorization": f"Bearer {fresh}"})
+    assert body["data"]["me"]["subject"] == "after-simulate"
+    wall = mint_token(settings, subject="wall", role=Role.STAFF, now=datetime.now(JST))
+    _assert_refused(await _post(client, wall), "TOKEN_EXPIRED")
+
+
+async def test_expiry_is_read_on_the_business_clock(client: httpx.AsyncClient, settings: Settings,
+                                                    clock: ManualClock) -> None:
+    token = mint_token(settings, subject="one-hour", role=Role.STAFF, now=T0, ttl=timedelta(hours=1))
+    clock.set(T0 + timedelta(minutes=59))
+    assert (await gql(client, ME, headers={"Authorization": f"Bearer {token}"}))["data"]["me"]
+    clock.set(T0 + timedelta(hours=1))
+    _assert_refused(await _post(client, token), "TOKEN_EXPIRED")
+
+
+def test_exp_must_be_a_number(settings: Settings) -> None:
+    from api.auth import verify_token
+
+    bad = _hand_signed({"alg": "HS256", "typ": "JWT"}, _claims(settings, exp="tomorrow"), settings.jwt_secret.encode())
+    with pytest.raises(AuthError) as info:
+        verify_token(settings, bad, T0)
+    assert info.value.code == "TOKEN_INVALID"
 
 
 # ---------------------------------------------------------------- RS256 (production shape)

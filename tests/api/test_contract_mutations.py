@@ -11,12 +11,13 @@ import asyncpg
 import httpx
 import pytest
 
-from api.auth import Role, mint_token
+from api.auth import Role
 from api.node import to_global_id
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql
 from tests.factories import unique
+from tests.tokens import long_token
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +31,7 @@ TABLES = ("contracts", "terms", "contract_versions", "version_drivers", "transac
 
 
 def bearer(settings: Settings, role: Role, **claims: int) -> dict[str, str]:
-    token = mint_token(settings, subject=f"{role.value}-{unique('s')}", role=role, now=datetime.now(JST),
-                       **claims)  # type: ignore[arg-type]
+    token = long_token(settings, role, f"{role.value}-{unique('s')}", **claims)  # type: ignore[arg-type]
     return {"authorization": f"Bearer {token}"}
 
 

@@ -7,12 +7,13 @@ from datetime import date, datetime
 import asyncpg
 import httpx
 
-from api.auth import Role, mint_token
+from api.auth import Role
 from api.node import to_global_id
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql
 from tests.factories import rated_contract
+from tests.tokens import long_token
 
 DETAIL = """
 query($pn: String, $id: ID, $asOf: DateTime) {
@@ -31,8 +32,8 @@ query($pn: String, $id: ID, $asOf: DateTime) {
 
 
 def bearer(settings: Settings, clock: ManualClock, role: Role, **claims: int) -> dict[str, str]:
-    # token expiry is checked against the wall clock, not the (moved) business clock
-    token = mint_token(settings, subject=f"{role.value}-test", role=role, now=datetime.now(JST), **claims)  # type: ignore[arg-type]
+    # the tests move the business clock; the token is valid on every date they use
+    token = long_token(settings, role, f"{role.value}-test", **claims)  # type: ignore[arg-type]
     return {"authorization": f"Bearer {token}"}
 
 
@@ -86,7 +87,27 @@ async def test_policyholder_sees_own_contract_only_and_foreign_looks_missing(
 async def test_anonymous_sees_no_contract(client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
     book = await rated_contract(pool)
     r = await gql(client, DETAIL, {"pn": book.created.contract.policy_number})
-    assert r == {"data": {"contract": None}}
+    assert r["data"] == {"contract": None}
+    # the hint says why, and says the same for a number that does not exist: nothing leaks
+    assert r["extensions"]["code"] == "NO_TOKEN" and "Authorization: Bearer" in r["extensions"]["hint"]
+    assert r == await gql(client, DETAIL, {"pn": "NO-SUCH-NUMBER"})
+
+
+async def test_no_token_hint_on_every_scoped_read_path(client: httpx.AsyncClient, pool: asyncpg.Pool,
+                                                       settings: Settings, clock: ManualClock) -> None:
+    """Compiled page, general-path node, claims: anonymous answers keep their shape and carry the
+    hint; public reads and callers with a token get none."""
+    book = await rated_contract(pool)
+    gid = to_global_id("Contract", book.created.contract.id)
+    compiled = await gql(client, "{ contracts(first: 5) { edges { node { policyNumber } } } }")
+    node = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": gid})
+    assert compiled["data"] == {"contracts": {"edges": []}} and node["data"] == {"node": None}
+    assert compiled["extensions"]["code"] == node["extensions"]["code"] == "NO_TOKEN"
+    public = await gql(client, "{ system { apiVersion } products { id } me { role } }")
+    assert "extensions" not in public
+    staff = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": gid},
+                      bearer(settings, clock, Role.STAFF))
+    assert staff["data"]["node"]["id"] == gid and "extensions" not in staff
 
 
 PAGE = """

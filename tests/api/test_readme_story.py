@@ -12,12 +12,13 @@ import asyncpg
 import httpx
 import pytest
 
-from api.auth import Role, mint_token
+from api.auth import Role
 from domain.calendar import add_months
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 from tests.api.conftest import gql
 from tests.factories import unique
+from tests.tokens import long_token
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # The real current date, and the same 400 days later (past a renewal of anything sold today).
@@ -61,7 +62,7 @@ async def test_readme_story_runs(client: httpx.AsyncClient, pool: asyncpg.Pool, 
     ops = story_operations()
     assert list(ops) == ["Person", "Car", "Quote", "Issue", "Endorse", "Cancel"]
     agency_id = await pool.fetchval("INSERT INTO agencies (code, name_ja) VALUES ($1, '代理店') RETURNING id", unique("AG"))
-    token = mint_token(settings, subject=unique("readme"), role=Role.STAFF, now=datetime.now(JST))
+    token = long_token(settings, Role.STAFF, unique("readme"))
     h = {"authorization": f"Bearer {token}"}
     from api.node import to_global_id
 
@@ -120,7 +121,7 @@ async def test_readme_claim_story_runs(client: httpx.AsyncClient, pool: asyncpg.
     ops, claims = story_operations(), claim_operations()
     assert list(claims) == ["PayPremium", "Report", "Review", "Reserve", "Approve", "PayClaim", "Impact", "Offer"]
     agency_id = await pool.fetchval("INSERT INTO agencies (code, name_ja) VALUES ($1, '代理店') RETURNING id", unique("AG"))
-    h = {"authorization": f"Bearer {mint_token(settings, subject=unique('readme'), role=Role.STAFF, now=datetime.now(JST))}"}
+    h = {"authorization": f"Bearer {long_token(settings, Role.STAFF, unique('readme'))}"}
 
     def ok(r: dict, name: str) -> dict:
         assert "errors" not in r, r

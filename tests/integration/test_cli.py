@@ -11,9 +11,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from domain.runtime.clock import JST
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "api.cli"]
@@ -58,14 +62,89 @@ def test_port_in_use_is_one_clear_line(database_url: str, redis_url: str) -> Non
     assert f"port {port}" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_token_is_a_verifiable_jwt() -> None:
+def test_token_is_a_verifiable_jwt(database_url: str) -> None:
     from api.auth import Role, verify_token
     from domain.runtime.settings import Settings
 
-    r = run_cli("token", "--role", "agent", "--agency", "7")
+    r = run_cli("token", "--role", "agent", "--agency", "7", env={"DATABASE_URL": database_url})
     assert r.returncode == 0, r.stderr
-    principal = verify_token(Settings(), r.stdout.strip())
+    principal = verify_token(Settings(), r.stdout.strip(), datetime.now(JST))
     assert principal.role is Role.AGENT and principal.agency_id == 7
+
+
+def _claims(token: str) -> dict:
+    import jwt
+
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def test_token_without_a_role_is_a_staff_token(database_url: str) -> None:
+    """GraphiQL's help says `autopolicy token` prints one (api/static/graphiql/graphiql-init.js)."""
+    assert "(`autopolicy token` prints one)" in (ROOT / "api/static/graphiql/graphiql-init.js").read_text()
+    r = run_cli("token", env={"DATABASE_URL": database_url})
+    assert r.returncode == 0, r.stderr
+    assert _claims(r.stdout.strip())["role"] == "staff" and r.stdout.count("\n") == 1
+
+
+def test_token_takes_the_ids_the_api_shows(database_url: str) -> None:
+    from api.node import to_global_id
+
+    env = {"DATABASE_URL": database_url}
+    ph = run_cli("token", "--role", "policyholder", "--party", str(to_global_id("Party", 42)), env=env)
+    ag = run_cli("token", "--role", "agent", "--agency", str(to_global_id("Agency", 9)), env=env)
+    ph_int = run_cli("token", "--role", "policyholder", "--party", "42", env=env)
+    assert (ph.returncode, ag.returncode, ph_int.returncode) == (0, 0, 0), (ph.stderr, ag.stderr, ph_int.stderr)
+    assert _claims(ph.stdout.strip())["party_id"] == 42 == _claims(ph_int.stdout.strip())["party_id"]
+    assert _claims(ag.stdout.strip())["agency_id"] == 9
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("--role", "policyholder"), "--role policyholder needs --party"),
+    (("--role", "agent"), "--role agent needs --agency"),
+    (("--role", "policyholder", "--party", "QWdlbmN5Ojk="), "--party 'QWdlbmN5Ojk=' is neither a Party id"),  # Agency:9
+    (("--role", "agent", "--agency", "nine"), "--agency 'nine' is neither an Agency id"),
+    (("--role", "staff", "--party", "42"), "--party is for --role policyholder"),
+    (("--role", "policyholder", "--party", "42", "--agency", "9"), "--agency is for --role agent"),
+])
+def test_token_that_would_see_nothing_is_refused(args: tuple[str, ...], says: str) -> None:
+    # refused before any service is started: no DATABASE_URL needed
+    r = run_cli("token", *args)
+    assert r.returncode == 2 and r.stdout == ""
+    assert says in r.stderr and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+@pytest.fixture
+def moved_clock_url(services, database_url: str) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A database of its own whose business clock `simulate` moved 400 days ahead."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    import asyncpg
+
+    from tests.support import fresh_database
+
+    async def move(url: str) -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("UPDATE business_clock SET offset_seconds = $1 WHERE id", 400 * 86400.0)
+        finally:
+            await conn.close()
+
+    with fresh_database(services.database_url, urlsplit(database_url).path.lstrip("/") + "_token_clock") as url:
+        asyncio.run(move(url))
+        yield url
+
+
+def test_token_is_minted_on_the_business_clock(moved_clock_url: str) -> None:
+    from api.auth import verify_token
+    from domain.runtime.settings import Settings
+
+    r = run_cli("token", env={"DATABASE_URL": moved_clock_url})
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip()
+    ahead = datetime.now(JST) + timedelta(days=400)
+    assert abs(_claims(token)["iat"] - ahead.timestamp()) < 120
+    assert verify_token(Settings(), token, ahead).role.value == "staff"   # what the API (moved clock) checks
 
 
 def _processes_using(path: Path) -> list[str]:

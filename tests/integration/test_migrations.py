@@ -38,3 +38,43 @@ def test_file_names_are_checked(tmp_path: Path) -> None:
     (tmp_path / "1_oops.sql").write_text("SELECT 1")
     with pytest.raises(MigrationError, match="NNNN_snake_case"):
         discover(tmp_path)
+
+
+def test_registration_holds_grandfather_duplicates_already_there(services, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """0018 on a database that already has two live contracts on one number: it applies, the
+    earlier contract holds the number, the later is kept outside the rule (it ends in time)."""
+    from urllib.parse import urlsplit
+
+    from domain.store.db import create_pool
+    from tests.factories import rated_contract
+    from tests.support import fresh_database
+
+    async def run(url: str) -> None:
+        pool = await create_pool(url, min_size=1, max_size=2)
+        try:
+            async with pool.acquire() as conn:
+                await conn.execute("DROP TABLE registration_holds CASCADE; DROP FUNCTION refresh_registration_holds, "
+                                   "registration_covers, registration_holds_by_contract, registration_holds_by_status, "
+                                   "registration_holds_by_vehicle, registration_hash, registration_key CASCADE; "
+                                   "DELETE FROM schema_migrations WHERE version = 18")
+            a, b = await rated_contract(pool), await rated_contract(pool)
+            await pool.execute("UPDATE vehicles SET registration_no = '品川 300 な 10-01' WHERE id = any($1::bigint[])",
+                               [a.vehicle.id, b.vehicle.id])
+            async with pool.acquire() as conn:
+                assert await migrate(conn) == ["0018_registration_once.sql"]
+            rows = await pool.fetch("SELECT contract_id, reg_key, grandfathered FROM registration_holds ORDER BY 1")
+            assert [(r["contract_id"], r["reg_key"], r["grandfathered"]) for r in rows] == [
+                (a.created.contract.id, "品川300な1001", False), (b.created.contract.id, "品川300な1001", True)]
+            # the grandfathered contract keeps working (its statuses change), a third one is refused
+            await pool.execute("UPDATE contracts SET statuses = '{IN_FORCE,DO_NOT_RENEW}' WHERE id = $1",
+                               b.created.contract.id)
+            c = await rated_contract(pool)
+            with pytest.raises(asyncpg.ExclusionViolationError):
+                await pool.execute("UPDATE vehicles SET registration_no = '品川300な1001' WHERE id = $1", c.vehicle.id)
+        finally:
+            await pool.close()
+
+    import asyncio
+
+    with fresh_database(services.database_url, urlsplit(database_url).path.lstrip("/") + "_holds") as url:
+        asyncio.run(run(url))

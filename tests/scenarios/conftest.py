@@ -26,13 +26,14 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.connections import create_pool as create_arq_pool
 
 from api.app import create_app
-from api.auth import Role, mint_token
+from api.auth import Role
 from domain.runtime.clock import JST, ManualClock, as_jst
 from domain.runtime.services import Services
 from domain.runtime.settings import Settings
 from domain.store.db import create_pool
 from tests.factories import unique
 from tests.support import fresh_database
+from tests.tokens import long_token
 from workers.config import TimerTuning
 from workers.settings import create_worker, worker_settings
 from workers.timer_job import CTX_KEY, TimerRuntime, sweep_timers
@@ -66,8 +67,7 @@ class Scenario:
 
     # ---------------------------------------------------------------- API
     def bearer(self, role: Role, **claims: int) -> dict[str, str]:
-        token = mint_token(self.settings, subject=f"{role.value}-{unique('s')}", role=role,
-                           now=datetime.now(JST), **claims)  # type: ignore[arg-type]
+        token = long_token(self.settings, role, f"{role.value}-{unique('s')}", **claims)  # type: ignore[arg-type]
         return {"authorization": f"Bearer {token}"}
 
     async def gql(self, query: str, variables: dict[str, Any] | None = None,

@@ -25,6 +25,7 @@ from domain.rating import (
 from domain.rating_codec import quote_from_json
 from domain.services.access import Actor
 from domain.services.contracts.certificates import Redeemed, redeem, used_by
+from domain.services.contracts.registrations import ensure_registration_free
 from domain.services.contracts.support import (
     POLICY_PREFIX,
     EventKind,
@@ -51,7 +52,7 @@ from domain.services.contracts.types import (
 )
 from domain.services.errors import not_found, refuse
 from domain.services.reactions import TermBound, publish
-from domain.store.party_repo import Party, PartyKind, Vehicle, agencies_by_id
+from domain.store.party_repo import Party, PartyKind, Vehicle, agencies_by_id, vehicles_by_id
 from domain.store.policy_repo import (
     ContractStatus,
     DriverEntry,
@@ -272,6 +273,10 @@ async def create_quote(uow: UnitOfWork, actor: Actor, req: QuoteRequest, now: da
     ends_at = cover_moment(add_months(req.start_date, req.term_months))
     if req.fleet is not None and req.fleet.ends_on is not None:
         ends_at = cover_moment(req.fleet.ends_on)   # the all-vehicle certificate's common expiry
+    if not (req.pricing_only and req.start_date < today(now)):
+        # staff pricing a past start binds nothing, and its car is usually on that very contract
+        await ensure_registration_free(uow, actor, vehicle.registration_no, starts_at=starts_at, ends_at=ends_at,
+                                       field="input.vehicleId")
     # Ungraded products (kyosai) still fill the NOT NULL grade columns: 6(S), never shown as a grade.
     data = version_data(
         None, q, premium, vehicle_id=vehicle.id, named_insured_id=ni.id, drivers=drivers,
@@ -346,6 +351,9 @@ async def issue_contract(uow: UnitOfWork, actor: Actor, req: IssueRequest, now: 
             "QUOTE_OUTDATED", "input.contractId",
             f"quoted {v.data.premium_yen} yen, now {premium.total} yen ({premium.tariff_version}); re-quote",
         )
+    car = (await vehicles_by_id(uow.conn, [v.data.vehicle_id]))[v.data.vehicle_id]
+    await ensure_registration_free(uow, actor, car.registration_no, starts_at=term.starts_at, ends_at=term.ends_at,
+                                   field="input.contractId", contract_id=c.id)
     lock = await lock_contract(uow, c.id, req.expected_version)
     await set_term_status(uow, term.id, TermStatus.SCHEDULED if now < term.starts_at else TermStatus.IN_FORCE)
     await set_statuses(uow, c.id, [S.IN_FORCE])

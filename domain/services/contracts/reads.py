@@ -1,4 +1,4 @@
-"""Reads of contracts, parties, vehicles and agencies as a given actor sees them.
+"""Reads of contracts, parties and vehicles as a given actor sees them (agencies: domain/services/agencies).
 
 Every read goes through the actor's scope: lists and pages filter in SQL (`ContractScope`), reads
 by id drop what the actor may not see, so a forbidden id and a missing id answer the same (absent).
@@ -30,10 +30,8 @@ from domain.store.contract_read_repo import (
 )
 from domain.store.contract_repo import ContractStatus
 from domain.store.party_repo import (
-    Agency,
     Party,
     Vehicle,
-    agencies_by_id,
     parties_by_id,
     vehicles_by_id,
 )
@@ -114,13 +112,6 @@ async def vehicles_visible(pool: Executor, actor: Actor | None, ids: Sequence[in
         return {}
     found = await vehicles_by_id(pool, ids)
     return {i: v for i, v in found.items() if can_read_vehicle(actor, v)}
-
-
-async def agencies_visible(pool: Executor, actor: Actor | None, ids: Sequence[int]) -> dict[int, Agency]:
-    """Agencies are not secret to a logged-in caller (their names are on every certificate)."""
-    if actor is None or not ids:
-        return {}
-    return await agencies_by_id(pool, ids)
 
 
 async def version_history(

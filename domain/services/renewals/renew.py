@@ -13,6 +13,7 @@ from domain.calendar import add_months, cover_moment, jst_date
 from domain.lifecycle import Action
 from domain.rating_codec import quote_from_json
 from domain.services.access import Actor
+from domain.services.contracts.registrations import ensure_registration_free
 from domain.services.contracts.support import (
     EventKind,
     allowed,
@@ -31,7 +32,7 @@ from domain.services.errors import refuse
 from domain.services.reactions import TermBound, publish
 from domain.services.renewals.offers import price_renewal, settle_offers
 from domain.services.windows import grace
-from domain.store.party_repo import PartyKind, parties_by_id
+from domain.store.party_repo import PartyKind, parties_by_id, vehicles_by_id
 from domain.store.policy_repo import (
     ContractStatus,
     ContractVersion,
@@ -103,6 +104,10 @@ async def renew_contract(uow: UnitOfWork, actor: Actor, req: RenewRequest, now: 
     data = version_data(v.data, new_q, premium, grade=grade, drivers=drivers)
     explained = steps(("next term premium charged", premium.total, premium.tariff_version),
                       *((g, "", "grade") for g in grade_steps))
+    ends_at = cover_moment(add_months(end, new_q.term_months))
+    car = (await vehicles_by_id(uow.conn, [v.data.vehicle_id]))[v.data.vehicle_id]
+    await ensure_registration_free(uow, actor, car.registration_no, starts_at=term.ends_at, ends_at=ends_at,
+                                   field="input.contractId", contract_id=c.id)
     tx = await record(
         uow, actor, c.id, TransactionKind.RENEW, now, effective_at=term.ends_at, reason=None,
         idempotency_key=req.idempotency_key, delta=premium.total,
@@ -112,7 +117,6 @@ async def renew_contract(uow: UnitOfWork, actor: Actor, req: RenewRequest, now: 
     )
     appended = await append_version(uow, c.id, req.expected_version, term.ends_at, data, recorded_at=now,
                                     transaction_id=tx)
-    ends_at = cover_moment(add_months(end, new_q.term_months))
     new_term = await add_term(uow, c.id, starts_at=term.ends_at, ends_at=ends_at,
                               status=TermStatus.SCHEDULED if now < term.ends_at else TermStatus.IN_FORCE, at=now)
     if product.graded:

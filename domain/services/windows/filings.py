@@ -32,6 +32,7 @@ from domain.rating_codec import quote_from_json
 from domain.refunds import pro_rata_delta
 from domain.services.access import Actor, can_read_contract
 from domain.services.contracts.quote import vehicle_facts
+from domain.services.contracts.registrations import ensure_registration_free
 from domain.services.contracts.support import (
     LIVE_TERMS,
     allowed,
@@ -258,6 +259,10 @@ async def report_vehicle_acquisition(uow: UnitOfWork, actor: Actor, req: Vehicle
     if w.state is WindowState.VOID:
         raise refuse("WINDOW_EXPIRED", "input.acquiredOn",
                      f"acquired {req.acquired_on}: the last day to file was {w.filing_deadline} ({w.source})")
+    # the new car must be free from its acquisition to the contract's end (the old one is freed then)
+    await ensure_registration_free(
+        uow, actor, new_car.registration_no, starts_at=max(_start_of(req.acquired_on), term.starts_at),
+        ends_at=(await terms(uow.conn, c.id))[-1].ends_at, field="input.vehicleId", contract_id=c.id)
     for other in await _live_windows(uow.conn, c.id, WindowKind.VEHICLE_SWAP):
         if other.links.new_vehicle_id == new_car.id:
             raise refuse("SWAP_ALREADY_REPORTED", "input.vehicleId",
@@ -337,6 +342,9 @@ async def file_vehicle_swap(uow: UnitOfWork, actor: Actor, req: VehicleSwapFilin
     effective_at = sw.window.opens_at if filing.outcome is FilingOutcome.FULL else max(
         _start_of(on), sw.window.opens_at)
     ts = await terms(uow.conn, c.id)
+    for number, field in ((new_car.registration_no, "input.windowId"), (cert.registration_no, "input.registrationNo")):
+        await ensure_registration_free(uow, actor, number, starts_at=effective_at, ends_at=ts[-1].ends_at,
+                                       field=field, contract_id=c.id)
     current = [v for v in await versions(uow.conn, c.id) if v.valid_to is None or v.valid_to > effective_at]
     planned = []
     delta = 0

@@ -1,0 +1,1 @@
+"""Agencies over GraphQL: the type, the `agencies` list and `createAgency`."""
