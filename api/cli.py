@@ -7,6 +7,13 @@ command with one line on stderr and exit status 2 — never a traceback.
 
 from __future__ import annotations
 
+from domain.runtime import stop_signals
+
+# First thing: a SIGTERM during the imports below is noted rather than fatal; `main` hands it to
+# the worker (which then exits 0 without starting) and gives every other command the usual
+# handling back (domain/runtime/stop_signals.py).
+stop_signals.defer()
+
 import argparse
 import asyncio
 import logging
@@ -341,8 +348,22 @@ COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate, "s
             "token": cmd_token, "dev": cmd_dev, "simulate": cmd_simulate, "recalc": cmd_recalc}
 
 
+# Commands that look at a stop noted during start-up (workers/settings.run_worker); the others
+# get the default handling back, and a stop noted meanwhile takes effect as it would have.
+_DEFERS_STOP = {"worker"}
+
+
+def _stop_signals_as_usual() -> None:
+    early = stop_signals.requested()
+    stop_signals.restore()
+    if early is not None:
+        signal.raise_signal(early)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command not in _DEFERS_STOP:
+        _stop_signals_as_usual()
     try:
         settings = get_settings()
     except Exception as exc:  # noqa: BLE001 - pydantic ValidationError: a bad environment variable
