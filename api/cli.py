@@ -129,35 +129,35 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
-    from datetime import date, datetime, time
-
-    from domain.runtime.clock import JST, SystemClock
+    """Move the business clock to --until, printing one line per timer that changed something."""
+    from domain.runtime.clock import SystemClock
     from domain.store.db import create_pool
     from domain.store.migrate import migrate
-    from workers.simulate import SimulationRefused, simulate
+    from workers.simulate import SimulationRefused, Step, parse_until, simulate
 
     try:
-        until = datetime.combine(date.fromisoformat(args.until), time(23, 59, 59), tzinfo=JST)
+        until = parse_until(args.until)
     except ValueError as exc:
-        raise CliError(f"--until {args.until!r} is not a date (YYYY-MM-DD)") from exc
+        raise CliError(str(exc)) from exc
 
-    async def run(url: str) -> None:
+    def show(step: Step) -> None:
+        if step.had_effect:  # quiet on days (and timers) where nothing happened
+            _say(step.line())
+
+    async def run(url: str) -> str:
         pool = await create_pool(url, min_size=1, max_size=4)
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)
-            sim = await simulate(pool, settings, until, wall=SystemClock(),
-                                 on_step=None if args.quiet else (lambda s: _say(s.line())))
+            sim = await simulate(pool, settings, until, wall=SystemClock(), on_step=None if args.quiet else show)
         except SimulationRefused as exc:
             raise CliError(str(exc)) from exc
         finally:
             await pool.close()
-        done = ", ".join(f"{n} {o}" for o, n in sorted(sim.outcomes.items())) or "nothing was due"
-        _say(f"simulated {sim.started_at:%Y-%m-%d %H:%M} → {sim.until:%Y-%m-%d %H:%M} JST: "
-             f"{len(sim.steps)} timers ({done}); the business clock is {sim.offset} ahead of the wall clock")
+        return sim.summary()
 
     with services_for(settings, need_redis=False) as svc:
-        asyncio.run(run(svc.database_url))
+        _say(asyncio.run(run(svc.database_url)))
     return 0
 
 
@@ -328,8 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply pending SQL migrations")
     sub.add_parser("seed", help="load demo data (idempotent)")
     sim = sub.add_parser("simulate", help="move the business clock and run every timer due on the way (not in production)")
-    sim.add_argument("--until", required=True, help="last day to simulate (YYYY-MM-DD, JST; up to 23:59:59)")
-    sim.add_argument("--quiet", action="store_true", help="print only the summary")
+    sim.add_argument("--until", required=True, metavar="DATE[THH:MM]",
+                     help="where to move the clock: a date-time (2027-10-05T09:30, JST unless it carries an "
+                          "offset) or a date, meaning 09:00 JST that day (the night's timers have run, the "
+                          "day's 16:00 expiries not yet)")
+    sim.add_argument("--quiet", action="store_true", help="print only the summary, not a line per effect")
     t = sub.add_parser("token", help="mint a development JWT for a role")
     t.add_argument("--role", required=True, choices=["policyholder", "agent", "staff", "admin"])
     t.add_argument("--subject", default="dev-user")
