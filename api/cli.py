@@ -98,15 +98,14 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_seed(settings: Settings, _args: argparse.Namespace) -> int:
     """Load the demo book as of the business clock's now (it is lived up to then, timers and all)."""
-    from domain.runtime.business_clock import read_offset
-    from domain.runtime.clock import SystemClock
+    from domain.runtime.business_clock import business_clock
     from domain.store.db import create_pool
     from workers.demo_book import DemoBookIncomplete, load_demo_data
 
     async def run(url: str) -> str:
         pool = await create_pool(url, min_size=1, max_size=4)
         try:
-            now = SystemClock(await read_offset(pool)).now()
+            now = (await business_clock(pool, settings)).now()
             return await load_demo_data(pool, settings, now)
         except DemoBookIncomplete as exc:
             raise CliError(str(exc)) from exc
@@ -172,13 +171,13 @@ def _bar(run: object) -> str:
 
 
 def cmd_recalc(settings: Settings, args: argparse.Namespace) -> int:
-    """Recompute the renewal offers of every contract whose offer is due on --as-of."""
-    from domain.runtime.clock import JST, SystemClock
+    """Recompute the renewal offers of every contract whose offer is due on --as-of (default: the
+    business date, so after `simulate` it is the simulated day)."""
+    from domain.runtime.business_clock import business_clock
+    from domain.runtime.clock import JST
     from domain.services.renewals import recalc
     from domain.store.db import create_pool
 
-    now = SystemClock().now()
-    as_of = args.as_of or now.astimezone(JST).date()
     tty = sys.stderr.isatty()
 
     def show(run: object) -> None:
@@ -187,12 +186,15 @@ def cmd_recalc(settings: Settings, args: argparse.Namespace) -> int:
     async def run(url: str) -> str:
         pool = await create_pool(url, min_size=1, max_size=2)
         try:
+            clock = await business_clock(pool, settings)
+            now = clock.now()
+            as_of = args.as_of or now.astimezone(JST).date()
             r = await recalc.start_or_resume(pool, as_of=as_of, resume=args.resume, parts=args.parts,
                                              source="CLI", now=now)
         finally:
             await pool.close()
         started = time.perf_counter()
-        r = await recalc.drive(url, r, page=args.page, on_progress=show)
+        r = await recalc.drive(url, r, page=args.page, on_progress=show, clock_offset=clock.offset)
         if tty:
             print(file=sys.stderr)
         t = r.total
@@ -262,6 +264,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
         exe = [sys.executable, "-m", "api.cli"]
         for step in ("migrate", "seed"):
             subprocess.run([*exe, step], env=env, check=True)
+        clock_line = asyncio.run(_business_clock_line(svc, settings))
         children.append(subprocess.Popen([*exe, "serve", "--log-level", args.log_level], env=env))
         children.append(subprocess.Popen([*exe, "worker", "--log-level", args.log_level], env=env))
         url = f"http://{settings.host}:{settings.port}/graphql"
@@ -271,6 +274,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
         _say(f"  GraphiQL:   {url}")
         _say(f"  PostgreSQL: {redact(svc.database_url)}")
         _say(f"  Redis:      {svc.redis_url}")
+        _say(f"  {clock_line}")
         _say(f"  demo token (staff): {token}")
         _say("  Ctrl-C stops everything.\n")
         while not stopping and all(c.poll() is None for c in children):
@@ -285,6 +289,27 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
         svc.stop()
         _say("autopolicy stopped.")
     return 0
+
+
+async def _business_clock_line(svc: Services, settings: Settings) -> str:
+    """The banner's clock line: where the business clock is, and how far it was moved."""
+    import asyncpg
+
+    from domain.runtime.business_clock import business_clock, describe_span
+    from domain.runtime.clock import JST
+
+    conn = await asyncpg.connect(svc.database_url)
+    try:
+        clock = await business_clock(conn, settings)
+    finally:
+        await conn.close()
+    at = f"{clock.now().astimezone(JST):%Y-%m-%d %H:%M} JST"
+    if not clock.offset:
+        return f"business clock: {at} (the wall clock; `autopolicy simulate --until DATE` moves it forward)"
+    start_over = ("`make clean-data` starts over on the wall clock" if svc.embedded_postgres is not None
+                  else "an empty database starts over on the wall clock")
+    return (f"business clock: {at} (moved {describe_span(clock.offset)} ahead by `autopolicy simulate`; "
+            f"it only moves forward, {start_over})")
 
 
 def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], timeout: float) -> None:
@@ -340,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--agency", type=int, help="agent's agency id")
     t.add_argument("--hours", type=float, default=12)
     r = sub.add_parser("recalc", help="recompute due renewal offers (resumable, with progress)")
-    r.add_argument("--as-of", type=date.fromisoformat, default=None, help="offer date (JST), default today")
+    r.add_argument("--as-of", type=date.fromisoformat, default=None,
+                   help="offer date (JST), default the business clock's today")
     r.add_argument("--resume", action="store_true", help="continue the last unfinished run for that date")
     r.add_argument("--parts", type=int, default=2, help="processes working disjoint id ranges (new runs)")
     r.add_argument("--page", type=int, default=1000, help="contracts per transaction")

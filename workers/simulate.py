@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg
 
 import workers.kinds  # noqa: F401  (registers every timer kind, as the worker does)
-from domain.runtime.business_clock import move_to, read_offset
+from domain.runtime.business_clock import describe_span, move_to, read_offset
 from domain.runtime.clock import JST, Clock, ManualClock, as_jst
 from domain.runtime.settings import Settings
 from domain.store import timers
@@ -79,22 +79,6 @@ def parse_until(text: str) -> datetime:
         raise ValueError(f"--until {text!r} is not a date (YYYY-MM-DD) or a date-time "
                          "(YYYY-MM-DDTHH:MM, JST unless it carries an offset)") from None
     return when.replace(tzinfo=JST) if when.tzinfo is None else as_jst(when)
-
-
-def describe_span(span: timedelta) -> str:
-    """A duration as people say it: "62 days 6 hours", "3 hours 10 minutes", "less than a minute"."""
-    minutes = int(span.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-
-    def unit(n: int, word: str) -> str:
-        return f"{n} {word}{'' if n == 1 else 's'}"
-
-    if days:
-        return unit(days, "day") + (f" {unit(hours, 'hour')}" if hours else "")
-    if hours:
-        return unit(hours, "hour") + (f" {unit(mins, 'minute')}" if mins else "")
-    return unit(mins, "minute") if mins else "less than a minute"
 
 
 def _what(kind: str, n: int) -> str:

@@ -4,12 +4,13 @@ a summary in words, never a raw timedelta."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.runtime.business_clock import describe_span
 from domain.runtime.clock import JST
-from workers.simulate import Simulation, Step, describe_span, parse_until
+from workers.simulate import Simulation, Step, parse_until
 
 AT = datetime(2027, 10, 5, 16, 0, tzinfo=JST)
 
@@ -85,4 +86,4 @@ def test_an_empty_simulation_says_so() -> None:
 
 
 def test_utc_input_keeps_its_instant() -> None:
-    assert parse_until("2027-10-05T00:00+00:00") == datetime(2027, 10, 5, tzinfo=timezone.utc)
+    assert parse_until("2027-10-05T00:00+00:00") == datetime(2027, 10, 5, tzinfo=UTC)
