@@ -7,6 +7,13 @@ command with one line on stderr and exit status 2 — never a traceback.
 
 from __future__ import annotations
 
+from domain.runtime import stop_signals
+
+# First thing: a SIGTERM during the imports below is noted rather than fatal; `main` hands it to
+# the worker (which then exits 0 without starting) and gives every other command the usual
+# handling back (domain/runtime/stop_signals.py).
+stop_signals.defer()
+
 import argparse
 import asyncio
 import logging
@@ -91,15 +98,14 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_seed(settings: Settings, _args: argparse.Namespace) -> int:
     """Load the demo book as of the business clock's now (it is lived up to then, timers and all)."""
-    from domain.runtime.business_clock import read_offset
-    from domain.runtime.clock import SystemClock
+    from domain.runtime.business_clock import business_clock
     from domain.store.db import create_pool
     from workers.demo_book import DemoBookIncomplete, load_demo_data
 
     async def run(url: str) -> str:
         pool = await create_pool(url, min_size=1, max_size=4)
         try:
-            now = SystemClock(await read_offset(pool)).now()
+            now = (await business_clock(pool, settings)).now()
             return await load_demo_data(pool, settings, now)
         except DemoBookIncomplete as exc:
             raise CliError(str(exc)) from exc
@@ -130,35 +136,35 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
-    from datetime import date, datetime, time
-
-    from domain.runtime.clock import JST, SystemClock
+    """Move the business clock to --until, printing one line per timer that changed something."""
+    from domain.runtime.clock import SystemClock
     from domain.store.db import create_pool
     from domain.store.migrate import migrate
-    from workers.simulate import SimulationRefused, simulate
+    from workers.simulate import SimulationRefused, Step, parse_until, simulate
 
     try:
-        until = datetime.combine(date.fromisoformat(args.until), time(23, 59, 59), tzinfo=JST)
+        until = parse_until(args.until)
     except ValueError as exc:
-        raise CliError(f"--until {args.until!r} is not a date (YYYY-MM-DD)") from exc
+        raise CliError(str(exc)) from exc
 
-    async def run(url: str) -> None:
+    def show(step: Step) -> None:
+        if step.had_effect:  # quiet on days (and timers) where nothing happened
+            _say(step.line())
+
+    async def run(url: str) -> str:
         pool = await create_pool(url, min_size=1, max_size=4)
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)
-            sim = await simulate(pool, settings, until, wall=SystemClock(),
-                                 on_step=None if args.quiet else (lambda s: _say(s.line())))
+            sim = await simulate(pool, settings, until, wall=SystemClock(), on_step=None if args.quiet else show)
         except SimulationRefused as exc:
             raise CliError(str(exc)) from exc
         finally:
             await pool.close()
-        done = ", ".join(f"{n} {o}" for o, n in sorted(sim.outcomes.items())) or "nothing was due"
-        _say(f"simulated {sim.started_at:%Y-%m-%d %H:%M} → {sim.until:%Y-%m-%d %H:%M} JST: "
-             f"{len(sim.steps)} timers ({done}); the business clock is {sim.offset} ahead of the wall clock")
+        return sim.summary()
 
     with services_for(settings, need_redis=False) as svc:
-        asyncio.run(run(svc.database_url))
+        _say(asyncio.run(run(svc.database_url)))
     return 0
 
 
@@ -173,13 +179,13 @@ def _bar(run: object) -> str:
 
 
 def cmd_recalc(settings: Settings, args: argparse.Namespace) -> int:
-    """Recompute the renewal offers of every contract whose offer is due on --as-of."""
-    from domain.runtime.clock import JST, SystemClock
+    """Recompute the renewal offers of every contract whose offer is due on --as-of (default: the
+    business date, so after `simulate` it is the simulated day)."""
+    from domain.runtime.business_clock import business_clock
+    from domain.runtime.clock import JST
     from domain.services.renewals import recalc
     from domain.store.db import create_pool
 
-    now = SystemClock().now()
-    as_of = args.as_of or now.astimezone(JST).date()
     tty = sys.stderr.isatty()
 
     def show(run: object) -> None:
@@ -188,12 +194,15 @@ def cmd_recalc(settings: Settings, args: argparse.Namespace) -> int:
     async def run(url: str) -> str:
         pool = await create_pool(url, min_size=1, max_size=2)
         try:
+            clock = await business_clock(pool, settings)
+            now = clock.now()
+            as_of = args.as_of or now.astimezone(JST).date()
             r = await recalc.start_or_resume(pool, as_of=as_of, resume=args.resume, parts=args.parts,
                                              source="CLI", now=now)
         finally:
             await pool.close()
         started = time.perf_counter()
-        r = await recalc.drive(url, r, page=args.page, on_progress=show)
+        r = await recalc.drive(url, r, page=args.page, on_progress=show, clock_offset=clock.offset)
         if tty:
             print(file=sys.stderr)
         t = r.total
@@ -263,6 +272,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
         exe = [sys.executable, "-m", "api.cli"]
         for step in ("migrate", "seed"):
             subprocess.run([*exe, step], env=env, check=True)
+        clock_line = asyncio.run(_business_clock_line(svc, settings))
         children.append(subprocess.Popen([*exe, "serve", "--log-level", args.log_level], env=env))
         children.append(subprocess.Popen([*exe, "worker", "--log-level", args.log_level], env=env))
         url = f"http://{settings.host}:{settings.port}/graphql"
@@ -272,6 +282,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
         _say(f"  GraphiQL:   {url}")
         _say(f"  PostgreSQL: {redact(svc.database_url)}")
         _say(f"  Redis:      {svc.redis_url}")
+        _say(f"  {clock_line}")
         _say(f"  demo token (staff): {token}")
         _say("  Ctrl-C stops everything.\n")
         while not stopping and all(c.poll() is None for c in children):
@@ -286,6 +297,27 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
         svc.stop()
         _say("autopolicy stopped.")
     return 0
+
+
+async def _business_clock_line(svc: Services, settings: Settings) -> str:
+    """The banner's clock line: where the business clock is, and how far it was moved."""
+    import asyncpg
+
+    from domain.runtime.business_clock import business_clock, describe_span
+    from domain.runtime.clock import JST
+
+    conn = await asyncpg.connect(svc.database_url)
+    try:
+        clock = await business_clock(conn, settings)
+    finally:
+        await conn.close()
+    at = f"{clock.now().astimezone(JST):%Y-%m-%d %H:%M} JST"
+    if not clock.offset:
+        return f"business clock: {at} (the wall clock; `autopolicy simulate --until DATE` moves it forward)"
+    start_over = ("`make clean-data` starts over on the wall clock" if svc.embedded_postgres is not None
+                  else "an empty database starts over on the wall clock")
+    return (f"business clock: {at} (moved {describe_span(clock.offset)} ahead by `autopolicy simulate`; "
+            f"it only moves forward, {start_over})")
 
 
 def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], timeout: float) -> None:
@@ -329,8 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply pending SQL migrations")
     sub.add_parser("seed", help="load demo data (idempotent)")
     sim = sub.add_parser("simulate", help="move the business clock and run every timer due on the way (not in production)")
-    sim.add_argument("--until", required=True, help="last day to simulate (YYYY-MM-DD, JST; up to 23:59:59)")
-    sim.add_argument("--quiet", action="store_true", help="print only the summary")
+    sim.add_argument("--until", required=True, metavar="DATE[THH:MM]",
+                     help="where to move the clock: a date-time (2027-10-05T09:30, JST unless it carries an "
+                          "offset) or a date, meaning 09:00 JST that day (the night's timers have run, the "
+                          "day's 16:00 expiries not yet)")
+    sim.add_argument("--quiet", action="store_true", help="print only the summary, not a line per effect")
     t = sub.add_parser("token", help="mint a development JWT (staff unless --role says otherwise), on the business clock")
     t.add_argument("--role", default="staff", choices=["policyholder", "agent", "staff", "admin"],
                    help="default staff; policyholder needs --party, agent needs --agency")
@@ -339,7 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--agency", help="agent's agency: its id as the API shows it (agency { id }) or the database integer")
     t.add_argument("--hours", type=float, default=12, help="lifetime in business-clock hours (default 12)")
     r = sub.add_parser("recalc", help="recompute due renewal offers (resumable, with progress)")
-    r.add_argument("--as-of", type=date.fromisoformat, default=None, help="offer date (JST), default today")
+    r.add_argument("--as-of", type=date.fromisoformat, default=None,
+                   help="offer date (JST), default the business clock's today")
     r.add_argument("--resume", action="store_true", help="continue the last unfinished run for that date")
     r.add_argument("--parts", type=int, default=2, help="processes working disjoint id ranges (new runs)")
     r.add_argument("--page", type=int, default=1000, help="contracts per transaction")
@@ -350,8 +386,22 @@ COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate, "s
             "token": cmd_token, "dev": cmd_dev, "simulate": cmd_simulate, "recalc": cmd_recalc}
 
 
+# Commands that look at a stop noted during start-up (workers/settings.run_worker); the others
+# get the default handling back, and a stop noted meanwhile takes effect as it would have.
+_DEFERS_STOP = {"worker"}
+
+
+def _stop_signals_as_usual() -> None:
+    early = stop_signals.requested()
+    stop_signals.restore()
+    if early is not None:
+        signal.raise_signal(early)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command not in _DEFERS_STOP:
+        _stop_signals_as_usual()
     try:
         settings = get_settings()
     except Exception as exc:  # noqa: BLE001 - pydantic ValidationError: a bad environment variable

@@ -6,6 +6,12 @@ LOG_LEVEL (default INFO) sets the verbosity of the JSON log lines on stdout.
 
 from __future__ import annotations
 
+from domain.runtime import stop_signals
+
+# First thing: a SIGTERM while the imports below and the start-up run is noted, and the worker
+# then stops with status 0 instead of dying mid-start (domain/runtime/stop_signals.py).
+stop_signals.defer()
+
 import os
 import sys
 

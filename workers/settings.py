@@ -8,6 +8,7 @@ and pass an injected Clock.
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from typing import Any
 
@@ -15,8 +16,10 @@ import asyncpg
 from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker, func, get_kwargs
+from redis.exceptions import RedisError
 
 import workers.kinds  # noqa: F401  (registers every timer kind)
+from domain.runtime import stop_signals
 from domain.runtime.business_clock import follow
 from domain.runtime.clock import Clock, SystemClock
 from domain.runtime.settings import Settings, get_settings
@@ -30,6 +33,8 @@ from workers.timer_job import CTX_KEY, RUN_TIMER, SWEEP, TimerRuntime, run_timer
 # arq's own retries only cover a cancelled job (worker shutdown); timer failures are retried by
 # the timer row (attempts, backoff), and a job arq gives up on is handed over again by the lease.
 ARQ_MAX_TRIES = 3
+
+log = logging.getLogger("autopolicy.worker")
 
 
 def _sweep_schedule(every_seconds: int) -> dict[str, Any]:
@@ -56,12 +61,12 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
             if not database_url:
                 raise RuntimeError("DATABASE_URL is not set: the worker needs PostgreSQL")
             own = await create_pool(database_url, min_size=1, max_size=tuning.max_jobs + 2)
+            ctx["_own_pool"] = own  # at once: a stop during the migration below still closes it
             async with own.acquire() as conn:
                 await migrate(conn)  # no-op when up to date; the advisory lock serialises starters
                 # The nightly recalculation chain: each night schedules the next; this starts it
                 # (idempotent, one timer per date) in case it was never started or was lost.
                 await ensure_nightly(conn, clock.now())
-            ctx["_own_pool"] = own
         ctx[CTX_KEY] = TimerRuntime(pool=own, clock=clock, settings=settings, tuning=tuning)
         if not settings.is_production and settings.allow_clock_override and isinstance(clock, SystemClock):
             ctx["_clock_follower"] = asyncio.create_task(follow(clock, own))
@@ -70,6 +75,7 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
         follower: asyncio.Task[None] | None = ctx.pop("_clock_follower", None)
         if follower is not None:
             follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)  # it may hold a connection
         own: asyncpg.Pool | None = ctx.pop("_own_pool", None)
         if own is not None:
             await own.close()
@@ -99,13 +105,38 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
 
 
 class TimerWorker(Worker):
-    """arq's Worker with a stop that always finishes cleanly.
+    """arq's Worker with a stop that always finishes cleanly: SIGTERM at any moment exits 0.
 
     arq's `close` gathers the job tasks its signal handler has just cancelled, so a job caught
     mid-flight by SIGTERM re-raises `CancelledError` out of `close` and the process exits 1 (seen
-    under load). A cancelled job is not lost (its timer row's lease hands it over again), so the
-    stop waits for every task to settle and treats a cancellation as the normal outcome.
+    under load). A cancelled job is not lost (its transaction rolls back and its timer row's lease
+    hands it over again), so the stop waits for every task to settle and treats a cancellation as
+    the normal outcome. A signal during start-up cancels `on_startup` wherever it is (connecting,
+    migrating): whatever that raises on the way out is the stop, not a failure. The stop also
+    waits (a little) for the job results arq writes under `asyncio.shield`, so they are not cut
+    off by closing Redis under them.
     """
+
+    SETTLE_SECONDS = 5.0
+
+    _stop_signal: signal.Signals | None = None
+
+    def handle_sig(self, signum: signal.Signals) -> None:
+        self._stop_signal = signal.Signals(signum)
+        super().handle_sig(signum)
+
+    def run(self) -> None:
+        self.main_task = self.loop.create_task(self.main())
+        try:
+            self.loop.run_until_complete(self.main_task)
+        except asyncio.CancelledError:
+            pass  # the stop
+        except Exception:
+            if self._stop_signal is None:
+                raise  # a real failure (PostgreSQL unreachable at start, ...): exit 1 as before
+            log.info("start-up interrupted by %s", self._stop_signal.name, exc_info=True)
+        finally:
+            self.loop.run_until_complete(self.close())
 
     async def close(self) -> None:
         if not self._handle_signals:
@@ -113,9 +144,17 @@ class TimerWorker(Worker):
         if not self._pool:
             return
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
-        await self.pool.delete(self.health_check_key)
         if self.on_shutdown:
             await self.on_shutdown(self.ctx)
+        # arq's shielded result writes outlive a cancelled job task; they need Redis open.
+        writes = [t for t in asyncio.all_tasks()
+                  if not t.done() and getattr(t.get_coro(), "__qualname__", "") == "Worker.finish_job"]
+        if writes:
+            await asyncio.wait(writes, timeout=self.SETTLE_SECONDS)
+        try:
+            await self.pool.delete(self.health_check_key)
+        except (OSError, RedisError) as exc:  # the key expires by itself
+            log.warning("health-check key not removed: %s", exc)
         await self.pool.close(close_connection_pool=True)
         self._pool = None
 
@@ -126,13 +165,20 @@ def create_worker(settings_cls: type, **overrides: Any) -> TimerWorker:
 
 
 def run_worker(settings: Settings, clock: Clock | None = None, tuning: TimerTuning | None = None) -> None:
-    """Run a worker until SIGINT/SIGTERM (blocking)."""
+    """Run a worker until SIGINT/SIGTERM (blocking); a stop noted before it started ends it here."""
     tuning = tuning or TimerTuning()
     if tuning.metrics_port is not None:
         from prometheus_client import start_http_server
 
         start_http_server(tuning.metrics_port)
-    create_worker(worker_settings(settings, clock, tuning)).run()
+    worker = create_worker(worker_settings(settings, clock, tuning))
+    # arq's loop handlers are installed now (Worker.__init__): a later signal reaches them; one
+    # that came during the imports or the start of the services was noted (stop_signals.defer).
+    early = stop_signals.requested()
+    if early is not None:
+        log.info("stop requested (%s) before the worker started: not starting", early.name)
+        return
+    worker.run()
 
 
 WorkerSettings = worker_settings(get_settings())

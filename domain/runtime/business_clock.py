@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from domain.runtime.clock import SystemClock, as_jst
+from domain.runtime.settings import Settings
 
 log = logging.getLogger("autopolicy.clock")
 
@@ -24,6 +25,32 @@ POLL_SECONDS = 2.0
 async def read_offset(conn: asyncpg.Connection | asyncpg.Pool) -> timedelta:
     seconds = await conn.fetchval("SELECT offset_seconds FROM business_clock WHERE id")
     return timedelta(seconds=float(seconds or 0))
+
+
+def follows_offset(settings: Settings) -> bool:
+    """Whether processes read the stored offset: outside production, unless switched off."""
+    return not settings.is_production and settings.allow_clock_override
+
+
+async def business_clock(conn: asyncpg.Connection | asyncpg.Pool, settings: Settings) -> SystemClock:
+    """The clock a command runs on: the wall clock shifted by the stored offset (not in production)."""
+    return SystemClock(await read_offset(conn) if follows_offset(settings) else timedelta(0))
+
+
+def describe_span(span: timedelta) -> str:
+    """A duration as people say it: "62 days 6 hours", "3 hours 10 minutes", "less than a minute"."""
+    minutes = int(span.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+
+    def unit(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    if days:
+        return unit(days, "day") + (f" {unit(hours, 'hour')}" if hours else "")
+    if hours:
+        return unit(hours, "hour") + (f" {unit(mins, 'minute')}" if mins else "")
+    return unit(mins, "minute") if mins else "less than a minute"
 
 
 async def move_to(conn: asyncpg.Connection | asyncpg.Pool, target: datetime, *, wall_now: datetime, by: str) -> timedelta:

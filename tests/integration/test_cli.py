@@ -182,6 +182,7 @@ def test_dev_starts_everything_embedded_and_ctrl_c_leaves_no_orphans(tmp_path: P
                 break
         text = "".join(out)
         assert f"http://127.0.0.1:{port}/graphql" in text, text
+        assert "business clock: " in text and "(the wall clock; `autopolicy simulate" in text, text
         req = urllib.request.Request(
             f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": "{ __typename }"}).encode(),
             headers={"content-type": "application/json"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -80,10 +81,11 @@ async def test_a_wall_clock_follows_the_stored_offset(h: Harness) -> None:
     assert clock.offset == timedelta(days=30)
 
 
-async def test_cli_prints_each_timer_and_a_summary(h: Harness) -> None:
+async def test_cli_prints_a_line_per_effect_and_a_summary_in_words(h: Harness) -> None:
     env = {**os.environ, "DATABASE_URL": h.database_url, "REDIS_URL": h.redis_url}
     target = datetime.now(JST).date() + timedelta(days=3)
-    await _ping(h.pool, "cli", datetime.now(JST) + timedelta(days=2))
+    await _ping(h.pool, "cli", datetime.now(JST) + timedelta(days=2))               # no effect: no line
+    await _ping(h.pool, "cli-flaky", datetime.now(JST) + timedelta(days=1), fail_times=1)  # a retry: a line
 
     def cli(until: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "api.cli", "simulate", "--until", until], check=False, env=env,
@@ -91,8 +93,20 @@ async def test_cli_prints_each_timer_and_a_summary(h: Harness) -> None:
 
     r = cli(target.isoformat())
     assert r.returncode == 0, r.stderr
-    assert "ping" in r.stdout and "done" in r.stdout and "1 timers (1 done)" in r.stdout
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 2, r.stdout
+    assert "ping" in lines[0] and "RETRY" in lines[0] and "cli-flaky" in lines[0]
+    assert re.fullmatch(rf"moved (\d+ days?)( \d+ hours?)? ahead to {target} 09:00 JST; 3 timers run; 1 retry "
+                        r"\(the business clock is \d+ days?( \d+ hours?)? ahead of the wall clock\)", lines[1]), lines[1]
+    assert await read_offset(h.pool) > timedelta(days=2)
+
+    later = f"{target + timedelta(days=1)}T10:45"
+    r = cli(later)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().startswith(f"moved 1 day 1 hour ahead to {target + timedelta(days=1)} 10:45 JST; "
+                                       "no timer was due"), r.stdout
+
     r = cli("2000-01-01")
     assert r.returncode == 2 and "only moves forward" in r.stderr and "Traceback" not in r.stderr
     r = cli("someday")
-    assert r.returncode == 2 and "not a date" in r.stderr
+    assert r.returncode == 2 and "not a date" in r.stderr and "Traceback" not in r.stderr

@@ -130,6 +130,65 @@ async def test_worker_process_sweeps_and_runs_due_timers(fresh: asyncpg.Pool,
     assert worker.kill(signal.SIGTERM) == 0  # graceful stop
 
 
+def _catches_sigterm(pid: int) -> bool:
+    """The process has a SIGTERM handler (Linux: bit 15 of SigCgt in /proc/PID/status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    caught = next(int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+async def test_sigterm_during_start_up_exits_cleanly(fresh: asyncpg.Pool,
+                                                     start_worker: Callable[[], WorkerProcess]) -> None:
+    """A SIGTERM while the worker imports, while it connects and migrates, and as its first sweep
+    hands out a timer: each time exit 0 and no traceback; the timer then runs exactly once."""
+    tid = await _schedule_now(fresh, "proc:start-up")
+
+    # 1. During the imports: the first line of `python -m workers` has noted-not-fatal handlers in
+    #    place (the interpreter's own start, before any line of ours runs, is the one gap left).
+    importing = start_worker()
+    deadline = time.monotonic() + 10
+    while not _catches_sigterm(importing.proc.pid):
+        assert time.monotonic() < deadline and importing.proc.poll() is None, importing.log()
+        await asyncio.sleep(0.001)
+    assert importing.kill(signal.SIGTERM) == 0, importing.log()
+    assert "before the worker started: not starting" in importing.log()
+
+    # 2. While arq starts: connecting to Redis and PostgreSQL, migrating (on_startup).
+    starting = start_worker()
+
+    async def arq_started() -> bool:
+        return "Starting worker" in starting.log()
+
+    await _until(arq_started, 15, "arq to start", starting)
+    assert starting.kill(signal.SIGTERM) == 0, starting.log()
+
+    # 3. As the first sweep hands the due timer to a job.
+    sweeping = start_worker()
+
+    async def handed_out() -> bool:
+        return (await _row(fresh, tid)).state is not TimerState.PENDING
+
+    await _until(handed_out, 15, "the first sweep", sweeping)
+    assert sweeping.kill(signal.SIGTERM) == 0, sweeping.log()
+
+    for w in (importing, starting, sweeping):
+        assert "Traceback" not in w.log() and "CancelledError" not in w.log(), w.log()
+    assert await _effects(fresh, tid) <= 1
+
+    # Nothing lost: a worker that is let run does the timer, once.
+    last = start_worker()
+
+    async def done() -> bool:
+        return (await _row(fresh, tid)).state is TimerState.DONE
+
+    await _until(done, 15, "the timer to be done", last)
+    assert await _effects(fresh, tid) == 1
+    assert last.kill(signal.SIGTERM) == 0, last.log()
+
+
 async def test_sigkill_mid_job_takes_effect_exactly_once_after_restart(
         fresh: asyncpg.Pool, workers_redis_url: str, workers_database_url: str,
         start_worker: Callable[[], WorkerProcess]) -> None:

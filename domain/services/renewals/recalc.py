@@ -159,7 +159,7 @@ async def start_nightly(conn: asyncpg.Connection, as_of: date, now: datetime, *,
 # --- driving a run from a command (CLI, bench): a process per part ----------------------------------
 
 
-def _part_process(dsn: str, run_id: int, part_no: int, page: int) -> None:
+def _part_process(dsn: str, run_id: int, part_no: int, page: int, clock_offset: timedelta) -> None:
     import asyncio
 
     from domain.runtime.clock import SystemClock
@@ -168,7 +168,7 @@ def _part_process(dsn: str, run_id: int, part_no: int, page: int) -> None:
     async def go() -> None:
         pool = await create_pool(dsn, min_size=1, max_size=2)
         try:
-            await run_part(pool, run_id, part_no, SystemClock(), page=page)
+            await run_part(pool, run_id, part_no, SystemClock(clock_offset), page=page)
         finally:
             await pool.close()
 
@@ -181,14 +181,16 @@ def progress_of(run: Run) -> float:
 
 
 async def drive(dsn: str, run: Run, *, page: int = PAGE, poll_seconds: float = 0.5,
-                on_progress: Callable[[Run], None] | None = None) -> Run:
+                on_progress: Callable[[Run], None] | None = None,
+                clock_offset: timedelta = timedelta(0)) -> Run:
     """Run every unfinished part of `run` to its end, one OS process per part (disjoint id ranges,
-    so they never wait for each other), reporting progress from the parts' committed cursors."""
+    so they never wait for each other), reporting progress from the parts' committed cursors.
+    `clock_offset`: the business clock's offset, so the parts' "now" is the caller's."""
     import asyncio
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_part_process, args=(dsn, run.id, p.part_no, page), daemon=True)
+    procs = [ctx.Process(target=_part_process, args=(dsn, run.id, p.part_no, page, clock_offset), daemon=True)
              for p in run.parts if not p.done]
     for pr in procs:
         pr.start()
