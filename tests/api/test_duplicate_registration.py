@@ -32,7 +32,6 @@ from tests.api.test_contract_mutations import (
 from tests.api.test_window_mutations import FILE_SWAP, REPORT_SWAP, customer, day, swap_input
 from tests.factories import unique
 
-
 REINSTATE = """mutation($i: ReinstateContractInput!) { reinstateContract(input: $i) {
   contract { statuses { code } } userErrors { field code message } } }"""
 CANCEL_WITH_LOCK = CANCEL.replace("contract { statuses { code }", "contract { lockVersion statuses { code }")
