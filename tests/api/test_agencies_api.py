@@ -123,3 +123,31 @@ async def test_an_agent_sees_its_own_agency_only(client: httpx.AsyncClient, pool
 
     anonymous = await gql(client, LIST, {"first": 100})
     assert anonymous["data"]["agencies"]["edges"] == [] and anonymous["extensions"]["code"] == "NO_TOKEN"
+
+
+def _readme_agency_operations() -> dict[str, str]:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"```graphql\n(.*?)```", text.split("\n## Agencies\n", 1)[1], re.DOTALL)
+    assert block is not None
+    ops = re.split(r"\n(?=mutation |query )", block.group(1).strip())
+    return {re.match(r"(?:mutation|query) (\w+)", op).group(1): op for op in ops}  # type: ignore[union-attr]
+
+
+async def test_the_readme_agency_example_runs_as_written(client: httpx.AsyncClient, settings: Settings) -> None:
+    ops = _readme_agency_operations()
+    assert list(ops) == ["NewAgency", "Agencies"]
+    staff = bearer(settings, Role.STAFF)
+    made = (await gql(client, ops["NewAgency"], {}, staff))["data"]["createAgency"]
+    assert made["userErrors"] == [] and made["agency"]["code"] == "AG-YOKOHAMA-003", made
+    again = (await gql(client, ops["NewAgency"], {}, staff))["data"]["createAgency"]
+    assert [e["code"] for e in again["userErrors"]] == ["DUPLICATE_AGENCY_CODE"]
+    listed = (await gql(client, ops["Agencies"], {}, staff))["data"]["agencies"]
+    codes = [n["code"] for n in listed["nodes"]]
+    while listed["pageInfo"]["hasNextPage"]:
+        listed = (await gql(client, ops["Agencies"].replace("first: 20)", f"first: 20, after: \"{listed['pageInfo']['endCursor']}\")"),
+                            {}, staff))["data"]["agencies"]
+        codes += [n["code"] for n in listed["nodes"]]
+    assert "AG-YOKOHAMA-003" in codes

@@ -175,3 +175,16 @@ async def test_versions_and_events_batch(client: httpx.AsyncClient, pool: asyncp
     assert len(c["history"]) == 3 and sum(v["supersededAt"] is not None for v in c["history"]) == 1
     assert [e["seq"] for e in c["events"]] == [1, 2]
     _ = datetime(2026, 1, 1, tzinfo=JST)
+
+
+async def test_the_readme_detail_query_without_a_token_says_why(client: httpx.AsyncClient) -> None:
+    """The README's Detail query as written, sent with no token: null, and the NO_TOKEN hint."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    detail = re.search(r"```graphql\n(query Detail \{.*?)```", readme, re.DOTALL)
+    assert detail is not None
+    r = await gql(client, detail.group(1))
+    assert r["data"] == {"contract": None} and "errors" not in r
+    assert r["extensions"]["code"] == "NO_TOKEN" and '"code": "NO_TOKEN"' in readme

@@ -32,6 +32,10 @@ from tests.api.test_contract_mutations import (
 from tests.api.test_window_mutations import FILE_SWAP, REPORT_SWAP, customer, day, swap_input
 from tests.factories import unique
 
+REINSTATE = """mutation($i: ReinstateContractInput!) { reinstateContract(input: $i) {
+  contract { statuses { code } } userErrors { field code message } } }"""
+CANCEL_WITH_LOCK = CANCEL.replace("contract { statuses { code }", "contract { lockVersion statuses { code }")
+
 
 @pytest.fixture(autouse=True)
 def business_day(clock: ManualClock) -> None:
@@ -111,13 +115,22 @@ async def test_free_again_after_the_contract_ends_or_from_its_expiry(
     overlapping = await _quote(client, h, party, car, startDate="2027-04-09")
     assert _codes(overlapping) == ["DUPLICATE_REGISTRATION"]
 
-    cancel = (await gql(client, CANCEL, {"i": {"contractId": a["contract"]["id"],
+    cancel = (await gql(client, CANCEL_WITH_LOCK, {"i": {"contractId": a["contract"]["id"],
                                                "expectedVersion": issued["contract"]["lockVersion"],
                                                "effectiveDate": "2026-04-20", "reason": "sold the car"}}, h))
     assert cancel["data"]["cancelContract"]["userErrors"] == [], cancel
     b = await _quote(client, h, party, car)
     assert b["userErrors"] == [], b
     assert _issue_ok(await _issue(client, h, b["contract"]))
+
+    # reinstating the cancelled contract would put the car on two live contracts: the database
+    # refuses it (no service pre-check on this path) and the mutation answers the same code
+    lock = cancel["data"]["cancelContract"]["contract"]["lockVersion"]
+    before = await snapshot(pool)
+    r = (await gql(client, REINSTATE, {"i": {"contractId": a["contract"]["id"], "expectedVersion": lock,
+                                             "reason": "customer changed their mind"}}, bearer(settings, Role.STAFF)))
+    assert _codes(r["data"]["reinstateContract"]) == ["DUPLICATE_REGISTRATION"], r
+    assert await snapshot(pool) == before
 
 
 async def test_a_swap_frees_the_old_car_and_cannot_take_an_insured_one(

@@ -138,7 +138,8 @@ async def book(pool: asyncpg.Pool) -> Book:
         PartyKind.PERSON, "佐藤 花子", birth_date=date(2006, 9, 1), licence_colour=LicenceColour.GREEN,
         licence_date=date(2025, 1, 10), account_party_id=holder.id))
     car = await run(pool, register_vehicle, agent, RegisterVehicle(
-        UseType.PRIVATE_STANDARD_PASSENGER, "品川 300 あ 12-34", "ZRR80-0001", "DBA-ZRR80W",
+        # a plate per book: a number is on one live contract at a time (migration 0018)
+        UseType.PRIVATE_STANDARD_PASSENGER, f"品川 300 あ {_RUN}-{next(_n)}", "ZRR80-0001", "DBA-ZRR80W",
         YearMonth(2019, 5), YearMonth(2019, 1), (("BI", 5), ("PD", 6), ("INJURY", 4), ("VEHICLE", 7)),
         owner_party_id=holder.id))
     return Book(agency.id, holder.id, child.id, friend.id, car.id,
@@ -504,15 +505,19 @@ async def test_a_new_contract_starts_from_an_interruption_certificate(pool: asyn
     assert frozen.period > 0  # an accident-coefficient period is carried too
 
     later = datetime(2027, 3, 1, 9, 0, tzinfo=JST)  # back from abroad, a new car
+    new_car = await run(pool, register_vehicle, b.agent, RegisterVehicle(
+        UseType.PRIVATE_STANDARD_PASSENGER, f"品川 300 あ {_RUN}-{next(_n)}", "ZRR80-0002", "DBA-ZRR80W",
+        YearMonth(2019, 5), YearMonth(2019, 1), (("BI", 5), ("PD", 6), ("INJURY", 4), ("VEHICLE", 7)),
+        owner_party_id=b.holder), later)
     use = dict(grade_origin=GradeOrigin.INTERRUPTION_CERTIFICATE, certificate_contract_id=i.contract_id,
-               start_date=date(2027, 3, 10))
+               start_date=date(2027, 3, 10), vehicle_id=new_car.id)
     other = await issued(pool, b)  # a contract without a certificate
     before = await snapshot(pool)
     friend_ni = quote_req(b, named_insured_id=b.friend, drivers=(DriverInput(b.friend, Relationship.SELF),),
                           age_condition=AgeCondition.ANY, **use)
     assert await refused(pool, create_quote, b.agent, friend_ni, later) == "CERTIFICATE_OTHER_NAMED_INSURED"
     no_cert = quote_req(b, grade_origin=GradeOrigin.INTERRUPTION_CERTIFICATE, certificate_contract_id=None,
-                        start_date=date(2027, 3, 10))
+                        start_date=date(2027, 3, 10), vehicle_id=new_car.id)
     assert await refused(pool, create_quote, b.agent, no_cert, later) == "CERTIFICATE_REQUIRED"
     none = quote_req(b, **{**use, "certificate_contract_id": other.contract_id})
     assert await refused(pool, create_quote, b.agent, none, later) == "CERTIFICATE_NOT_FOUND"

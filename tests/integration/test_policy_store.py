@@ -108,7 +108,8 @@ async def make_contract(
         ag = await create_agency(uow, f"AG-{_RUN}-{next(_numbers)}", "テスト代理店", "Test agency") if agency else None
         car = await create_vehicle(
             uow,
-            NewVehicle(UseType.PRIVATE_STANDARD_PASSENGER, "品川 300 あ 12-34", "ABC-1234567", "DBA-ZRR80W",
+            NewVehicle(UseType.PRIVATE_STANDARD_PASSENGER, f"品川 300 あ {_RUN}-{next(_numbers)}", "ABC-1234567",
+                       "DBA-ZRR80W",
                        date(2020, 3, 1), date(2019, 1, 1), {"BODILY_INJURY": 5, "VEHICLE": 4}, True,
                        Fuel.HYBRID, False, 2_500_000, None),
         )
@@ -282,6 +283,9 @@ async def test_bounded_chain_continues_and_refuses_before_start(pool: asyncpg.Po
     # A chain built bounded: create with valid_until, continue at its end.
     async with UnitOfWork(pool) as uow:
         holder = c.contract.policyholder_id
+        # its own car: a number is on one live contract at a time (migration 0018)
+        car = await create_vehicle(uow, NewVehicle(UseType.PRIVATE_STANDARD_PASSENGER, f"品川 300 あ {_RUN}-{next(_numbers)}"))
+        d = dataclasses.replace(d, vehicle_id=car.id)
         bounded = await create_contract(
             uow, NewContract(policy_number(), "p", holder, Channel.INTERNET, frozenset({ContractStatus.IN_FORCE})),
             starts_at=START, ends_at=END, term_status=TermStatus.IN_FORCE, first_version=d, at=RECORDED,
