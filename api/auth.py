@@ -85,7 +85,7 @@ def verify_token(settings: Settings, token: str, now: datetime) -> Principal:
         raise AuthError("TOKEN_INVALID", f"the token is not valid: {exc}") from exc
     at = now.timestamp()
     exp, nbf = claims.get("exp"), claims.get("nbf")
-    if not _is_number(exp) or (nbf is not None and not _is_number(nbf)):
+    if not isinstance(exp, (int, float)) or not _is_number(exp) or (nbf is not None and not _is_number(nbf)):
         raise AuthError("TOKEN_INVALID", "the token's exp/nbf must be numbers (NumericDate)")
     if exp <= at:
         raise AuthError("TOKEN_EXPIRED", "the token has expired (by the business clock)")
