@@ -153,7 +153,8 @@ def refund(
     started months for MONTHLY_UNEXPIRED (so the refund is the unexpired whole months), by
     days for DAILY. Refund = paid − earned when positive; otherwise `owed` = earned − paid
     (002b L5218-5224: extra premium may be billed at cancellation).
-    Cooling-off returns everything paid (004 L1376); it may precede the start date.
+    Cooling-off returns everything paid (004 L1376) when it precedes or falls on the start date;
+    after the start, the days from the start date to the cancellation date are charged by day (L1379).
     """
     _check_money(paid, "paid")
     _check_term(term_start, term_end)
@@ -166,10 +167,22 @@ def refund(
             f"{cancel_date} is outside the term {term_start}..{term_end}",
         )
     if cooling_off:
+        if cancel_date <= term_start:   # withdrawn before cover started: nothing earned
+            return RefundResult(
+                paid,
+                RefundMethod.FULL,
+                (RefundStep("cooling-off: premium paid returned in full", f"{paid}", "004 L1376"),),
+            )
+        # After the start the days from the start date to the cancellation date may be charged
+        # by day (004 L1379: 始期日から解約日までの期間に相当する保険料を日割で).
+        daily = refund(paid, RefundMethod.DAILY, term_start, term_end, cancel_date, cooling_off=False,
+                       term_premium=premium)
         return RefundResult(
-            paid,
-            RefundMethod.FULL,
-            (RefundStep("cooling-off: premium paid returned in full", f"{paid}", "004 L1376"),),
+            daily.amount,
+            RefundMethod.DAILY,
+            (RefundStep("cooling-off after the start: the days covered are charged by day", "", "004 L1376, L1379"),
+             *daily.steps),
+            daily.owed,
         )
     if method is RefundMethod.FULL:
         return RefundResult(paid, method, (RefundStep("full refund", f"{paid}", "product rule"),))

@@ -607,3 +607,53 @@ async def test_an_aioi_company_must_set_a_pd_deductible_on_quote_and_endorsement
     drop = EndorseRequest(i.contract_id, i.lock_version, date(2026, 5, 1),
                           EndorseChanges(coverages=(CoverageChange("PD", "UNLIMITED"),)))
     assert await refused(pool, endorse_contract, b.agent, drop) == "NOT_ELIGIBLE_DEDUCTIBLE_REQUIRED"
+
+
+async def test_tokio_cooling_off_on_a_three_year_contract(pool: asyncpg.Pool) -> None:
+    """004 L1374-1390: cooling-off for terms over one year, within 8 days of the application. Before the
+    start all that was paid comes back (L1376); after it, the days from the start date to the
+    cancellation date are charged by day (L1379); an accident already reported voids it (L1378);
+    a one-year term has no cooling-off."""
+    from domain.services.claims.handling import report_accident
+    from domain.services.claims.types import ReportAccident
+
+    tokio = dict(product_id="tokio-total-assist-group", term_months=36, channel=Channel.GROUP, mileage_class=None,
+                 coverages=(CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PI"), CoverageInput("VEHICLE")))
+    # applied 2026-04-01 (NOW), cover from 2026-04-03; notice on 2026-04-06, day 6 of 8
+    b = await book(pool)
+    i = await issued(pool, b, start_date=date(2026, 4, 3), **tokio)
+    notice = datetime(2026, 4, 6, 9, 0, tzinfo=JST)
+    c = await run(pool, cancel_contract, b.holder_actor,
+                  CancelRequest(i.contract_id, i.lock_version, date(2026, 4, 6), "cooling-off", cooling_off=True), notice)
+    paid = i.premium_after_yen
+    days = (date(2029, 4, 3) - date(2026, 4, 3)).days                       # 1096: the whole 3-year term
+    earned = int((Decimal(paid) * 4 / days).to_integral_value(rounding=ROUND_CEILING))   # 04-03..04-06 inclusive
+    assert c.premium_delta_yen == -(paid - earned)
+    assert any("004 L1376, L1379" in s.rule for s in c.delta_steps)
+
+    # withdrawn before cover starts: everything back (L1376)
+    b2 = await book(pool)
+    j = await issued(pool, b2, **tokio)                                    # starts 2026-04-10
+    w = await run(pool, cancel_contract, b2.holder_actor,
+                  CancelRequest(j.contract_id, j.lock_version, date(2026, 4, 5), "cooling-off", cooling_off=True),
+                  datetime(2026, 4, 5, 9, 0, tzinfo=JST))
+    assert w.premium_delta_yen == -j.premium_after_yen
+
+    # an accident already reported: the notice has no effect (L1378), nothing changes
+    b3 = await book(pool)
+    k = await issued(pool, b3, start_date=date(2026, 4, 3), **tokio)
+    await run(pool, report_accident, b3.agent, ReportAccident(
+        k.contract_id, datetime(2026, 4, 4, 10, 0, tzinfo=JST), "東京都港区", b3.vehicle, "追突",
+        driver_party_id=b3.holder), notice)
+    lock = await pool.fetchval("SELECT lock_version FROM contracts WHERE id = $1", k.contract_id)
+    assert await refused(pool, cancel_contract, b3.holder_actor,
+                         CancelRequest(k.contract_id, lock, date(2026, 4, 6), "cooling-off", cooling_off=True),
+                         notice) == "COOLING_OFF_INSURED_EVENT"
+
+    # a one-year term has no cooling-off (L1385-1386)
+    b4 = await book(pool)
+    one = await issued(pool, b4, **{**tokio, "term_months": 12})
+    assert await refused(pool, cancel_contract, b4.holder_actor,
+                         CancelRequest(one.contract_id, one.lock_version, date(2026, 4, 5), "cooling-off",
+                                       cooling_off=True), datetime(2026, 4, 5, 9, 0, tzinfo=JST)) == \
+        "COOLING_OFF_NOT_AVAILABLE"

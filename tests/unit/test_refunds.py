@@ -122,17 +122,23 @@ def test_refund_daily():
     )
 
 
-def test_cooling_off_refunds_everything():
+def test_cooling_off_refunds_everything_before_the_start():
     # 004 L1376 クーリングオフされた場合には、既に払込みいただいた保険料はご契約者にお返しします
-    r = refund(
-        240_000, MONTHLY, date(2026, 4, 1), date(2028, 4, 1), date(2026, 4, 5), cooling_off=True
-    )
-    assert r.amount == 240_000 and r.method is RefundMethod.FULL and r.owed == 0
-    # the application can be withdrawn before cover starts
     r = refund(
         240_000, MONTHLY, date(2026, 4, 1), date(2028, 4, 1), date(2026, 3, 25), cooling_off=True
     )
-    assert r.amount == 240_000
+    assert r.amount == 240_000 and r.method is RefundMethod.FULL and r.owed == 0
+    # on the start date itself no cover has run yet (16:00 to 16:00)
+    assert refund(240_000, MONTHLY, date(2026, 4, 1), date(2028, 4, 1), date(2026, 4, 1), cooling_off=True).amount == 240_000
+
+
+def test_cooling_off_after_the_start_charges_the_days_covered():
+    # 004 L1379 始期日から解約日までの期間に相当する保険料を日割で払込みいただくことがあります
+    r = refund(
+        240_000, MONTHLY, date(2026, 4, 1), date(2028, 4, 1), date(2026, 4, 5), cooling_off=True
+    )
+    # 731 days in the term; 04-01..04-05 inclusive = 5 days; earned = ceil(240000 × 5 / 731) = 1,642
+    assert r.method is RefundMethod.DAILY and r.amount == 240_000 - 1_642 and r.owed == 0
 
 
 def test_refund_refuses_dates_outside_the_term():
@@ -217,7 +223,8 @@ def test_refund_bounded_and_monotone(term, paid, method, f1, f2):
     r2 = refund(paid, method, start, end, c2, cooling_off=False)
     assert 0 <= r2.amount <= r1.amount <= paid
     assert r1.owed == 0
-    assert refund(paid, method, start, end, c1, cooling_off=True).amount == paid
+    cooled = refund(paid, method, start, end, c1, cooling_off=True).amount
+    assert cooled == (paid if c1 <= start else refund(paid, RefundMethod.DAILY, start, end, c1, cooling_off=False).amount)
 
 
 @settings(max_examples=150, deadline=None)

@@ -91,14 +91,14 @@ async def _refunds(
         paid = await charged_in_term(uow, c.id, t)
         start, end = jst_date(t.starts_at), jst_date(t.ends_at)
         label = f"term {t.term_no} ({start}..{end})"
-        if cooling_off or at <= t.starts_at:
+        if at <= t.starts_at:
             why = "cooling-off: premium paid returned in full (004 L1376)" if cooling_off else \
                 "ended on or before its start date: premium paid returned in full"
             out += steps((f"{label}: refund", paid, why))
             total_refund += paid
             continue
         try:
-            r = refund(paid, product.refund_method, start, end, cancel_date, cooling_off=False)
+            r = refund(paid, product.refund_method, start, end, cancel_date, cooling_off=cooling_off)
         except RuleError as e:
             raise refuse(e.code, "input.effectiveDate", e.message) from None
         out += [MoneyStep(f"{label}: {s.name}", s.value, s.rule_ref) for s in r.steps]
@@ -187,6 +187,11 @@ async def _check_cooling_off(uow: UnitOfWork, c: Contract, product: Product, ter
     if not ok:
         raise refuse("COOLING_OFF_NOT_AVAILABLE", "input.coolingOff",
                      "cooling-off applies to terms over 1 year of products that offer it, within 8 days (004 L1374-1390)")
+    # An insured event that already happened makes the notice void, known or not (004 L1378).
+    if await uow.conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM claims WHERE contract_id = $1 AND status <> 'WITHDRAWN')", c.id):
+        raise refuse("COOLING_OFF_INSURED_EVENT", "input.coolingOff",
+                     "an accident is already reported on this contract: cooling-off has no effect (004 L1378)")
 
 
 async def _last_tx(uow: UnitOfWork, contract_id: int, kind: TransactionKind) -> Any:
