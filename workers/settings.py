@@ -56,7 +56,7 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
     database_url = settings.database_url
 
     # A wall clock follows the business clock (outside production); an injected one is the caller's.
-    following = isinstance(clock, SystemClock) and follows_offset(settings)
+    following = clock if isinstance(clock, SystemClock) and follows_offset(settings) else None
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         own = pool
@@ -67,16 +67,16 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
             ctx["_own_pool"] = own  # at once: a stop during the migration below still closes it
             async with own.acquire() as conn:
                 await migrate(conn)  # no-op when up to date; the advisory lock serialises starters
-                if following and isinstance(clock, SystemClock):
+                if following is not None:
                     # Before anything reads it: the follower's first poll would come too late
                     # for the nightly below (it would be scheduled for the wall clock's date).
-                    clock.offset = await read_offset(conn)
+                    following.offset = await read_offset(conn)
                 # The nightly recalculation chain: each night schedules the next; this starts it
                 # (idempotent, one timer per date) in case it was never started or was lost.
                 await ensure_nightly(conn, clock.now())
         ctx[CTX_KEY] = TimerRuntime(pool=own, clock=clock, settings=settings, tuning=tuning)
-        if following:
-            ctx["_clock_follower"] = asyncio.create_task(follow(clock, own))
+        if following is not None:
+            ctx["_clock_follower"] = asyncio.create_task(follow(following, own))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         follower: asyncio.Task[None] | None = ctx.pop("_clock_follower", None)
