@@ -35,7 +35,7 @@ bench: $(STAMP)
 	cd bench/postgraphile && npm ci --silent
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/expiry.py
-	@echo "P5: bench/recalc.py --dsn <empty database URL> (builds a 1,000,000-contract book, ~6 min)"
+	@echo "P5: bench/recalc.py [--dsn <empty database URL>] (builds a 1,000,000-contract book, ~6 min)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check api domain workers tests bench

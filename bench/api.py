@@ -1,8 +1,9 @@
 """Contract read API against PostGraphile v4 on the same database (ENGINEERING P1-P3).
 
 Run: .venv/bin/python bench/api.py [--contracts 20000] [--seconds 10] [--concurrency 8] [--keep-db]
-     (needs `cd bench/postgraphile && npm ci` once; PostgreSQL at DATABASE_URL or 127.0.0.1:5432,
-      Redis at REDIS_URL or 127.0.0.1:6379 — our API's readiness check wants one)
+     (needs `cd bench/postgraphile && npm ci` once; PostgreSQL at DATABASE_URL and Redis at
+      REDIS_URL — our API's readiness check wants one — or, when unset, the embedded servers
+      `make run` uses, started and stopped by bench/servers.py)
 
 1. creates a fresh database (autopolicy_bench), migrates it, fills it with bench/book.py;
 2. in-process: our schema's `execute` of the DETAIL and PAGE queries, p50/p99 over --runs runs
@@ -131,6 +132,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
 import asyncpg
 
 from bench.book import generate_book
+from bench.servers import bench_services
 from domain.runtime.services import with_database
 from domain.store.migrate import migrate
 
@@ -515,9 +517,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep-db", action="store_true", help="leave the database for another run (--reuse-db)")
     ap.add_argument("--reuse-db", action="store_true", help="use the kept database as it is")
     ap.add_argument("--db-name", default="autopolicy_bench")
-    ap.add_argument("--admin-url", default=os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres",
-                    help="a server URL (any database on it); TCP or unix socket (?host=/dir)")
-    ap.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    ap.add_argument("--admin-url", default=None,
+                    help="a server URL (any database on it); TCP or unix socket (?host=/dir); "
+                         "default DATABASE_URL, else the embedded server")
+    ap.add_argument("--redis-url", default=None, help="default REDIS_URL, else the embedded server")
     ap.add_argument("--our-port", type=int, default=8765)
     ap.add_argument("--pg-port", type=int, default=5055)
     args = ap.parse_args(argv)
@@ -525,7 +528,12 @@ def main(argv: list[str] | None = None) -> int:
         print("bench/api.py: node is not on PATH", file=sys.stderr)
         return 1
     try:
-        return run(args)
+        if args.admin_url and args.redis_url:
+            return run(args)
+        with bench_services(quiet=False) as svc:
+            args.admin_url = args.admin_url or svc.database_url
+            args.redis_url = args.redis_url or svc.redis_url
+            return run(args)
     except (HarnessError, OSError, asyncpg.PostgresError, subprocess.SubprocessError) as exc:
         print(f"bench/api.py: {exc}", file=sys.stderr)
         return 1

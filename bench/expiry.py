@@ -2,8 +2,9 @@
 reminder queued within 60 s (ENGINEERING §4).
 
 Run: .venv/bin/python bench/expiry.py --contracts 100000
-(DATABASE_URL / REDIS_URL name the servers; the bench makes its own database `bench_expiry_<pid>`
-and claims a free Redis logical database, and drops / flushes them at the end.)
+(DATABASE_URL / REDIS_URL name the servers, embedded ones when unset as for `make run`
+(bench/servers.py); the bench makes its own database `bench_expiry_<pid>` and claims a free Redis
+logical database, and drops / flushes them at the end.)
 
 What it does: bulk-inserts N aioi contracts (the product with the forgotten-renewal rider) whose
 terms all end at 2027-04-10 16:00 JST, one policyholder, `INSERT … SELECT FROM unnest` like
@@ -150,12 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--contracts", type=int, default=100_000)
     ap.add_argument("--sweep-seconds", type=int, default=2, help="the worker's sweep period (TIMER_SWEEP_SECONDS)")
     args = ap.parse_args(argv)
+    from bench.servers import bench_services
     from tests.support import claimed_redis_db, fresh_database
 
-    admin = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    redis_base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    with fresh_database(admin, f"bench_expiry_{os.getpid()}") as db, \
-            claimed_redis_db(redis_base, f"bench_expiry_{os.getpid()}") as redis_url:
+    with bench_services() as svc, fresh_database(svc.database_url, f"bench_expiry_{os.getpid()}") as db, \
+            claimed_redis_db(svc.redis_url, f"bench_expiry_{os.getpid()}") as redis_url:
         result = asyncio.run(run(db, redis_url, args.contracts, sweep_seconds=args.sweep_seconds))
     print(result.table())
     print(f"P6: {result.seconds:.1f} s for {result.contracts:,} contracts; ratio to the {BAR_SECONDS:.0f} s bar "

@@ -1,6 +1,8 @@
 """P5: renewal-offer recalculation over a large book, beside a plain SQL UPDATE of the same rows.
 
 Run: .venv/bin/python bench/recalc.py --dsn postgresql://postgres@127.0.0.1:5432/bench_recalc --contracts 1000000
+     (without --dsn: a scratch database `bench_recalc_<pid>`, dropped at the end, on DATABASE_URL's
+      server or, when unset, on the embedded one `make run` uses — bench/servers.py)
 
 Book (fast path, bulk SQL): `templates` distinct rakuten/aioi/tokio quotes rated by the real engine
 (grades, birth years, age conditions, coverages) × `start_days` start dates, cloned to N contracts
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import sys
@@ -225,7 +228,8 @@ async def bench(dsn: str, n: int, *, templates: int, start_days: int, parts: int
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--dsn", required=True, help="PostgreSQL URL of an empty database (migrated here)")
+    ap.add_argument("--dsn", default=None,
+                    help="PostgreSQL URL of an empty database (migrated here); default a scratch one")
     ap.add_argument("--contracts", type=int, default=1_000_000)
     ap.add_argument("--templates", type=int, default=200)
     ap.add_argument("--start-days", type=int, default=30)
@@ -233,8 +237,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--page", type=int, default=recalc.PAGE)
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args(argv)
-    r = asyncio.run(bench(args.dsn, args.contracts, templates=args.templates, start_days=args.start_days,
-                          parts=args.parts, page=args.page, repeat=args.repeat))
+
+    def measure(dsn: str) -> dict[str, Any]:
+        return asyncio.run(bench(dsn, args.contracts, templates=args.templates, start_days=args.start_days,
+                                 parts=args.parts, page=args.page, repeat=args.repeat))
+
+    if args.dsn:
+        r = measure(args.dsn)
+    else:
+        from bench.servers import bench_services
+        from tests.support import fresh_database
+
+        with bench_services(with_redis=False) as svc, \
+                fresh_database(svc.database_url, f"bench_recalc_{os.getpid()}") as dsn:
+            r = measure(dsn)
     print(f"recalc of {r['contracts']:,} contracts ({r['docs']:,} distinct offers), {args.parts} processes, "
           f"page {args.page}, medians of {args.repeat}:")
     print(f"  cold (all new):      {r['cold_s']:8.1f} s  ({r['cold_per_s']:,.0f} contracts/s)  "

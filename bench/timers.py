@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+from bench.servers import bench_services
 from domain.runtime.clock import SystemClock
-from domain.runtime.services import start_services, with_database
+from domain.runtime.services import Services, with_database
 from domain.runtime.settings import Settings
 from domain.store import timers
 from domain.store.db import create_pool
@@ -116,15 +117,7 @@ async def run_floor(pool: asyncpg.Pool, n: int, concurrency: int) -> float:
     return time.perf_counter() - started
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timers", type=int, default=5000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--max-jobs", type=int, default=20)
-    args = parser.parse_args()
-
-    svc = start_services(os.environ.get("DATABASE_URL") or None, os.environ.get("REDIS_URL") or None,
-                         ROOT / ".data" / "bench", redis_persist=False)
+async def measure(svc: Services, args: argparse.Namespace) -> None:
     claim = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
     name = f"autopolicy_bench_timers_{os.getpid()}"
     db_url = with_database(svc.database_url, name)
@@ -165,8 +158,17 @@ async def main() -> None:
         client = redis.Redis.from_url(redis_url)
         client.flushdb()
         client.close()
-        svc.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timers", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--max-jobs", type=int, default=20)
+    args = parser.parse_args()
+    with bench_services() as svc:
+        asyncio.run(measure(svc, args))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 
 import workers.kinds  # noqa: F401  (registers every timer kind)
 from domain.runtime import stop_signals
-from domain.runtime.business_clock import follow
+from domain.runtime.business_clock import follow, follows_offset, read_offset
 from domain.runtime.clock import Clock, SystemClock
 from domain.runtime.settings import Settings, get_settings
 from domain.services.renewals.recalc import ensure_nightly
@@ -55,6 +55,9 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
     install_reactions()
     database_url = settings.database_url
 
+    # A wall clock follows the business clock (outside production); an injected one is the caller's.
+    following = clock if isinstance(clock, SystemClock) and follows_offset(settings) else None
+
     async def on_startup(ctx: dict[str, Any]) -> None:
         own = pool
         if own is None:
@@ -64,12 +67,16 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
             ctx["_own_pool"] = own  # at once: a stop during the migration below still closes it
             async with own.acquire() as conn:
                 await migrate(conn)  # no-op when up to date; the advisory lock serialises starters
+                if following is not None:
+                    # Before anything reads it: the follower's first poll would come too late
+                    # for the nightly below (it would be scheduled for the wall clock's date).
+                    following.offset = await read_offset(conn)
                 # The nightly recalculation chain: each night schedules the next; this starts it
                 # (idempotent, one timer per date) in case it was never started or was lost.
                 await ensure_nightly(conn, clock.now())
         ctx[CTX_KEY] = TimerRuntime(pool=own, clock=clock, settings=settings, tuning=tuning)
-        if not settings.is_production and settings.allow_clock_override and isinstance(clock, SystemClock):
-            ctx["_clock_follower"] = asyncio.create_task(follow(clock, own))
+        if following is not None:
+            ctx["_clock_follower"] = asyncio.create_task(follow(following, own))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         follower: asyncio.Task[None] | None = ctx.pop("_clock_follower", None)

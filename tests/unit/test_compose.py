@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 COMPOSE = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
@@ -43,3 +46,45 @@ def test_app_services_wait_for_healthy_backends() -> None:
 def test_worker_health_is_arqs_own_check() -> None:
     test = COMPOSE["services"]["worker"]["healthcheck"]["test"]
     assert test[1:3] == ["arq", "--check"] and test[3] == "workers.settings.WorkerSettings"
+
+
+# --- Compose v1 and v2 (issue 12) -------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+# Top-level keys both read: docker-compose >= 1.27 (the Compose Specification, `version:`
+# optional) rejects `name:`, which only v2 knows; extensions (x-...) are fine in both.
+PORTABLE_TOP_LEVEL = {"services", "volumes", "networks", "configs", "secrets"}
+
+
+def test_top_level_keys_are_the_ones_compose_v1_and_v2_both_accept() -> None:
+    keys = {k for k in COMPOSE if not k.startswith("x-")}
+    assert "name" not in keys and "version" not in keys  # v1 rejects name; v2 warns on version
+    assert keys <= PORTABLE_TOP_LEVEL, keys - PORTABLE_TOP_LEVEL
+
+
+def test_the_project_name_comes_from_the_committed_env_file() -> None:
+    env = dict(line.split("=", 1) for line in (ROOT / ".env").read_text().splitlines()
+               if line.strip() and not line.startswith("#"))
+    assert env == {"COMPOSE_PROJECT_NAME": "autopolicy"}
+
+
+def _compose_commands() -> list[list[str]]:
+    found = []
+    if shutil.which("docker-compose"):
+        found.append(["docker-compose"])
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True,
+                                                 check=False).returncode == 0:
+        found.append(["docker", "compose"])
+    return found
+
+
+def test_every_installed_compose_accepts_the_file() -> None:
+    """`config -q` validates without a Docker daemon; run with whichever Compose is installed
+    (the structural tests above hold where none is)."""
+    commands = _compose_commands()
+    if not commands:
+        pytest.skip("neither docker-compose (v1) nor docker compose (v2) is installed")
+    for cmd in commands:
+        r = subprocess.run([*cmd, "config", "-q"], cwd=ROOT, capture_output=True, text=True, check=False,
+                           timeout=60)
+        assert r.returncode == 0, f"{' '.join(cmd)}: {r.stderr}"

@@ -22,6 +22,7 @@ from arq.connections import create_pool as create_arq_pool
 from arq.jobs import Job
 
 from domain.runtime.clock import JST
+from domain.services.renewals.recalc import NIGHTLY_KIND
 from domain.store import timers
 from domain.store.timers import TimerState
 from tests.workers.conftest import flush_redis
@@ -187,6 +188,28 @@ async def test_sigterm_during_start_up_exits_cleanly(fresh: asyncpg.Pool,
     await _until(done, 15, "the timer to be done", last)
     assert await _effects(fresh, tid) == 1
     assert last.kill(signal.SIGTERM) == 0, last.log()
+
+
+async def test_the_worker_starts_on_the_business_clock(fresh: asyncpg.Pool,
+                                                      start_worker: Callable[[], WorkerProcess]) -> None:
+    """Moved by `simulate` 400 days ahead: the nightly chain the worker starts is for the business
+    date, not the wall clock's (its clock reads the offset before it schedules anything)."""
+    ahead = timedelta(days=400)
+    await fresh.execute("UPDATE business_clock SET offset_seconds = $1", ahead.total_seconds())
+    try:
+        worker = start_worker()
+
+        async def nightly() -> bool:
+            return bool(await fresh.fetchval("SELECT count(*) FROM timers WHERE kind = $1", NIGHTLY_KIND))
+
+        await _until(nightly, 15, "the nightly timer", worker)
+        assert worker.kill(signal.SIGTERM) == 0, worker.log()
+        keys = [r["idempotency_key"] for r in
+                await fresh.fetch("SELECT idempotency_key FROM timers WHERE kind = $1", NIGHTLY_KIND)]
+        business = (datetime.now(JST) + ahead).date()
+        assert keys and set(keys) <= {f"{NIGHTLY_KIND}:{business}", f"{NIGHTLY_KIND}:{business + timedelta(days=1)}"}, keys
+    finally:
+        await fresh.execute("UPDATE business_clock SET offset_seconds = 0")
 
 
 async def test_sigkill_mid_job_takes_effect_exactly_once_after_restart(
