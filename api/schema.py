@@ -34,6 +34,7 @@ from api.fleets.types import Fleet
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
 from api.payments.mutations import PaymentMutations
+from api.payments.queries import PaymentQueries
 from api.principal import NoTokenHint, Viewer
 from api.products.types import Product
 from api.scalars import SCALAR_MAP
@@ -64,7 +65,7 @@ class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutati
 
 
 @strawberry.type
-class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, FleetQueries, AgencyQueries):
+class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, FleetQueries, AgencyQueries, PaymentQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context

@@ -243,6 +243,25 @@ def _check_registration_window(r: Rider, q: QuoteInput) -> None:
                           f"after first registration ({first}), i.e. by {last} ({r.source})")
 
 
+def _check_rider_terms(product: Product, q: QuoteInput) -> None:
+    """Riders bound to the whole contract's term and payment (checked once on the full quote, not
+    per policy year of a long-term one)."""
+    for code in q.riders:
+        r = product.rider(code)
+        if r is None:
+            continue   # UNKNOWN_RIDER comes from the rider check
+        if r.min_term_months is not None and q.term_months < r.min_term_months:
+            raise RatingError("NOT_ELIGIBLE_RIDER_TERM", "termMonths",
+                              f"{r.code} ({r.ja}) is for terms of {r.min_term_months} months or more ({r.source})")
+        if r.payment_methods and q.payment_method not in r.payment_methods:
+            raise RatingError("NOT_ELIGIBLE_RIDER_TERM", "paymentMethod",
+                              f"{r.code} ({r.ja}) is paid by {', '.join(sorted(m.value for m in r.payment_methods))} "
+                              f"({r.source})")
+        if r.excludes_telematics and q.discounts.telematics_plan:
+            raise RatingError("RIDER_CONFLICT", "discounts.telematicsPlan",
+                              f"{r.code} ({r.ja}) cannot be combined with the telematics plan ({r.source})")
+
+
 def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]) -> list[Rider]:
     explicit: list[Rider] = []
     seen: set[str] = set()
@@ -585,6 +604,7 @@ def rate(product: Product, quote: QuoteInput, *, on: date | None = None) -> Prem
     recalculation after a tariff is published passes the date it wants). Raises RatingError.
     """
     try:
+        _check_rider_terms(product, quote)
         return _rate(product, quote, on or quote.start_date)
     except RuleError as e:   # a shared rule refused a fact: same code and field
         raise RatingError(e.code, e.field, e.message) from None

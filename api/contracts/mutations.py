@@ -548,7 +548,7 @@ class Mutation:
                                                 input.idempotency_key),
             grace.decline_renewal)
 
-    @strawberry.mutation(description="Cancel from a date; refund by the product's method (cooling-off: all).")
+    @strawberry.mutation(description="Cancel from a date; refund by the product's method (cooling-off: all before the start, the days covered charged by day after it, 004 L1376-1379).")
     async def cancel_contract(self, info: Info[Context, None], input: CancelContractInput) -> ContractPayload:
         return await _change(
             info, "cancelContract", input,

@@ -263,6 +263,10 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
                 priced=r.flag("priced", False),
                 expiry_within_registration_months=r.raw("expiry_within_registration_months", None),
                 optional_for_corporate=r.flag("optional_for_corporate", False),
+                min_term_months=r.integer("min_term_months", lo=1) if r.has("min_term_months") else None,
+                payment_methods=r.enums("payment_methods", PaymentMethod, []),
+                excludes_telematics=r.flag("excludes_telematics", False),
+                no_claims_refund_rate=r.rate("no_claims_refund_rate", None),
             )
         )
         if out[-1].optional_for_corporate and out[-1].mode is not RiderMode.AUTOMATIC:

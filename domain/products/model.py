@@ -163,6 +163,14 @@ class Rider:
     # An AUTOMATIC rider attached automatically only for an individual named insured; for a
     # corporate one it is optional (aioi excess repair, 002a L2844-2846).
     optional_for_corporate: bool = False
+    # Only on terms of at least this many months, paid by one of these methods, without the
+    # telematics plan (aioi 無事故祝金付ロング: long-term instalments, not つながるプラン, 002a L2264-2265).
+    min_term_months: int | None = None
+    payment_methods: frozenset[PaymentMethod] = frozenset()
+    excludes_telematics: bool = False
+    # Pays this share of the first policy year's annual premium after an accident-free term paid in
+    # full (無事故返れい金, 002a L2268-2275).
+    no_claims_refund_rate: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

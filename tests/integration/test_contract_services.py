@@ -657,3 +657,51 @@ async def test_tokio_cooling_off_on_a_three_year_contract(pool: asyncpg.Pool) ->
                          CancelRequest(one.contract_id, one.lock_version, date(2026, 4, 5), "cooling-off",
                                        cooling_off=True), datetime(2026, 4, 5, 9, 0, tzinfo=JST)) == \
         "COOLING_OFF_NOT_AVAILABLE"
+
+
+async def test_an_accident_free_long_term_instalment_contract_gets_its_no_claims_refund(pool: asyncpg.Pool) -> None:
+    """無事故祝金 (002a L2264-2277): the timer stored at binding decides at expiry; paid in full and
+    no accident → 10% of the first policy year's annual premium; an accident → nothing."""
+    import workers.kinds  # noqa: F401
+    from domain.products import default_catalog
+    from domain.rating import rate
+    from domain.rating_codec import quote_from_json
+    from domain.services.claims.handling import report_accident
+    from domain.services.claims.types import ReportAccident
+    from domain.services.payments.no_claims import decide_refund, refunds_of
+    from domain.vocab import PaymentMethod
+    from tests.factories import pay_all_instalments
+
+    aioi = dict(product_id="aioi-tough-biz", term_months=36, use_purpose=None, mileage_class=None,
+                payment_method=PaymentMethod.MONTHLY, riders=("NO_CLAIMS_REFUND_LONG",),
+                coverages=(CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PI"), CoverageInput("VEHICLE")))
+    expiry = datetime(2029, 4, 10, 16, 0, tzinfo=JST)
+    results = []
+    for with_claim in (False, True):
+        b = await book(pool)
+        i = await issued(pool, b, **aioi)
+        async with pool.acquire() as conn:
+            (term,) = await terms(conn, i.contract_id)
+            due = await conn.fetchval("SELECT due_at FROM timers WHERE kind = 'payments.no_claims_refund' "
+                                      "AND subject = $1", f"contract:{i.contract_id}")
+        assert due == term.ends_at == expiry
+        assert await pay_all_instalments(pool, i.contract_id, datetime(2026, 4, 10, 9, 0, tzinfo=JST)) == 36
+        if with_claim:
+            await run(pool, report_accident, b.agent, ReportAccident(
+                i.contract_id, datetime(2027, 6, 1, 10, 0, tzinfo=JST), "東京都港区", b.vehicle, "追突",
+                driver_party_id=b.holder), datetime(2027, 6, 2, 9, 0, tzinfo=JST))
+        async with UnitOfWork(pool) as uow:
+            d = await decide_refund(uow, i.contract_id, term.id, expiry)
+        async with UnitOfWork(pool) as uow:
+            assert await decide_refund(uow, i.contract_id, term.id, expiry) is None     # decided once
+        async with pool.acquire() as conn:
+            stored = await refunds_of(conn, STAFF, i.contract_id)
+            v = await version_as_of(conn, i.contract_id, term.starts_at)
+        assert d is not None and [s.refund for s in stored] == [d]
+        results.append((d, v))
+    (free, v), (claimed, _) = results
+    q = quote_from_json(v.data.rating_input)   # type: ignore[union-attr]
+    product = default_catalog().get("aioi-tough-biz")
+    first_year = rate(product, dataclasses.replace(q, term_months=12, riders=()), on=q.start_date).total  # type: ignore[arg-type]
+    assert free.payable and free.amount_yen == first_year // 10 and free.pay_on == date(2029, 5, 27)
+    assert not claimed.payable and claimed.amount_yen == 0

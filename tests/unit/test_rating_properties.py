@@ -83,7 +83,8 @@ def quotes(draw: st.DrawFn, product: Product | None = None) -> tuple[Product, Qu
 
     coverages = tuple(CoverageChoice(c, draw(st.sampled_from(allowed(c)))) for c in codes)
     optional = [r.code for r in p.riders if r.mode is RiderMode.OPTIONAL and r.driver_restriction is None
-                and (r.expiry_within_registration_months is None or months_back + 12 <= r.expiry_within_registration_months)]
+                and (r.expiry_within_registration_months is None or months_back + 12 <= r.expiry_within_registration_months)
+                and r.min_term_months is None and not r.payment_methods]   # term-bound riders: tests of their own
     riders = tuple(draw(st.lists(st.sampled_from(optional), unique=True, max_size=4))) if optional else ()
     facts = DiscountFacts(
         multi_car_count=draw(st.integers(1, p.eligibility.max_insured_vehicles or 12)),

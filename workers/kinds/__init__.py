@@ -9,6 +9,7 @@ from workers.kinds import (  # noqa: F401
     expiry,
     fleet,
     grace,
+    no_claims,
     payments,
     ping,
     renewal,

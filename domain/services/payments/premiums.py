@@ -38,6 +38,7 @@ from domain.services.contracts.endings import rescind_contract
 from domain.services.contracts.support import lock_version_of, today, visible_contract
 from domain.services.contracts.types import RescindRequest, RescissionReason
 from domain.services.errors import refuse
+from domain.services.payments import no_claims
 from domain.services.reactions import PremiumStandingChanged, TermBound, publish
 from domain.store import payment_repo, timers
 from domain.store.contract_repo import (
@@ -239,8 +240,12 @@ async def _cancel_checks(conn: Executor, rows: Sequence[StoredInstalment]) -> No
 
 
 async def on_term_bound(uow: UnitOfWork, event: TermBound, now: datetime) -> None:
-    """Reaction to a bound term: its instalment schedule."""
+    """Reaction to a bound term: its instalment schedule (and the 無事故祝金 decision's timer)."""
     await schedule_term(uow, event.contract, event.term, event.premium_yen, now)
+    v = await version_as_of(uow.conn, event.contract.id, event.term.starts_at)
+    if v is not None:
+        await no_claims.schedule(uow.conn, event.contract.id, event.term.id, event.term.ends_at,
+                                 tuple(v.data.premium.get("riders") or ()))
 
 
 async def schedule_term(uow: UnitOfWork, contract: Contract, term: Term, premium_yen: int, now: datetime) -> None:
