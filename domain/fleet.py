@@ -141,9 +141,9 @@ def decide_review(inputs: ReviewInputs, table: RateTable) -> ReviewDecision:
     lr = loss_ratio(inputs.paid_yen, inputs.outstanding_end_yen, inputs.outstanding_prev_end_yen,
                     inputs.premium_yen)
     if inputs.car_count < FLEET_MIN_CARS:
-        return ReviewDecision(lr, None, (
-            f"{inputs.car_count} cars at the end of the experience period (≤ 9): non-fleet grades from the "
-            f"review date, coefficient period 0 ({RULE_NON_FLEET_AGAIN})",))
+        why = (f"{inputs.car_count} cars at the end of the experience period (≤ 9): non-fleet grades from the "
+               f"review date, coefficient period 0 ({RULE_NON_FLEET_AGAIN})")
+        return ReviewDecision(lr, None, (why,))
     prior = inputs.prior_rate_percent or 0
     reasons = [f"prior rate {prior:+d}%" + ("" if inputs.prior_rate_percent is not None else
                                              " (cars on non-fleet grades before this review)")]

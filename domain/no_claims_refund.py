@@ -41,6 +41,6 @@ def decide(first_year_premium_yen: int, rate: Decimal, *, expiry: date, ran_to_e
         return NoClaimsRefund(False, 0, None, first_year_premium_yen, tuple(reasons))
     amount = int((Decimal(first_year_premium_yen) * rate).to_integral_value(rounding=ROUND_DOWN))
     pay_on = add_months(expiry.replace(day=1), 1).replace(day=DEFAULT_DEBIT_DAY)
-    return NoClaimsRefund(True, amount, pay_on, first_year_premium_yen, (
-        f"{rate * 100:.0f}% of the first policy year's annual premium {first_year_premium_yen} yen, paid on "
-        f"{pay_on} (the month after expiry, {RULE})",))
+    why = (f"{rate * 100:.0f}% of the first policy year's annual premium {first_year_premium_yen} yen, paid on "
+           f"{pay_on} (the month after expiry, {RULE})")
+    return NoClaimsRefund(True, amount, pay_on, first_year_premium_yen, (why,))

@@ -33,7 +33,12 @@ from domain.services.contracts import reads as contract_reads
 from domain.services.contracts import types as ct
 from domain.services.errors import refuse
 from domain.services.fleets import cases as fleets
-from domain.services.fleets.types import AddFleetVehicle, CreateFleet, FleetVehicleChange, RemoveFleetVehicle
+from domain.services.fleets.types import (
+    AddFleetVehicle,
+    CreateFleet,
+    FleetVehicleChange,
+    RemoveFleetVehicle,
+)
 from domain.services.mutation_runner import Outcome
 from domain.store.fleet_repo import Fleet as StoredFleet
 from domain.store.fleet_repo import StoredReview

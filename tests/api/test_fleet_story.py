@@ -198,7 +198,7 @@ async def test_a_fleet_year(client: httpx.AsyncClient, pool: asyncpg.Pool, setti
     assert review["paidYen"] == paid_yen and review["outstandingEndYen"] == reserve_yen
     assert review["carCount"] == 11
     # premium of the period: each car's term premium over the part of its term inside the period
-    p_start, p_end = (datetime.combine(d, datetime.min.time(), tzinfo=JST) for d in (period.start, period.end))
+    p_end = datetime.combine(period.end, datetime.min.time(), tzinfo=JST)
     term = cover_moment(END) - cover_moment(START)
     expected = Decimal(annual) * 10 * Decimal((p_end - cover_moment(START)).total_seconds()) / Decimal(term.total_seconds())
     late = joined["contractChange"]["premium"]["totalYen"]
