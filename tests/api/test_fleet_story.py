@@ -245,3 +245,49 @@ async def test_a_fleet_year(client: httpx.AsyncClient, pool: asyncpg.Pool, setti
     assert "GRADE" not in {s["factor"] for s in steps}
     assert "FLEET_PRO_RATA" not in {s["factor"] for s in steps}
     assert timedelta(days=365) <= (cover_moment(date(2029, 1, 6)) - cover_moment(END))
+
+
+async def test_a_fleet_reads_in_the_same_statements_whatever_its_size(
+        client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings, database_url: str, moved: ManualClock) -> None:
+    """The fleet page reads its cars' contracts with one statement for all of them (ENGINEERING P2)."""
+    from api.context import Context
+    from api.auth import Principal
+    from api.schema import schema
+    from domain.store.db import create_pool
+
+    moved.set(datetime(2027, 1, 5, 10, 0, tzinfo=JST))
+    agency_id = await pool.fetchval("INSERT INTO agencies (code, name_ja) VALUES ($1, 'フリート代理店') RETURNING id",
+                                    unique("AG"))
+    agent = bearer(settings, Role.AGENT, agency_id=agency_id)
+    owner = await _party(client, agent, kind="CORPORATION", nameKanji="株式会社 大阪運送", addressJa="大阪府大阪市1-1")
+    fleet = (await gql(client, CREATE, {"i": {"productId": "aioi-tough-biz", "policyholderId": owner,
+                                              "tenCarDate": TEN_CAR.isoformat(), "allVehicleRider": True,
+                                              "startDate": START.isoformat()}}, agent))["data"]["createFleet"]["fleet"]
+    log: list[str] = []
+
+    def record(rec: Any) -> None:
+        if not rec.query.startswith("SELECT pg_advisory_unlock_all"):
+            log.append(rec.query)
+
+    async def setup(conn: asyncpg.Connection) -> None:
+        conn.remove_query_logger(record)
+        conn.add_query_logger(record)
+
+    counting = await create_pool(database_url, min_size=1, max_size=2, setup=setup)
+    ctx = Context(request=None, response=None, pool=counting, clock=moved, settings=settings, request_id="t",
+                  principal=Principal("staff", Role.STAFF), compiled=True)
+    counts = []
+    try:
+        for size in (3, 12):
+            while len((await schema.execute(FLEET, variable_values={"id": fleet["id"]}, context_value=ctx)
+                       ).data["fleet"]["contracts"]) < size:  # type: ignore[index]
+                truck = await _truck(client, agent, owner)
+                added = (await gql(client, ADD, {"i": _car(fleet["id"], owner, truck, START)}, agent))
+                assert added["data"]["addFleetVehicle"]["userErrors"] == [], added
+            log.clear()
+            r = await schema.execute(FLEET, variable_values={"id": fleet["id"]}, context_value=ctx)
+            assert r.errors is None and len(r.data["fleet"]["contracts"]) == size  # type: ignore[index]
+            counts.append(len(log))
+    finally:
+        await counting.close()
+    assert counts[0] == counts[1], (counts, log)
