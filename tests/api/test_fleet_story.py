@@ -250,8 +250,8 @@ async def test_a_fleet_year(client: httpx.AsyncClient, pool: asyncpg.Pool, setti
 async def test_a_fleet_reads_in_the_same_statements_whatever_its_size(
         client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings, database_url: str, moved: ManualClock) -> None:
     """The fleet page reads its cars' contracts with one statement for all of them (ENGINEERING P2)."""
-    from api.context import Context
     from api.auth import Principal
+    from api.context import Context
     from api.schema import schema
     from domain.store.db import create_pool
 
