@@ -28,10 +28,8 @@ from api.fleets.queries import fleet_node
 from api.fleets.types import Fleet, FleetChange, FleetReview
 from api.mutation_support import UserError, errors_of, id_of, required_id, run_use_case
 from api.node import to_global_id
-from domain.services.access import Actor
 from domain.services.contracts import reads as contract_reads
 from domain.services.contracts import types as ct
-from domain.services.errors import refuse
 from domain.services.fleets import cases as fleets
 from domain.services.fleets.types import (
     AddFleetVehicle,
@@ -42,7 +40,6 @@ from domain.services.fleets.types import (
 from domain.services.mutation_runner import Outcome
 from domain.store.fleet_repo import Fleet as StoredFleet
 from domain.store.fleet_repo import StoredReview
-from domain.store.uow import UnitOfWork
 from domain.vocab import AgeCondition, DriverRestriction, PaymentMethod
 
 
@@ -152,13 +149,6 @@ def _vehicle_quote(i: AddFleetVehicleInput) -> ct.QuoteRequest:
         discounts=i.discounts, repairability_percent=i.repairability_percent, idempotency_key=i.idempotency_key))
 
 
-async def _review(uow: UnitOfWork, actor: Actor, req: tuple[int, int], now: dt.datetime) -> StoredReview:
-    if not actor.sees_everything:
-        await fleets.visible_fleet(uow.conn, actor, req[0])
-        raise refuse("FORBIDDEN", "input.fleetId", "insurer staff review a fleet (the worker does it on time)")
-    return await fleets.review_fleet(uow, req[0], req[1], now)
-
-
 def _vehicle_payload(o: Outcome[FleetVehicleChange]) -> FleetVehiclePayload:
     r = o.result
     stored = r is not None and not o.dry_run
@@ -206,7 +196,7 @@ class FleetMutations:
         def build() -> tuple[int, int]:
             return _fleet_id(input.fleet_id), input.review_no
 
-        o = await run_use_case(info, "reviewFleet", build, _review, StoredReview, input.idempotency_key, input.dry_run)
+        o = await run_use_case(info, "reviewFleet", build, fleets.review_fleet_now, StoredReview, input.idempotency_key, input.dry_run)
         r = o.result
         return FleetPayload(user_errors=errors_of(o), dry_run=o.dry_run, replayed=o.replayed,
                             review=None if r is None else FleetReview.of(r),

@@ -27,7 +27,7 @@ from domain.fleet import (
     review_number_on,
 )
 from domain.lifecycle import Role
-from domain.services.access import Actor
+from domain.services.access import Actor, can_read_contract_of
 from domain.services.contracts.endings import cancel_contract
 from domain.services.contracts.quote import create_quote, issue_contract
 from domain.services.contracts.support import product_of, today, visible_parties
@@ -51,22 +51,10 @@ FLEET_PREFIX = "AP-FL"
 REVIEW_KIND = "fleet.review"
 
 
-def _can_see(actor: Actor | None, f: Fleet) -> bool:
-    if actor is None:
-        return False
-    if actor.sees_everything:
-        return True
-    if actor.role is Role.AGENT:
-        return actor.agency_id is not None and f.agency_id == actor.agency_id
-    if actor.role is Role.POLICYHOLDER:
-        return actor.party_id is not None and f.policyholder_id == actor.party_id
-    return False
-
-
 async def visible_fleet(conn: Executor, actor: Actor | None, fleet_id: int, *, lock: bool = False,
                         field: str = "input.fleetId") -> Fleet:
     f = await fleet_repo.get_fleet(conn, fleet_id, for_update=lock)
-    if f is None or not _can_see(actor, f):
+    if f is None or not can_read_contract_of(actor, f.policyholder_id, f.agency_id):  # as its cars' contracts
         raise not_found("fleet", field, fleet_id)
     return f
 
@@ -186,6 +174,15 @@ def _earned_before_fleet_rate(rows: list[EarningVersion], start: datetime, end: 
         rate = Decimal(1) + Decimal(r.rate_percent or 0) / 100
         total += Decimal(r.premium_yen) * share / rate
     return int(total.to_integral_value(rounding=ROUND_DOWN))
+
+
+async def review_fleet_now(uow: UnitOfWork, actor: Actor, req: tuple[int, int], now: datetime) -> StoredReview:
+    """`reviewFleet`: staff decide review n of a fleet by hand (the worker does it on time)."""
+    fleet_id, n = req
+    if not actor.sees_everything:
+        await visible_fleet(uow.conn, actor, fleet_id)   # not found for a fleet the caller cannot see
+        raise refuse("FORBIDDEN", "input.fleetId", "insurer staff review a fleet (the worker does it on time)")
+    return await review_fleet(uow, fleet_id, n, now)
 
 
 async def review_fleet(uow: UnitOfWork, fleet_id: int, n: int, now: datetime) -> StoredReview:

@@ -242,10 +242,6 @@ async def _cancel_checks(conn: Executor, rows: Sequence[StoredInstalment]) -> No
 async def on_term_bound(uow: UnitOfWork, event: TermBound, now: datetime) -> None:
     """Reaction to a bound term: its instalment schedule (and the 無事故祝金 decision's timer)."""
     await schedule_term(uow, event.contract, event.term, event.premium_yen, now)
-    v = await version_as_of(uow.conn, event.contract.id, event.term.starts_at)
-    if v is not None:
-        await no_claims.schedule(uow.conn, event.contract.id, event.term.id, event.term.ends_at,
-                                 tuple(v.data.premium.get("riders") or ()))
 
 
 async def schedule_term(uow: UnitOfWork, contract: Contract, term: Term, premium_yen: int, now: datetime) -> None:
@@ -259,6 +255,8 @@ async def schedule_term(uow: UnitOfWork, contract: Contract, term: Term, premium
     """
     v = await version_as_of(uow.conn, contract.id, term.starts_at)
     premium: Mapping[str, Any] = v.data.premium if v is not None else {}
+    # the 無事故祝金 decision's timer, when the term carries the rider (read from the same version)
+    await no_claims.schedule(uow.conn, contract.id, term.id, term.ends_at, tuple(premium.get("riders") or ()))
     amounts = [int(a) for a in premium.get("instalmentsYen") or [premium_yen]]
     method = PaymentMethod(premium.get("paymentMethod", PaymentMethod.ANNUAL.value))
     if sum(amounts) != premium_yen:
