@@ -25,6 +25,7 @@ from domain.products.model import (
     AssistanceLimit,
     Band,
     ChannelRule,
+    ContractTrait,
     Coverage,
     DiscountKind,
     DiscountRule,
@@ -709,9 +710,22 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
                             channels=a.enums("channels", Channel, []),
                             min_distance_km=a.integer("min_distance_km", 0, lo=0),
                             not_at_home=a.flag("not_at_home", False),
-                            requires=a.strs("requires", []))
+                            requires=a.strs("requires", []),
+                            charged_at_home=a.flag("charged_at_home", False),
+                            unlimited_for=a.enums("unlimited_for", ContractTrait, []),
+                            jaf_amount=a.integer("jaf_amount", lo=0) if a.has("jaf_amount") else None,
+                            jaf_only=a.flag("jaf_only", False),
+                            not_after_tow=a.flag("not_after_tow", False),
+                            uses_per_period=a.integer("uses_per_period", lo=1) if a.has("uses_per_period") else None,
+                            uncapped_if_pre_approved=a.enums("uncapped_if_pre_approved", AssistanceKind, []),
+                            or_vehicle_si_share=a.rate("or_vehicle_si_share", None))
         )
         a.check_unknown()
+        lim = assistance[-1]
+        if lim.not_at_home and lim.charged_at_home:
+            raise a.fail("charged_at_home", "a limit is either refused (not_at_home) or charged at home")
+        if (lim.basis is AssistanceBasis.EXTRA_YEN) != (lim.uses_per_period is not None):
+            raise a.fail("uses_per_period", "uses_per_period goes with basis EXTRA_YEN, and EXTRA_YEN needs it")
 
     require_one_of = root.strs("require_one_of", [])
     for c in require_one_of:

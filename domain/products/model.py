@@ -285,6 +285,16 @@ class AssistanceBasis(Labelled):
     LITRES_PER_USE = ("LITRES_PER_USE", "1回あたり(L)", "Litres per use")
     FREE_KM_PER_TOW = ("FREE_KM_PER_TOW", "無料牽引距離(km)", "Free towing distance (km)")
     METRES = ("METRES", "落差(m)", "Height of a wheel drop (m)")
+    # Yen of the cost beyond the free service (parts, consumables) the insurer bears, at most
+    # `uses_per_period` times a policy period (JAF ¥4,000: 002 L3792-3793; 004 L814).
+    EXTRA_YEN = ("EXTRA_YEN", "無料範囲外費用の負担(円)", "Yen of the cost beyond the free service")
+
+
+class ContractTrait(Labelled):
+    """A fact of the contract an assistance limit can depend on."""
+
+    FLEET = ("FLEET", "フリート契約", "A car of a fleet contract")
+    MULTI_CAR_DISCOUNT = ("MULTI_CAR_DISCOUNT", "まとめて割引適用契約", "The multi-car discount applies")
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +313,20 @@ class AssistanceLimit:
     min_distance_km: int = 0                     # from home, straight line (003 L176)
     not_at_home: bool = False                    # not available at the home / contracted car park
     requires: tuple[str, ...] = ()               # coverage or rider codes the contract must carry
+    # At the home / contracted car park the service is given but charged (有料: 002 L3762 fuel;
+    # 003 L142 towing), rather than refused: nothing free, no allowance used.
+    charged_at_home: bool = False
+    unlimited_for: frozenset[ContractTrait] = frozenset()   # USES_PER_PERIOD: no count for these (002 L3759-3760)
+    jaf_amount: int | None = None                # this amount instead when a JAF member is served by JAF (004 L814)
+    jaf_only: bool = False                       # the limit exists only when a JAF member is served by JAF
+    not_after_tow: bool = False                  # not in an incident whose car was towed (002 L3802)
+    uses_per_period: int | None = None           # EXTRA_YEN: how many times a policy period
+    # Kinds whose yen cap this limit lifts when the insurer approved the destination / arranged
+    # the tow in advance (004 L776 *2: unlimited; 002 L3741-3746: no ceiling with prior contact).
+    uncapped_if_pre_approved: frozenset[AssistanceKind] = frozenset()
+    # YEN_PER_INCIDENT: the cap is the higher of `amount` and this share of the vehicle sum
+    # insured when the contract carries vehicle cover (002 L3749).
+    or_vehicle_si_share: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
