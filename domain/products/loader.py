@@ -46,6 +46,20 @@ from domain.products.model import (
     Window,
     WindowKind,
 )
+from domain.products.payout import (
+    FACT_CHOICES,
+    FACT_TYPES,
+    Cap,
+    CapBasis,
+    Condition,
+    CondOp,
+    Fact,
+    FactType,
+    Part,
+    PartKind,
+    PayoutRule,
+    Pick,
+)
 from domain.vocab import AgeCondition, Channel, DriverRestriction, Fuel, PaymentMethod, UseType
 
 PRODUCTS_DIR = Path(__file__).resolve().parent
@@ -233,6 +247,7 @@ def _coverages(root: _Node) -> tuple[Coverage, ...]:
                 code=c.text("code"), ja=c.text("ja"), en=c.text("en"),
                 mandatory=c.flag("mandatory", False), options=tuple(opts), default_option=default,
                 rating_class_group=c.raw("rating_class_group", None), source=c.text("source"),
+                payout=_payout(c.table("payout")) if c.has("payout") else None,
             )
         )
         c.check_unknown()
@@ -268,6 +283,8 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
                 payment_methods=r.enums("payment_methods", PaymentMethod, []),
                 excludes_telematics=r.flag("excludes_telematics", False),
                 no_claims_refund_rate=r.rate("no_claims_refund_rate", None),
+                payout=_payout(r.table("payout")) if r.has("payout") else None,
+                mode_note=r.text("mode_note", ""),
             )
         )
         if out[-1].optional_for_corporate and out[-1].mode is not RiderMode.AUTOMATIC:
@@ -286,6 +303,184 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
                 raise root.fail(f"riders[{i}].excludes", f"unknown rider {ref!r}")
     return tuple(out)
 
+
+
+# ---------------------------------------------------------------- pay-out rules (docs/rider_rules.md)
+
+_NUMERIC = frozenset({FactType.YEN, FactType.COUNT, FactType.DAYS, FactType.PERCENT})
+_CMP_OPS = {CondOp.AT_LEAST: "at_least", CondOp.BELOW: "below", CondOp.AT_MOST: "at_most"}
+
+
+def _condition(node: _Node, k: str, v: Any) -> Condition:
+    """`{ fact = "days", at_least = 5 }`, `{ fact = "cause", one_of = [...] }`, `{ fact = "total_loss",
+    is = true }`, `{ fact = "repaired_on", within_months_after_accident = 6 }`, `{ held = "VEHICLE" }`,
+    `{ paying = "PD" }`."""
+    if not isinstance(v, dict):
+        raise node.fail(k, f"a condition is an inline table, got {v!r}")
+    c = _Node(node.file, node.key(k), v)
+    for op in (CondOp.HELD, CondOp.PAYING):
+        if c.has(op.value):
+            cond = Condition(op, c.text(op.value))
+            c.check_unknown()
+            return cond
+    fact = c.enum("fact", Fact)
+    ops = [op for op in CondOp if op not in (CondOp.HELD, CondOp.PAYING) and c.has(op.value)]
+    if len(ops) != 1:
+        raise c.fail("fact", "a condition names exactly one test (is, one_of, not_one_of, at_least, below, "
+                             "at_most, within_months_after_accident)")
+    op = ops[0]
+    ftype = FACT_TYPES[fact]
+    value: bool | int | str | tuple[str, ...]
+    if op is CondOp.IS:
+        raw = c.raw("is")
+        if ftype is FactType.FLAG:
+            value = c.flag("is")
+        elif ftype is FactType.CHOICE and isinstance(raw, str):
+            value = _enum(c, "is", FACT_CHOICES[fact], raw).value
+        elif ftype in _NUMERIC:
+            value = c.integer("is", lo=0)
+        else:
+            raise c.fail("is", f"{fact.value} cannot be tested with is")
+    elif op in (CondOp.ONE_OF, CondOp.NOT_ONE_OF):
+        if ftype is not FactType.CHOICE:
+            raise c.fail(op.value, f"{fact.value} is not a choice")
+        value = tuple(_enum(c, f"{op.value}[{i}]", FACT_CHOICES[fact], x).value
+                      for i, x in enumerate(c.strs(op.value)))
+    elif op is CondOp.WITHIN_MONTHS_AFTER_ACCIDENT:
+        if ftype is not FactType.DATE:
+            raise c.fail(op.value, f"{fact.value} is not a date")
+        value = c.integer(op.value, lo=1)
+    else:
+        if ftype not in _NUMERIC:
+            raise c.fail(op.value, f"{fact.value} is not a number")
+        value = c.integer(op.value, lo=0)
+    c.check_unknown()
+    return Condition(op, value, fact)
+
+
+def _conditions(node: _Node, k: str) -> tuple[Condition, ...]:
+    v = node.raw(k, [])
+    if not isinstance(v, list):
+        raise node.fail(k, "expected a list of conditions")
+    return tuple(_condition(node, f"{k}[{i}]", x) for i, x in enumerate(v))
+
+
+def _fact(node: _Node, k: str, types: frozenset[FactType]) -> Fact | None:
+    if not node.has(k):
+        return None
+    f = node.enum(k, Fact)
+    if FACT_TYPES[f] not in types:
+        raise node.fail(k, f"{f.value} is a {FACT_TYPES[f].en.lower()}, not one of "
+                           f"{', '.join(sorted(t.en.lower() for t in types))}")
+    return f
+
+
+def _caps(node: _Node) -> tuple[Cap, ...]:
+    out: list[Cap] = []
+    for c in node.tables("caps", []):
+        amount = c.integer("amount", lo=0) if c.has("amount") else None
+        times = c.rate("sum_insured_times", None)
+        if (amount is None) == (times is None):
+            raise c.fail("amount", "a cap gives exactly one of amount and sum_insured_times")
+        out.append(Cap(basis=c.enum("basis", CapBasis), source=c.text("source"), amount=amount,
+                       sum_insured_times=times, when=_conditions(c, "when"), label=c.text("label", "")))
+        c.check_unknown()
+    return tuple(out)
+
+
+_PART_NEEDS: Mapping[PartKind, tuple[str, ...]] = {
+    PartKind.FIXED: ("amount",),
+    PartKind.PER_DAY: ("amount", "max_days"),
+    PartKind.PERCENT_OF_SUM_INSURED: ("percent",),
+    PartKind.COST: ("base",),
+    PartKind.SAME_AS: ("same_as",),
+}
+_PART_ALLOWS: Mapping[PartKind, frozenset[str]] = {
+    PartKind.FIXED: frozenset({"amount", "count", "count_offset"}),
+    PartKind.PER_DAY: frozenset({"amount", "max_days", "base"}),
+    PartKind.PERCENT_OF_SUM_INSURED: frozenset({"percent"}),
+    PartKind.COST: frozenset({"base", "less", "share"}),
+    PartKind.SAME_AS: frozenset({"same_as"}),
+}
+_PART_COMMON = frozenset({"code", "ja", "en", "kind", "source", "deductible", "deductible_from_line",
+                          "waive_deductible_when", "when", "caps"})
+
+
+def _part(p: _Node) -> Part:
+    kind = p.enum("kind", PartKind)
+    for k in _PART_NEEDS[kind]:
+        if not p.has(k):
+            raise p.fail(k, f"a {kind.value} part needs {k}")
+    for k in p.data:
+        if k not in _PART_COMMON and k not in _PART_ALLOWS[kind]:
+            raise p.fail(k, f"not a key of a {kind.value} part")
+    waive_raw = p.raw("waive_deductible_when", [])
+    if not isinstance(waive_raw, list) or not all(isinstance(g, list) for g in waive_raw):
+        raise p.fail("waive_deductible_when", "expected a list of condition lists (any list holding waives)")
+    waive = tuple(tuple(_condition(p, f"waive_deductible_when[{i}][{j}]", x) for j, x in enumerate(g))
+                  for i, g in enumerate(waive_raw))
+    base_types = frozenset({FactType.YEN})
+    part = Part(
+        code=p.text("code"), ja=p.text("ja"), en=p.text("en"), kind=kind, source=p.text("source"),
+        amount=p.integer("amount", lo=0) if p.has("amount") else None,
+        count=_fact(p, "count", frozenset({FactType.COUNT, FactType.DAYS})),
+        count_offset=p.integer("count_offset", 0, lo=0),
+        base=_fact(p, "base", base_types), less=_fact(p, "less", base_types),
+        share=_fact(p, "share", frozenset({FactType.PERCENT})),
+        percent=p.rate("percent", None),
+        max_days=p.integer("max_days", lo=1) if p.has("max_days") else None,
+        same_as=p.text("same_as") if p.has("same_as") else None,
+        deductible=p.integer("deductible", 0, lo=0),
+        deductible_from_line=p.flag("deductible_from_line", False),
+        waive_deductible_when=waive, when=_conditions(p, "when"), caps=_caps(p),
+    )
+    if part.percent is not None and part.percent > 1:
+        raise p.fail("percent", "a percent is a fraction 0..1 (0.10 = 10%)")
+    p.check_unknown()
+    return part
+
+
+def _payout(node: _Node) -> PayoutRule:
+    parts = tuple(_part(x) for x in node.tables("parts"))
+    if not parts:
+        raise node.fail("parts", "a pay-out rule needs at least one part")
+    codes = [x.code for x in parts]
+    if len(set(codes)) != len(codes):
+        raise node.fail("parts", "duplicate part code")
+    times = node.integer("times_per_year", lo=1) if node.has("times_per_year") else None
+    rule = PayoutRule(source=node.text("source"), parts=parts, pick=node.enum("pick", Pick, Pick.SUM.value),
+                      when=_conditions(node, "when"), caps=_caps(node), times_per_year=times,
+                      demonstration=node.text("demonstration", ""), note=node.text("note", ""),
+                      sum_insured_of=node.text("sum_insured_of") if node.has("sum_insured_of") else None)
+    node.check_unknown()
+    return rule
+
+
+def _rule_refs(rule: PayoutRule) -> list[tuple[str, str]]:
+    """(what, code) for every line code a rule names."""
+    out: list[tuple[str, str]] = []
+    conds: list[Condition] = list(rule.when) + [c for cap in rule.caps for c in cap.when]
+    for p in rule.parts:
+        conds += list(p.when) + [c for cap in p.caps for c in cap.when] + [
+            c for g in p.waive_deductible_when for c in g]
+        if p.same_as is not None:
+            out.append((f"parts.{p.code}.same_as", p.same_as))
+    out += [(f"condition {c.op.value}", str(c.value)) for c in conds if c.fact is None]
+    if rule.sum_insured_of is not None:
+        out.append(("sum_insured_of", rule.sum_insured_of))
+    return out
+
+
+def _check_payout_refs(root: _Node, coverages: tuple[Coverage, ...], riders: tuple[Rider, ...]) -> None:
+    rules = {c.code: c.payout for c in coverages if c.payout is not None}
+    rules.update({r.code: r.payout for r in riders if r.payout is not None})
+    codes = {c.code for c in coverages} | {r.code for r in riders}
+    for line, rule in rules.items():
+        for what, ref in _rule_refs(rule):
+            if ref not in codes:
+                raise root.fail(f"{line}.payout", f"{what}: unknown coverage or rider {ref!r}")
+            if what.endswith("same_as") and (ref == line or ref not in rules):
+                raise root.fail(f"{line}.payout", f"{what}: {ref!r} has no pay-out rule of its own")
 
 _DISCOUNT_KEYS = {
     "code", "kind", "ja", "en", "source", "coverages", "use_types", "channels", "excluded_channels",
@@ -566,6 +761,7 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
     p["coverages"] = _coverages(root)
     cov_codes = {c.code for c in p["coverages"]}
     p["riders"] = _riders(root, cov_codes)
+    _check_payout_refs(root, p["coverages"], p["riders"])
 
     graded = root.flag("graded")
     if graded != (Factor.GRADE in order):

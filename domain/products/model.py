@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from domain.fleet import RateTable
+from domain.products.payout import PayoutRule
 from domain.refunds import RefundMethod  # one enum for products and the refund rules
 from domain.vocab import (
     AgeCondition,
@@ -136,6 +137,7 @@ class Coverage:
     default_option: str
     rating_class_group: str | None
     source: str
+    payout: PayoutRule | None = None       # what the line pays for a stated loss (domain/claims/rider_payout.py)
 
     def option(self, code: str) -> LimitOption | None:
         for o in self.options:
@@ -171,6 +173,11 @@ class Rider:
     # Pays this share of the first policy year's annual premium after an accident-free term paid in
     # full (無事故返れい金, 002a L2268-2275).
     no_claims_refund_rate: Decimal | None = None
+    # What the rider pays for a stated loss, evaluated by domain/claims/rider_payout.py; None: the
+    # rider pays nothing of its own (a driver restriction, a service, a grade or deductible effect).
+    payout: PayoutRule | None = None
+    # Why the rider is AUTOMATIC / OPTIONAL when the pamphlet does not say (a decision), else "".
+    mode_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,8 +147,8 @@ def test_liability_set_codes_per_product() -> None:
         "BI", "TEMPORARY_BI_EXPENSE", "PD", "EXCESS_REPAIR", "VICTIM_RELIEF_HACKING", "VICTIM_RELIEF_INCAPACITY",
     )
     assert swap().liability_codes == liability_set(product(AIOI), WindowKind.VEHICLE_SWAP)
-    # 001 L869, L881: 対人・対物賠償事故に限り
-    assert liability_set(product(RAKUTEN), WindowKind.DRIVER_CHANGE) == ("BI", "PD")
+    # 001 L869, L881: 対人・対物賠償事故に限り(対物超過修理費用補償特約を含みます); 対人臨時費用 is part of BI (001 L1086)
+    assert liability_set(product(RAKUTEN), WindowKind.DRIVER_CHANGE) == ("BI", "TEMPORARY_BI_EXPENSE", "PD", "EXCESS_REPAIR")
     assert liability_set(product(RAKUTEN), WindowKind.VEHICLE_SWAP) == ()
     assert liability_set(product(AIOI), WindowKind.RENEWAL_GRACE) == ()
 
