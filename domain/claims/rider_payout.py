@@ -23,6 +23,7 @@ from domain.calendar import RuleError, add_months
 from domain.products.model import Product
 from domain.products.payout import (
     FACT_TYPES,
+    BrokenPart,
     Cap,
     CapBasis,
     Condition,
@@ -66,6 +67,16 @@ class LossFacts:
     abroad: bool | None = None
     borrowed_car_eligible: bool | None = None
     repaired_on: date | None = None
+    distance_km: int | None = None
+    outpatient_only: bool | None = None
+    major_damage: bool | None = None
+    replaced: bool | None = None
+    new_car_value_yen: int = 0
+    extra_yen: int = 0
+    months: int = 0
+    criminal_yen: int = 0
+    broken_part: BrokenPart | None = None
+    equipment_yen: int = 0
 
     def __post_init__(self) -> None:
         for f in Fact:
@@ -155,6 +166,8 @@ class Assessment:
 def _describe(c: Condition) -> str:
     if c.op is CondOp.HELD:
         return f"the contract carries {c.value}"
+    if c.op is CondOp.NOT_HELD:
+        return f"the contract does not carry {c.value}"
     if c.op is CondOp.PAYING:
         return f"{c.value} pays this accident"
     assert c.fact is not None
@@ -166,6 +179,8 @@ def _describe(c: Condition) -> str:
         return f"{name} {'is one of' if c.op is CondOp.ONE_OF else 'is none of'} {vals}"
     if c.op is CondOp.WITHIN_MONTHS_AFTER_ACCIDENT:
         return f"{name} within {c.value} months from the day after the accident"
+    if c.op is CondOp.WITHIN_DAYS_AFTER_ACCIDENT:
+        return f"{name} within {c.value} days from the day after the accident"
     sym = {CondOp.AT_LEAST: "≥", CondOp.BELOW: "<", CondOp.AT_MOST: "≤"}[c.op]
     return f"{name} {sym} {c.value:,}" if isinstance(c.value, int) else f"{name} {sym} {c.value}"
 
@@ -179,6 +194,8 @@ def _holds(c: Condition, facts: LossFacts, ctx: PayoutContext) -> tuple[bool, st
     text = _describe(c)
     if c.op is CondOp.HELD:
         return c.value in ctx.held, text
+    if c.op is CondOp.NOT_HELD:
+        return c.value not in ctx.held, text
     if c.op is CondOp.PAYING:
         return c.value in ctx.paying, text
     assert c.fact is not None
@@ -202,6 +219,10 @@ def _holds(c: Condition, facts: LossFacts, ctx: PayoutContext) -> tuple[bool, st
     if c.op is CondOp.WITHIN_MONTHS_AFTER_ACCIDENT:
         assert isinstance(v, date) and isinstance(c.value, int)
         last = months_after_accident_deadline(ctx.accident_date, c.value)
+        return v <= last, f"{text} ({c.fact.value} {v}, last day {last})"
+    if c.op is CondOp.WITHIN_DAYS_AFTER_ACCIDENT:
+        assert isinstance(v, date) and isinstance(c.value, int)
+        last = ctx.accident_date + timedelta(days=c.value)     # day 1 is the day after the accident
         return v <= last, f"{text} ({c.fact.value} {v}, last day {last})"
     assert isinstance(v, int) and isinstance(c.value, int)
     if c.op is CondOp.AT_LEAST:
@@ -278,6 +299,9 @@ def _part_amount(p: Part, facts: LossFacts, ctx: PayoutContext, depth: int,
             raw = amount
             amount = int((Decimal(raw) * share / 100).to_integral_value(ROUND_DOWN))
             text = f"{text} × {share}%"
+        if p.percent is not None:
+            amount = int((Decimal(amount) * p.percent).to_integral_value(ROUND_DOWN))
+            text = f"{text} × {_pct(p.percent)}%"
         return amount, f"{text} = ¥{amount:,}"
     assert p.kind is PartKind.SAME_AS and p.same_as is not None
     other = ctx.rules.get(p.same_as)
@@ -293,15 +317,25 @@ def _pct(d: Decimal) -> str:
     return f"{(d * 100).normalize():f}"
 
 
-def _cap_amount(cap: Cap, ctx: PayoutContext) -> tuple[int | None, str]:
+def _cap_amount(cap: Cap, ctx: PayoutContext, facts: LossFacts) -> tuple[int | None, str]:
     if cap.amount is not None:
         return cap.amount, f"¥{cap.amount:,} {cap.basis.en.lower()}"
+    if cap.per_day is not None:
+        amount = cap.per_day * facts.days + cap.plus
+        plus = f" + ¥{cap.plus:,}" if cap.plus else ""
+        return amount, f"¥{cap.per_day:,} × {facts.days} day(s){plus} = ¥{amount:,} {cap.basis.en.lower()}"
+    if cap.of_fact is not None:
+        base = _yen(facts, cap.of_fact)
+        amount = int((Decimal(base) * cap.fact_times).to_integral_value(ROUND_DOWN))
+        times = "" if cap.fact_times == 1 else f"{_pct(cap.fact_times)}% of "
+        return amount, f"{times}{cap.of_fact.value} ¥{base:,} = ¥{amount:,} {cap.basis.en.lower()}"
     assert cap.sum_insured_times is not None
     if ctx.sum_insured is None:
         return None, "the sum insured is unlimited: no cap" if ctx.unlimited else "no sum insured: no cap"
-    amount = int((Decimal(ctx.sum_insured) * cap.sum_insured_times).to_integral_value(ROUND_DOWN))
+    amount = int((Decimal(ctx.sum_insured) * cap.sum_insured_times).to_integral_value(ROUND_DOWN)) + cap.plus
     times = "" if cap.sum_insured_times == 1 else f"{cap.sum_insured_times.normalize():f} × "
-    return amount, f"{times}the sum insured ¥{ctx.sum_insured:,} = ¥{amount:,} {cap.basis.en.lower()}"
+    plus = f" + ¥{cap.plus:,}" if cap.plus else ""
+    return amount, f"{times}the sum insured ¥{ctx.sum_insured:,}{plus} = ¥{amount:,} {cap.basis.en.lower()}"
 
 
 def _apply_caps(code: str, caps: tuple[Cap, ...], amount: int, facts: LossFacts, ctx: PayoutContext,
@@ -310,7 +344,7 @@ def _apply_caps(code: str, caps: tuple[Cap, ...], amount: int, facts: LossFacts,
         ok, held, _ = _all_hold(cap.when, facts, ctx)
         if not ok:
             continue
-        limit, text = _cap_amount(cap, ctx)
+        limit, text = _cap_amount(cap, ctx, facts)
         why = f" when {', '.join(held)}" if held else ""
         label = f"{cap.label}: " if cap.label else ""
         if limit is None:
@@ -345,6 +379,9 @@ def _part_value(p: Part, facts: LossFacts, ctx: PayoutContext, steps: list[Payou
             steps.append(PayoutStep(p.code, StepKind.DEDUCTIBLE, f"less the deductible ¥{ded:,}", p.source,
                                     amount, after))
             amount = after
+    if p.minimum is not None and amount < p.minimum:
+        steps.append(PayoutStep(p.code, StepKind.AMOUNT, f"at least ¥{p.minimum:,}", p.source, amount, p.minimum))
+        amount = p.minimum
     return _apply_caps(p.code, p.caps, amount, facts, ctx, steps)
 
 
@@ -373,7 +410,14 @@ def _entitlement(line: str, rule: PayoutRule, facts: LossFacts, ctx: PayoutConte
         if rule.pick is Pick.FIRST:
             break
     total = sum(x.amount for x in parts)
-    total = _apply_caps("", rule.caps, total, facts, ctx, steps)
+    for cap in rule.caps:
+        if not cap.parts:
+            total = _apply_caps("", (cap,), total, facts, ctx, steps)
+            continue
+        # A cap over some parts only (002 L3090-3135: items ①-⑧ together ≤ ¥2,000,000).
+        sub = sum(x.amount for x in parts if x.code in cap.parts)
+        capped = _apply_caps("+".join(cap.parts), (cap,), sub, facts, ctx, steps)
+        total -= sub - capped
     return total, parts, steps
 
 

@@ -279,6 +279,15 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
                 priced=r.flag("priced", False),
                 expiry_within_registration_months=r.raw("expiry_within_registration_months", None),
                 optional_for_corporate=r.flag("optional_for_corporate", False),
+                auto_unless=r.strs("auto_unless", []), auto_without=r.strs("auto_without", []),
+                auto_non_fleet=r.flag("auto_non_fleet", False), auto_telematics=r.flag("auto_telematics", False),
+                auto_after_registration_months=(r.integer("auto_after_registration_months", lo=1)
+                                                if r.has("auto_after_registration_months") else None),
+                auto_expiry_before_registration_months=(r.integer("auto_expiry_before_registration_months", lo=1)
+                                                        if r.has("auto_expiry_before_registration_months") else None),
+                individual_only=r.flag("individual_only", False), non_fleet_only=r.flag("non_fleet_only", False),
+                use_types=r.enums("use_types", UseType, []),
+                excludes_coverages=r.strs("excludes_coverages", []),
                 min_term_months=r.integer("min_term_months", lo=1) if r.has("min_term_months") else None,
                 payment_methods=r.enums("payment_methods", PaymentMethod, []),
                 excludes_telematics=r.flag("excludes_telematics", False),
@@ -301,6 +310,15 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
         for ref in x.excludes:
             if ref not in codes:
                 raise root.fail(f"riders[{i}].excludes", f"unknown rider {ref!r}")
+        for key, refs in (("auto_unless", x.auto_unless), ("auto_without", x.auto_without),
+                          ("excludes_coverages", x.excludes_coverages)):
+            for ref in refs:
+                if ref not in codes and ref not in coverage_codes:
+                    raise root.fail(f"riders[{i}].{key}", f"unknown coverage or rider {ref!r}")
+        auto_keys = (x.auto_unless or x.auto_without or x.auto_non_fleet or x.auto_telematics
+                     or x.auto_after_registration_months or x.auto_expiry_before_registration_months)
+        if auto_keys and x.mode is not RiderMode.AUTOMATIC:
+            raise root.fail(f"riders[{i}]", "auto_* conditions belong to an AUTOMATIC rider")
     return tuple(out)
 
 
@@ -318,13 +336,13 @@ def _condition(node: _Node, k: str, v: Any) -> Condition:
     if not isinstance(v, dict):
         raise node.fail(k, f"a condition is an inline table, got {v!r}")
     c = _Node(node.file, node.key(k), v)
-    for op in (CondOp.HELD, CondOp.PAYING):
+    for op in (CondOp.HELD, CondOp.NOT_HELD, CondOp.PAYING):
         if c.has(op.value):
             cond = Condition(op, c.text(op.value))
             c.check_unknown()
             return cond
     fact = c.enum("fact", Fact)
-    ops = [op for op in CondOp if op not in (CondOp.HELD, CondOp.PAYING) and c.has(op.value)]
+    ops = [op for op in CondOp if op not in (CondOp.HELD, CondOp.NOT_HELD, CondOp.PAYING) and c.has(op.value)]
     if len(ops) != 1:
         raise c.fail("fact", "a condition names exactly one test (is, one_of, not_one_of, at_least, below, "
                              "at_most, within_months_after_accident)")
@@ -346,7 +364,7 @@ def _condition(node: _Node, k: str, v: Any) -> Condition:
             raise c.fail(op.value, f"{fact.value} is not a choice")
         value = tuple(_enum(c, f"{op.value}[{i}]", FACT_CHOICES[fact], x).value
                       for i, x in enumerate(c.strs(op.value)))
-    elif op is CondOp.WITHIN_MONTHS_AFTER_ACCIDENT:
+    elif op in (CondOp.WITHIN_MONTHS_AFTER_ACCIDENT, CondOp.WITHIN_DAYS_AFTER_ACCIDENT):
         if ftype is not FactType.DATE:
             raise c.fail(op.value, f"{fact.value} is not a date")
         value = c.integer(op.value, lo=1)
@@ -380,10 +398,19 @@ def _caps(node: _Node) -> tuple[Cap, ...]:
     for c in node.tables("caps", []):
         amount = c.integer("amount", lo=0) if c.has("amount") else None
         times = c.rate("sum_insured_times", None)
-        if (amount is None) == (times is None):
-            raise c.fail("amount", "a cap gives exactly one of amount and sum_insured_times")
+        of_fact = _fact(c, "of_fact", frozenset({FactType.YEN}))
+        per_day = c.integer("per_day", lo=0) if c.has("per_day") else None
+        if sum(x is not None for x in (amount, times, of_fact, per_day)) != 1:
+            raise c.fail("amount", "a cap gives exactly one of amount, sum_insured_times, of_fact and per_day")
+        if c.has("plus") and times is None and per_day is None:
+            raise c.fail("plus", "plus goes with sum_insured_times or per_day")
+        if c.has("fact_times") and of_fact is None:
+            raise c.fail("fact_times", "fact_times goes with of_fact")
         out.append(Cap(basis=c.enum("basis", CapBasis), source=c.text("source"), amount=amount,
-                       sum_insured_times=times, when=_conditions(c, "when"), label=c.text("label", "")))
+                       sum_insured_times=times, when=_conditions(c, "when"), label=c.text("label", ""),
+                       plus=c.integer("plus", 0, lo=0), of_fact=of_fact,
+                       fact_times=c.rate("fact_times", None) or Decimal(1), parts=c.strs("parts", []),
+                       per_day=per_day))
         c.check_unknown()
     return tuple(out)
 
@@ -399,11 +426,11 @@ _PART_ALLOWS: Mapping[PartKind, frozenset[str]] = {
     PartKind.FIXED: frozenset({"amount", "count", "count_offset"}),
     PartKind.PER_DAY: frozenset({"amount", "max_days", "base"}),
     PartKind.PERCENT_OF_SUM_INSURED: frozenset({"percent"}),
-    PartKind.COST: frozenset({"base", "less", "share"}),
+    PartKind.COST: frozenset({"base", "less", "share", "percent"}),
     PartKind.SAME_AS: frozenset({"same_as"}),
 }
 _PART_COMMON = frozenset({"code", "ja", "en", "kind", "source", "deductible", "deductible_from_line",
-                          "waive_deductible_when", "when", "caps"})
+                          "waive_deductible_when", "when", "caps", "minimum"})
 
 
 def _part(p: _Node) -> Part:
@@ -433,7 +460,10 @@ def _part(p: _Node) -> Part:
         deductible=p.integer("deductible", 0, lo=0),
         deductible_from_line=p.flag("deductible_from_line", False),
         waive_deductible_when=waive, when=_conditions(p, "when"), caps=_caps(p),
+        minimum=p.integer("minimum", lo=0) if p.has("minimum") else None,
     )
+    if any(cap.parts for cap in part.caps):
+        raise p.fail("caps", "parts names parts of a rule-level cap, not of a part's own cap")
     if part.percent is not None and part.percent > 1:
         raise p.fail("percent", "a percent is a fraction 0..1 (0.10 = 10%)")
     p.check_unknown()
@@ -447,6 +477,10 @@ def _payout(node: _Node) -> PayoutRule:
     codes = [x.code for x in parts]
     if len(set(codes)) != len(codes):
         raise node.fail("parts", "duplicate part code")
+    for cap in _caps(node):
+        for ref in cap.parts:
+            if ref not in codes:
+                raise node.fail("caps", f"a cap names part {ref!r}, which the rule does not have")
     times = node.integer("times_per_year", lo=1) if node.has("times_per_year") else None
     rule = PayoutRule(source=node.text("source"), parts=parts, pick=node.enum("pick", Pick, Pick.SUM.value),
                       when=_conditions(node, "when"), caps=_caps(node), times_per_year=times,

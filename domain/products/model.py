@@ -165,6 +165,19 @@ class Rider:
     # An AUTOMATIC rider attached automatically only for an individual named insured; for a
     # corporate one it is optional (aioi excess repair, 002a L2844-2846).
     optional_for_corporate: bool = False
+    # More conditions of an AUTOMATIC rider; when one fails the rider is not attached by itself and
+    # the customer may still choose it (aioi 注3-注9, 002 L2402-2405; tokio *1-*10, 004 L1085-1105).
+    auto_unless: tuple[str, ...] = ()           # not when the contract carries one of these codes
+    auto_without: tuple[str, ...] = ()          # only when the contract lacks these (tokio: BI without PI)
+    auto_non_fleet: bool = False                # only on a non-fleet contract
+    auto_telematics: bool = False               # only with the telematics plan
+    auto_after_registration_months: int | None = None   # start month more than N months after first registration
+    auto_expiry_before_registration_months: int | None = None   # expiry month less than N months after it
+    # Who may carry the rider at all (RatingError when chosen otherwise).
+    individual_only: bool = False               # an individual named insured only
+    non_fleet_only: bool = False
+    use_types: frozenset[UseType] = frozenset()  # empty: every use type of the product
+    excludes_coverages: tuple[str, ...] = ()    # not with these coverages (aioi passenger lump sum: not with PI)
     # Only on terms of at least this many months, paid by one of these methods, without the
     # telematics plan (aioi 無事故祝金付ロング: long-term instalments, not つながるプラン, 002a L2264-2265).
     min_term_months: int | None = None

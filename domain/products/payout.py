@@ -55,6 +55,20 @@ class Fact(Labelled):
     BORROWED_CAR_ELIGIBLE = ("borrowed_car_eligible", "借用自動車が補償対象",
                              "The borrowed car is one of the 8 private types, not the family's own")
     REPAIRED_ON = ("repaired_on", "修理・再取得日", "Day the car was repaired or replaced")
+    # aioi / tokio riders (h-riders2)
+    DISTANCE_KM = ("distance_km", "被保険者の居住地からの距離(km)",
+                   "Distance from the insured's home to the victim's home or hospital, km")
+    OUTPATIENT_ONLY = ("outpatient_only", "通院のみ", "Treated as an outpatient only (no hospital stay)")
+    MAJOR_DAMAGE = ("major_damage", "大きな損害",
+                    "Major damage: unrepairable, repair ≥ the vehicle SI, or repair ≥ 50% of the new-car value")
+    REPLACED = ("replaced", "買替え", "The car was replaced (a new one bought) rather than repaired")
+    NEW_CAR_VALUE_YEN = ("new_car_value_yen", "新車保険金額・協定新価保険金額",
+                         "New-car sum insured / agreed new value")
+    EXTRA_YEN = ("extra_yen", "臨時費用・残存物取片づけ費用等", "Further costs (debris removal, travel, lodging)")
+    MONTHS = ("months", "月数", "Months (rehabilitation training months within the window)")
+    CRIMINAL_YEN = ("criminal_yen", "刑事事件の弁護士費用", "Lawyer fees in criminal proceedings")
+    BROKEN_PART = ("broken_part", "交換部品", "The part to be replaced (the highest-paying one)")
+    EQUIPMENT_YEN = ("equipment_yen", "福祉機器等の取得費用", "Welfare equipment bought")
 
 
 FACT_TYPES: dict[Fact, FactType] = {
@@ -66,6 +80,10 @@ FACT_TYPES: dict[Fact, FactType] = {
     Fact.AT_FAULT: FactType.FLAG, Fact.LIABLE: FactType.FLAG, Fact.NO_FAULT: FactType.FLAG,
     Fact.OTHER_PARTY_IDENTIFIED: FactType.FLAG, Fact.CONFIRMED_OBJECTIVELY: FactType.FLAG,
     Fact.ABROAD: FactType.FLAG, Fact.BORROWED_CAR_ELIGIBLE: FactType.FLAG, Fact.REPAIRED_ON: FactType.DATE,
+    Fact.DISTANCE_KM: FactType.COUNT, Fact.OUTPATIENT_ONLY: FactType.FLAG, Fact.MAJOR_DAMAGE: FactType.FLAG,
+    Fact.REPLACED: FactType.FLAG, Fact.NEW_CAR_VALUE_YEN: FactType.YEN, Fact.EXTRA_YEN: FactType.YEN,
+    Fact.MONTHS: FactType.COUNT, Fact.CRIMINAL_YEN: FactType.YEN, Fact.BROKEN_PART: FactType.CHOICE,
+    Fact.EQUIPMENT_YEN: FactType.YEN,
 }
 
 
@@ -105,11 +123,29 @@ class LossCause(Labelled):
     THEFT_VANDALISM = ("THEFT_VANDALISM", "盗難・いたずら等第三者による被害", "Theft, vandalism by a third party")
     NATURAL_DISASTER = ("NATURAL_DISASTER", "自然災害", "Natural disaster")
     EARTHQUAKE = ("EARTHQUAKE", "地震・噴火・津波", "Earthquake, eruption, tsunami")
+    # aioi / tokio riders (h-riders2)
+    DRIVER_INCAPACITY = ("DRIVER_INCAPACITY", "運転者の心神喪失等", "The driver lacked mental capacity")
+    BICYCLE = ("BICYCLE", "自転車事故", "A bicycle accident (not a car)")
+    DAILY_LIFE = ("DAILY_LIFE", "日常生活の事故", "Another accident of daily life in Japan")
+    CARGO_IN_TRANSIT = ("CARGO_IN_TRANSIT", "受託貨物の損害", "Cargo accepted for carriage damaged in transit")
+    LOADING_INJURY = ("LOADING_INJURY", "積込み・積卸し作業中の対人事故", "Injury to a person while loading or unloading")
+    LOADING_PROPERTY = ("LOADING_PROPERTY", "積込み・積卸し作業中の対物事故",
+                        "Damage to property while loading or unloading")
+
+
+class BrokenPart(Labelled):
+    """故障補償特約(搬送時・定額払): the part to be replaced (004 L631-641)."""
+
+    ENGINE = ("ENGINE", "エンジン本体", "Engine")
+    TRANSMISSION = ("TRANSMISSION", "トランスミッション", "Transmission")
+    RADIATOR = ("RADIATOR", "ラジエーター", "Radiator")
+    ALTERNATOR = ("ALTERNATOR", "オルタネーター", "Alternator")
+    REPAIR_ONLY = ("REPAIR_ONLY", "部品交換なしの補修", "Repaired without replacing a part")
 
 
 # The closed value sets of the CHOICE facts (the loader checks every value a rule names).
 FACT_CHOICES: dict[Fact, type[Labelled]] = {
-    Fact.OUTCOME: Outcome, Fact.INJURY_CLASS: InjuryClass, Fact.CAUSE: LossCause,
+    Fact.OUTCOME: Outcome, Fact.INJURY_CLASS: InjuryClass, Fact.CAUSE: LossCause, Fact.BROKEN_PART: BrokenPart,
 }
 
 
@@ -122,13 +158,16 @@ class CondOp(Labelled):
     AT_MOST = ("at_most", "以下", "is at most")
     WITHIN_MONTHS_AFTER_ACCIDENT = ("within_months_after_accident", "事故日の翌日からか月以内",
                                     "is within months counted from the day after the accident")
+    WITHIN_DAYS_AFTER_ACCIDENT = ("within_days_after_accident", "事故日の翌日から日以内",
+                                  "is within days counted from the day after the accident")
     HELD = ("held", "契約にセット", "the contract carries")                 # a coverage / rider code
+    NOT_HELD = ("not_held", "契約にセットなし", "the contract does not carry")  # a coverage / rider code
     PAYING = ("paying", "この事故で支払対象", "pays this accident")         # a coverage / rider code
 
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """One test. `fact` is None for HELD / PAYING, which test a line code (`value`)."""
+    """One test. `fact` is None for HELD / NOT_HELD / PAYING, which test a line code (`value`)."""
 
     op: CondOp
     value: bool | int | str | tuple[str, ...]
@@ -168,6 +207,11 @@ class Cap:
     sum_insured_times: Decimal | None = None
     when: tuple[Condition, ...] = ()
     label: str = ""
+    plus: int = 0                          # with sum_insured_times / per_day: + this many yen (SI + ¥1,000,000)
+    per_day: int | None = None             # or: this many yen × the days fact (+ plus): tokio hospital assist
+    of_fact: Fact | None = None            # or: at most this yen fact × `fact_times` (the new-car value)
+    fact_times: Decimal = Decimal(1)
+    parts: tuple[str, ...] = ()            # a rule-level cap on the sum of these parts only (empty: all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +227,7 @@ class Part:
     base: Fact | None = None               # COST: the yen fact; PER_DAY: the actual cost (optional)
     less: Fact | None = None               # COST: base − less (not below 0)
     share: Fact | None = None              # COST: × this percent fact, rounded down
-    percent: Decimal | None = None         # PERCENT_OF_SUM_INSURED: 0.10 = 10%
+    percent: Decimal | None = None         # PERCENT_OF_SUM_INSURED: 0.10 = 10%; COST: × this fraction
     max_days: int | None = None            # PER_DAY: day cap
     same_as: str | None = None             # SAME_AS: the line code whose rule is evaluated
     deductible: int = 0                    # less this many yen
@@ -191,6 +235,7 @@ class Part:
     waive_deductible_when: tuple[tuple[Condition, ...], ...] = ()   # any group holding waives it
     when: tuple[Condition, ...] = ()
     caps: tuple[Cap, ...] = ()
+    minimum: int | None = None             # at least this many yen (before the caps): 10% (min ¥100,000)
 
 
 @dataclass(frozen=True, slots=True)
