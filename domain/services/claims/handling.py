@@ -32,17 +32,15 @@ from domain.claims.kyosai import (
     vehicle_benefit,
 )
 from domain.claims.lines import (
-    EXCESS_REPAIR_CAP,
     Limit,
     LimitBasis,
     LineTerms,
     Payment,
-    excess_repair,
     record_payment,
     set_reserve,
     settle,
-    terms_for,
 )
+from domain.claims.rider_payout import Assessment, LossFacts
 from domain.claims.workflow import (
     ActorRole,
     ClaimAction,
@@ -54,8 +52,6 @@ from domain.claims.workflow import (
 from domain.grade_accidents import NoFault, VehicleCause
 from domain.lifecycle import Role
 from domain.products import Product, default_catalog
-from domain.products.model import ProductKind
-from domain.rating_codec import quote_from_json
 from domain.renewal import TermClaim
 from domain.services.access import (
     SYSTEM,
@@ -65,7 +61,9 @@ from domain.services.access import (
     can_read_vehicle,
 )
 from domain.services.claims import coverage as cov
+from domain.services.claims import payouts
 from domain.services.claims import types as t
+from domain.services.claims.payouts import is_kyosai
 from domain.services.contracts.support import visible_contract
 from domain.services.errors import Refused, not_found, refuse
 from domain.services.reactions import (
@@ -121,10 +119,6 @@ def product_for(contract: Contract) -> Product:
     return p
 
 
-def is_kyosai(p: Product) -> bool:
-    return p.kind is ProductKind.MUTUAL_AID
-
-
 def _staff_only(actor: Actor, what: str) -> None:
     if not actor.sees_everything:
         raise refuse("ACTION_NOT_ALLOWED", "input.claimId", f"only insurer staff may {what}")
@@ -169,48 +163,12 @@ async def _lines(uow: UnitOfWork, claim_id: int) -> list[repo.StoredLine]:
 # --- line terms ---------------------------------------------------------------------------------
 
 
-def _kyosai_pending(code: str) -> LineTerms:
-    return LineTerms(code, (Limit(LimitBasis.PER_ACCIDENT, 0, "003: benefits not assessed yet"),))
-
-
 async def line_terms(uow: UnitOfWork, product: Product, claim: repo.StoredClaim, code: str) -> LineTerms:
-    """The limits and deductible a new line opens with, from the version in force at the accident."""
-    if is_kyosai(product):
-        return _kyosai_pending(code)
-    if code == EXCESS_REPAIR:
-        return LineTerms(code, (Limit(LimitBasis.PER_VEHICLE, EXCESS_REPAIR_CAP, "001 L272; 004 L456-458"),))
-    if product.coverage(code) is None:
-        return LineTerms(code)          # a rider paying its own fixed amounts: no limit here
-    option: str | None = None
-    if claim.decision.version_id is not None:
-        row = await uow.conn.fetchval("SELECT coverages FROM contract_versions WHERE id = $1",
-                                      claim.decision.version_id)
-        option = next((c.get("option") for c in row or [] if c.get("code") == code), None)
-    value: int | None = None
-    earlier = 0
-    if code == "VEHICLE":
-        value = await _vehicle_sum_insured(uow, claim)
-        earlier = await repo.earlier_claims_paying(uow.conn, claim.term_id, claim.id, code, claim.accident_at)
+    """The limits and deductible a new line opens with (domain.services.claims.payouts), as a refusal."""
     try:
-        return terms_for(product, code, option, vehicle_sum_insured=value, earlier_vehicle_claims_in_term=earlier)
+        return await payouts.line_terms(uow, product, claim, code)
     except RuleError as e:
         raise _rule(e) from None
-
-
-async def _vehicle_sum_insured(uow: UnitOfWork, claim: repo.StoredClaim) -> int | None:
-    """The damaged car's sum insured: the value the version in force at the accident rated that car
-    with (a swapped-in car: its value at acquisition, 002b L4145), else its registered value."""
-    if claim.decision.version_id is not None:
-        row = await uow.conn.fetchrow("SELECT vehicle_id, rating_input FROM contract_versions WHERE id = $1",
-                                      claim.decision.version_id)
-        if row is not None and row["vehicle_id"] == claim.vehicle_id:
-            try:
-                rated_value = quote_from_json(row["rating_input"]).vehicle.value
-            except (KeyError, TypeError, ValueError):
-                rated_value = 0
-            if rated_value > 0:
-                return rated_value
-    return (await vehicles_by_id(uow.conn, [claim.vehicle_id]))[claim.vehicle_id].value_yen
 
 
 async def _refresh_unpaid_lines(uow: UnitOfWork, product: Product, claim: repo.StoredClaim) -> None:
@@ -451,12 +409,14 @@ async def set_claim_reserve(uow: UnitOfWork, actor: Actor, req: t.SetReserve, no
     return _result(claim)
 
 
-def _amount(req: t.RecordPayment, line: repo.StoredLine, claim: repo.StoredClaim) -> tuple[int, str]:
-    given = [x for x in (req.amount_yen, req.loss_yen, req.excess_repair) if x is not None]
+async def _amount(uow: UnitOfWork, product: Product, req: t.RecordPayment, line: repo.StoredLine,
+                  claim: repo.StoredClaim) -> tuple[int, str, Assessment | None]:
+    given = [x for x in (req.amount_yen, req.loss_yen, req.excess_repair, req.rider_loss) if x is not None]
     if len(given) != 1:
-        raise refuse("INVALID_PAYMENT_INPUT", "input", "give exactly one of amountYen, lossYen and excessRepair")
+        raise refuse("INVALID_PAYMENT_INPUT", "input",
+                     "give exactly one of amountYen, lossYen, excessRepair and riderLoss")
     if req.amount_yen is not None:
-        return req.amount_yen, ""
+        return req.amount_yen, "", None
     if req.loss_yen is not None:
         pl = line.as_line()
         before = pl.paid_to(person=req.person) if req.person else (
@@ -467,20 +427,40 @@ def _amount(req: t.RecordPayment, line: repo.StoredLine, claim: repo.StoredClaim
             raise _rule(e) from None
         if s.payable <= 0:
             raise refuse("NOTHING_PAYABLE", "input.lossYen", "; ".join(s.explanation))
-        return s.payable, "; ".join(s.explanation)
-    er = req.excess_repair
-    assert er is not None
-    if line.coverage != EXCESS_REPAIR:
-        raise refuse("NOT_EXCESS_REPAIR", "input.coverage", "the excess-repair formula pays the EXCESS_REPAIR line")
+        return s.payable, "; ".join(s.explanation), None
+    facts, field = req.rider_loss, "input.riderLoss"
+    if req.excess_repair is not None:      # the excess-repair facts are a stated loss of its rule (001 L272)
+        if line.coverage != EXCESS_REPAIR:
+            raise refuse("NOT_EXCESS_REPAIR", "input.coverage", "the excess-repair formula pays the EXCESS_REPAIR line")
+        er = req.excess_repair
+        try:
+            facts = LossFacts(loss_yen=er.repair_cost_yen, market_value_yen=er.market_value_yen,
+                              fault_percent=er.fault_percent, repaired_on=er.repaired_on)
+        except RuleError as e:
+            raise _rule(e) from None
+        field = "input.excessRepair"
+    assert facts is not None
+    a = await assess_rider(uow, product, claim, line.coverage, facts, person=req.person, vehicle=req.vehicle)
+    if a.payable <= 0:
+        raise refuse("NOTHING_PAYABLE", field, a.text())
+    return a.payable, a.text(), a
+
+
+async def assess_rider(uow: UnitOfWork, product: Product, claim: repo.StoredClaim, code: str, facts: LossFacts, *,
+                       person: str | None, vehicle: str | None) -> Assessment:
     try:
-        r = excess_repair(repair_cost=er.repair_cost_yen, market_value=er.market_value_yen,
-                          fault_percent=er.fault_percent, accident_date=claim.accident_at.astimezone(JST).date(),
-                          repaired_on=er.repaired_on, pd_payable="PD" in claim.decision.applicable)
+        return await payouts.assess_line(uow, product, claim, await _lines(uow, claim.id), code, facts,
+                                         person=person, vehicle=vehicle)
     except RuleError as e:
         raise _rule(e) from None
-    if r.amount <= 0:
-        raise refuse("NOTHING_PAYABLE", "input.excessRepair", r.reason)
-    return r.amount, r.reason
+
+
+async def rider_assessment(uow: UnitOfWork, actor: Actor, req: t.AssessRider, now: datetime) -> Assessment:
+    """What a rider (or a coverage with a pay-out rule) pays on this claim for the stated loss, with its
+    explanation; stores nothing (the query runs in a unit of work that rolls back)."""
+    claim, contract = await visible_claim(uow, actor, req.claim_id)
+    return await assess_rider(uow, product_for(contract), claim, req.rider, req.loss, person=req.person,
+                              vehicle=req.vehicle)
 
 
 async def record_claim_payment(uow: UnitOfWork, actor: Actor, req: t.RecordPayment, now: datetime) -> t.ClaimResult:
@@ -497,7 +477,7 @@ async def record_claim_payment(uow: UnitOfWork, actor: Actor, req: t.RecordPayme
     line = await _line_for(uow, product, claim, req.coverage, now)
     if is_kyosai(product) and not claim.kyosai_benefits:
         raise refuse("KYOSAI_NOT_ASSESSED", "input.claimId", "assess the fixed benefits first (assessKyosaiBenefits)")
-    amount, why = _amount(req, line, claim)
+    amount, why, assessment = await _amount(uow, product, req, line, claim)
     elsewhere = await repo.paid_in_term_elsewhere(uow.conn, claim.term_id, claim.id, req.coverage)
     payment = Payment(amount, req.paid_on or now.astimezone(JST).date(), req.person, req.vehicle,
                       req.note or why)
@@ -506,7 +486,8 @@ async def record_claim_payment(uow: UnitOfWork, actor: Actor, req: t.RecordPayme
                                    applicable=claim.decision.applicable, paid_in_year_elsewhere=elsewhere)
     except RuleError as e:
         raise _rule(e) from None
-    await repo.insert_payment(uow.conn, claim.id, line.id, payment, actor_subject=actor.subject, now=now)
+    await repo.insert_payment(uow.conn, claim.id, line.id, payment, actor_subject=actor.subject, now=now,
+                              assessment=assessment)
     await repo.save_line(uow.conn, line.id, reserve_yen=paid_line.reserve)
     items = [_ev(actor, "PAYMENT_RECORDED", payload={"coverage": req.coverage, "amountYen": amount,
                                                      "person": req.person, "vehicle": req.vehicle, "why": why})]
