@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from domain.calendar import RuleError
-from domain.claims.kyosai import VehiclePeril, property_benefit, vehicle_benefit
 from domain.claims.rider_payout import (
     Assessment,
     LossFacts,
@@ -297,9 +296,8 @@ def test_kyosai_vehicle_benefit(own_cost: int, paid: int) -> None:
     assert pays("VEHICLE_ACCIDENT", facts, KYOSAI) == paid
     assert pays("VEHICLE_ACCIDENT", facts, KYOSAI, times_paid_in_year_elsewhere=1) == 0
     assert pays("VEHICLE_ACCIDENT", replace(facts, cause=LossCause.EARTHQUAKE), KYOSAI) == 0
-    # the engine's rule and the schedule of domain/claims/kyosai.py agree
-    assert vehicle_benefit(has_rider=True, peril=VehiclePeril.SELF_ACCIDENT, own_cost=own_cost,
-                           paid_this_year=0).amount == paid
+    for cause in (LossCause.CONTACT_WITH_CAR, LossCause.THEFT_VANDALISM, LossCause.NATURAL_DISASTER):
+        assert pays("VEHICLE_ACCIDENT", replace(facts, cause=cause), KYOSAI) == paid
 
 
 @pytest.mark.parametrize(("damage", "own_cost", "paid"), [
@@ -310,8 +308,7 @@ def test_kyosai_property_benefit(damage: int, own_cost: int, paid: int) -> None:
     facts = LossFacts(at_fault=True, damage_to_others_yen=damage, own_cost_yen=own_cost)
     assert pays("PROPERTY_DAMAGE", facts, KYOSAI) == paid
     assert pays("PROPERTY_DAMAGE", replace(facts, at_fault=False), KYOSAI) == 0
-    assert property_benefit(has_rider=True, at_fault=True, damage_to_others=damage, own_cost=own_cost,
-                            paid_this_year=0).amount == paid
+    assert pays("PROPERTY_DAMAGE", facts, KYOSAI, times_paid_in_year_elsewhere=1) == 0
 
 
 # ------------------------------------------------------------------ the format (loader)

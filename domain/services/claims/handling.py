@@ -18,8 +18,6 @@ from domain.claims.coverage import fnol_refusal
 from domain.claims.documents import ClaimType, documents_for
 from domain.claims.impact import ClaimGradeImpact, GradeOverride, claim_grade_impact
 from domain.claims.kyosai import (
-    PROPERTY_BENEFIT,
-    VEHICLE_BENEFIT,
     Benefit,
     BenefitAmount,
     Treatment,
@@ -27,9 +25,7 @@ from domain.claims.kyosai import (
     death_benefit,
     hospital_benefits,
     outpatient_benefit,
-    property_benefit,
     temporary_expenses,
-    vehicle_benefit,
 )
 from domain.claims.lines import (
     Limit,
@@ -40,7 +36,14 @@ from domain.claims.lines import (
     set_reserve,
     settle,
 )
-from domain.claims.rider_payout import Assessment, LossFacts
+from domain.claims.rider_payout import (
+    Assessment,
+    LossFacts,
+    PayoutContext,
+    assess,
+    product_rules,
+    rule_of,
+)
 from domain.claims.workflow import (
     ActorRole,
     ClaimAction,
@@ -52,6 +55,7 @@ from domain.claims.workflow import (
 from domain.grade_accidents import NoFault, VehicleCause
 from domain.lifecycle import Role
 from domain.products import Product, default_catalog
+from domain.products.payout import LossCause
 from domain.renewal import TermClaim
 from domain.services.access import (
     SYSTEM,
@@ -615,10 +619,34 @@ async def add_note(uow: UnitOfWork, actor: Actor, req: t.AddNote, now: datetime)
 # --- kyosai --------------------------------------------------------------------------------------
 
 _KYOSAI_LINE = {Benefit.VEHICLE: KYOSAI_VEHICLE, Benefit.PROPERTY: KYOSAI_PROPERTY}
-_ONCE_A_YEAR = {KYOSAI_VEHICLE: (VEHICLE_BENEFIT, "003 L44-46"), KYOSAI_PROPERTY: (PROPERTY_BENEFIT, "003 L48-50")}
+_KYOSAI_RIDERS = (KYOSAI_VEHICLE, KYOSAI_PROPERTY)
 
 
-def _benefits(req: t.AssessKyosai, claim: repo.StoredClaim, held: frozenset[str],
+def _kyosai_rider(product: Product, code: str, benefit: Benefit, facts: LossFacts, claim: repo.StoredClaim,
+                  held: frozenset[str], times_paid: int) -> BenefitAmount:
+    """A kyosai rider's fixed benefit by its pay-out rule in the product file (003 L44-50): refused when
+    the rider is not held, or when it would pay again in the same year (once a year, 003 L46, L50)."""
+    if code not in held:
+        raise RuleError("RIDER_NOT_HELD", "rider", f"the {benefit.en.lower()} rider is not on the contract")
+    rule = rule_of(product, code)
+    a = assess(code, rule, facts, PayoutContext(claim.accident_at.astimezone(JST).date(), held, held,
+                                                rules=product_rules(product)))
+    if a.payable and rule.times_per_year is not None and times_paid >= rule.times_per_year:
+        raise RuleError("BENEFIT_ALREADY_PAID_THIS_YEAR", "benefit",
+                        f"the {benefit.en.lower()} is paid {rule.times_per_year} time(s) a year ({rule.source})")
+    return BenefitAmount(benefit, a.payable, None, a.text(), rule.source)
+
+
+def _yearly_limit(product: Product, code: str) -> Limit | None:
+    """A once-a-year rider's line limit per policy year: its fixed amount × the times a year."""
+    rule = rule_of(product, code)
+    if rule.times_per_year is None:
+        return None
+    amount = sum(p.amount or 0 for p in rule.parts) * rule.times_per_year
+    return Limit(LimitBasis.PER_YEAR, amount, f"003 once a year ({rule.source})")
+
+
+def _benefits(req: t.AssessKyosai, product: Product, claim: repo.StoredClaim, held: frozenset[str],
               paid_this_year: Mapping[str, int]) -> list[BenefitAmount]:
     accident_day = claim.accident_at.astimezone(JST).date()
     out: list[BenefitAmount] = []
@@ -640,14 +668,14 @@ def _benefits(req: t.AssessKyosai, claim: repo.StoredClaim, held: frozenset[str]
         out += temporary_expenses(member_at_fault=o.member_at_fault, pays_other_side=o.pays_other_side,
                                   other_side_deaths=o.deaths, other_side_treatment_days=o.treatment_days)
     if req.vehicle is not None:
-        out.append(vehicle_benefit(has_rider=KYOSAI_VEHICLE in held, peril=req.vehicle.peril,
-                                   own_cost=req.vehicle.own_cost_yen,
-                                   paid_this_year=paid_this_year.get(KYOSAI_VEHICLE, 0)))
+        facts = LossFacts(own_cost_yen=req.vehicle.own_cost_yen, cause=LossCause(req.vehicle.peril.value))
+        out.append(_kyosai_rider(product, KYOSAI_VEHICLE, Benefit.VEHICLE, facts, claim, held,
+                                 paid_this_year.get(KYOSAI_VEHICLE, 0)))
     if req.property is not None:
         p = req.property
-        out.append(property_benefit(has_rider=KYOSAI_PROPERTY in held, at_fault=p.at_fault,
-                                    damage_to_others=p.damage_to_others_yen, own_cost=p.own_cost_yen,
-                                    paid_this_year=paid_this_year.get(KYOSAI_PROPERTY, 0)))
+        facts = LossFacts(at_fault=p.at_fault, damage_to_others_yen=p.damage_to_others_yen, own_cost_yen=p.own_cost_yen)
+        out.append(_kyosai_rider(product, KYOSAI_PROPERTY, Benefit.PROPERTY, facts, claim, held,
+                                 paid_this_year.get(KYOSAI_PROPERTY, 0)))
     return out
 
 
@@ -664,10 +692,10 @@ async def assess_kyosai(uow: UnitOfWork, actor: Actor, req: t.AssessKyosai, now:
     if claim.status in _CLOSED:
         raise refuse("CLAIM_NOT_OPEN", "input.claimId", f"the claim is {claim.status.en.lower()}")
     held = frozenset(claim.decision.applicable)
-    yearly = {code: (1 if await repo.paid_in_term_elsewhere(uow.conn, claim.term_id, claim.id, code) else 0)
-              for code in _ONCE_A_YEAR}
+    yearly = {code: await repo.claims_paying_in_term(uow.conn, claim.term_id, claim.id, code)
+              for code in _KYOSAI_RIDERS}
     try:
-        benefits = _benefits(req, claim, held, yearly)
+        benefits = _benefits(req, product, claim, held, yearly)
     except RuleError as e:
         raise _rule(e) from None
     totals: dict[str, int] = {}
@@ -681,9 +709,9 @@ async def assess_kyosai(uow: UnitOfWork, actor: Actor, req: t.AssessKyosai, now:
         if code not in held:
             raise refuse("COVERAGE_NOT_APPLICABLE", "input", f"{code} does not apply to this claim")
         limits = [Limit(LimitBasis.PER_ACCIDENT, total, "003: assessed fixed benefits")]
-        if code in _ONCE_A_YEAR:
-            amount, src = _ONCE_A_YEAR[code]
-            limits.append(Limit(LimitBasis.PER_YEAR, amount, f"003 once a year ({src})"))
+        yearly_limit = _yearly_limit(product, code) if code in _KYOSAI_RIDERS else None
+        if yearly_limit is not None:
+            limits.append(yearly_limit)
         terms = LineTerms(code, tuple(limits))
         line = lines.get(code)
         paid = 0 if line is None else line.paid_yen
