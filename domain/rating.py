@@ -785,6 +785,7 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
                               "", None, "house rule: each line rounded down to 10 yen", amount, rounded))
         return rounded
 
+    discounted: dict[str, Decimal] = {}      # each coverage after its factors and discounts (rider factors)
     for cov, option in selected:
         fixed_monthly = monthly and cov.code in tariff.base_monthly
         table = tariff.base_monthly if fixed_monthly else tariff.base
@@ -830,6 +831,7 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
             steps.append(Step(cov.code, StepKind.DISCOUNT, dr.code, dr.ja, dr.en, a.value, m, dr.source, amount, new))
             amount = new
             used_discounts.setdefault(dr.code, None)
+        discounted[cov.code] = amount
         final = finish(cov.code, amount, fixed_monthly)
         lines.append(PremiumLine(cov.code, False, cov.ja, cov.en, int(final)))
 
@@ -837,9 +839,16 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
         if not rider.priced:
             continue
         fixed_monthly = monthly and rider.code in tariff.rider_premiums_monthly
-        amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
-        steps.append(Step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,
-                          tariff.base_source if not tariff.demonstration else demo, Decimal(0), amount))
+        rule = tariff.base_source if not tariff.demonstration else demo
+        if rider.code in tariff.rider_factors:
+            of, rate_ = tariff.rider_factors[rider.code]
+            amount = mul(discounted[of], rate_)
+            steps.append(Step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en,
+                              f"{rate_} × {of} premium {discounted[of]:.2f}", None, rule, Decimal(0), amount))
+        else:
+            amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
+            steps.append(Step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,
+                              rule, Decimal(0), amount))
         final = finish(rider.code, amount, fixed_monthly)
         lines.append(PremiumLine(rider.code, True, rider.ja, rider.en, int(final)))
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from domain.calendar import RuleError, add_months
 from domain.products.model import Product
@@ -460,3 +461,23 @@ def rule_of(product: Product, line: str) -> PayoutRule:
         raise RuleError("NO_PAYOUT_RULE", "rider",
                         f"{line} pays nothing of its own (see docs/riders.md): it has no pay-out rule")
     return rule
+
+
+def assessment_to_json(a: Assessment) -> dict[str, object]:
+    return {
+        "line": a.line, "entitlement": a.entitlement, "alreadyPaid": a.already_paid, "payable": a.payable,
+        "source": a.source, "demonstration": a.demonstration,
+        "parts": [{"code": p.code, "ja": p.ja, "en": p.en, "amount": p.amount} for p in a.parts],
+        "steps": [{"part": s.part, "kind": s.kind.value, "en": s.en, "rule": s.rule, "before": s.before,
+                   "after": s.after} for s in a.steps],
+    }
+
+
+def assessment_from_json(j: Mapping[str, Any]) -> Assessment:
+    return Assessment(
+        line=str(j["line"]), entitlement=int(j["entitlement"]), already_paid=int(j["alreadyPaid"]),
+        payable=int(j["payable"]), source=str(j["source"]), demonstration=str(j.get("demonstration", "")),
+        parts=tuple(PartAmount(str(p["code"]), str(p["ja"]), str(p["en"]), int(p["amount"])) for p in j["parts"]),
+        steps=tuple(PayoutStep(str(s["part"]), StepKind(s["kind"]), str(s["en"]), str(s["rule"]), int(s["before"]),
+                               int(s["after"])) for s in j["steps"]),
+    )

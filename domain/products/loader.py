@@ -516,6 +516,7 @@ def _check_payout_refs(root: _Node, coverages: tuple[Coverage, ...], riders: tup
             if what.endswith("same_as") and (ref == line or ref not in rules):
                 raise root.fail(f"{line}.payout", f"{what}: {ref!r} has no pay-out rule of its own")
 
+
 _DISCOUNT_KEYS = {
     "code", "kind", "ja", "en", "source", "coverages", "use_types", "channels", "excluded_channels",
     "payment_methods", "rate", "rates", "bands", "band_rates", "band_rates_7s", "no_score_rate",
@@ -683,9 +684,23 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
         riders: tuple[Rider, ...] = p["riders"]
         rider_premiums = {k: v for k, v in t.table("rider_premiums", {}).data.items()} if t.has("rider_premiums") else {}
         rider_monthly = {k: v for k, v in t.table("rider_premiums_monthly", {}).data.items()} if t.has("rider_premiums_monthly") else {}
+        rider_factors: dict[str, tuple[str, Decimal]] = {}
+        if t.has("rider_factors"):
+            rf = t.table("rider_factors")
+            for code in rf.data:
+                r_ = next((x for x in riders if x.code == code and x.priced), None)
+                if r_ is None:
+                    raise rf.fail(code, "not a priced rider of this product")
+                f = rf.table(code)
+                of = f.text("of")
+                if of not in r_.requires or of not in cov_codes:
+                    raise f.fail("of", f"{of!r} is not a coverage {code} requires")
+                rider_factors[code] = (of, _rate(f, "rate", f.raw("rate")))
+                f.check_unknown()
         for r in riders:
-            if r.priced and r.code not in rider_premiums:
-                raise t.fail(f"rider_premiums.{r.code}", "priced rider has no premium")
+            if r.priced and (r.code in rider_premiums) == (r.code in rider_factors):
+                raise t.fail(f"rider_premiums.{r.code}",
+                             "a priced rider has exactly one of a premium and a factor (rider_factors)")
         for code, v in list(rider_premiums.items()) + list(rider_monthly.items()):
             if not any(r.code == code and r.priced for r in riders):
                 raise t.fail(f"rider_premiums.{code}", "not a priced rider of this product")
@@ -701,7 +716,7 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
             base=base, base_monthly=base_monthly, option_factors=option_factors, factors=factors,
             age_band_factors=age_band_factors, rating_class_factors=rc,
             rider_premiums=rider_premiums, rider_premiums_monthly=rider_monthly,
-            base_source=t.text("base_source", "DEMONSTRATION"),
+            base_source=t.text("base_source", "DEMONSTRATION"), rider_factors=rider_factors,
         )
         if tariff.effective_to is not None and tariff.effective_to < tariff.effective_from:
             raise t.fail("effective_to", f"{tariff.effective_to} is before effective_from {tariff.effective_from}")

@@ -137,7 +137,8 @@ class Coverage:
     default_option: str
     rating_class_group: str | None
     source: str
-    payout: PayoutRule | None = None       # what the line pays for a stated loss (domain/claims/rider_payout.py)
+    # what the line pays for a stated loss (domain/claims/rider_payout.py); left out of repr (it is long)
+    payout: PayoutRule | None = field(default=None, repr=False)
 
     def option(self, code: str) -> LimitOption | None:
         for o in self.options:
@@ -188,9 +189,9 @@ class Rider:
     no_claims_refund_rate: Decimal | None = None
     # What the rider pays for a stated loss, evaluated by domain/claims/rider_payout.py; None: the
     # rider pays nothing of its own (a driver restriction, a service, a grade or deductible effect).
-    payout: PayoutRule | None = None
+    payout: PayoutRule | None = field(default=None, repr=False)
     # Why the rider is AUTOMATIC / OPTIONAL when the pamphlet does not say (a decision), else "".
-    mode_note: str = ""
+    mode_note: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +369,9 @@ class Tariff:
     rider_premiums: Mapping[str, int]                        # annual yen
     rider_premiums_monthly: Mapping[str, int]
     base_source: str = "DEMONSTRATION"
+    # A rider priced as a factor of a coverage's premium: rider → (coverage, rate). The coverage's
+    # amount after its factors and discounts, × rate, then the same instalment / term steps.
+    rider_factors: Mapping[str, tuple[str, Decimal]] = field(default_factory=dict)
 
     def in_force(self, d: date) -> bool:
         return self.effective_from <= d and (self.effective_to is None or d <= self.effective_to)

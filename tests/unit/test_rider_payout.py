@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from domain.calendar import RuleError
-from domain.claims.kyosai import VehiclePeril, property_benefit, vehicle_benefit
 from domain.claims.rider_payout import (
     Assessment,
     LossFacts,
@@ -31,7 +30,8 @@ from domain.claims.rider_payout import (
 from domain.products.loader import PRODUCTS_DIR, ProductFileError, parse_product
 from domain.products.model import Product, RiderMode
 from domain.products.payout import InjuryClass, LossCause, Outcome
-from tests.unit.test_rating_support import KYOSAI, RAKUTEN, product
+from domain.rating import CoverageChoice, RatingError, rate
+from tests.unit.test_rating_support import KYOSAI, RAKUTEN, base_quote, product
 
 ACCIDENT = date(2026, 3, 10)
 
@@ -297,9 +297,8 @@ def test_kyosai_vehicle_benefit(own_cost: int, paid: int) -> None:
     assert pays("VEHICLE_ACCIDENT", facts, KYOSAI) == paid
     assert pays("VEHICLE_ACCIDENT", facts, KYOSAI, times_paid_in_year_elsewhere=1) == 0
     assert pays("VEHICLE_ACCIDENT", replace(facts, cause=LossCause.EARTHQUAKE), KYOSAI) == 0
-    # the engine's rule and the schedule of domain/claims/kyosai.py agree
-    assert vehicle_benefit(has_rider=True, peril=VehiclePeril.SELF_ACCIDENT, own_cost=own_cost,
-                           paid_this_year=0).amount == paid
+    for cause in (LossCause.CONTACT_WITH_CAR, LossCause.THEFT_VANDALISM, LossCause.NATURAL_DISASTER):
+        assert pays("VEHICLE_ACCIDENT", replace(facts, cause=cause), KYOSAI) == paid
 
 
 @pytest.mark.parametrize(("damage", "own_cost", "paid"), [
@@ -310,8 +309,7 @@ def test_kyosai_property_benefit(damage: int, own_cost: int, paid: int) -> None:
     facts = LossFacts(at_fault=True, damage_to_others_yen=damage, own_cost_yen=own_cost)
     assert pays("PROPERTY_DAMAGE", facts, KYOSAI) == paid
     assert pays("PROPERTY_DAMAGE", replace(facts, at_fault=False), KYOSAI) == 0
-    assert property_benefit(has_rider=True, at_fault=True, damage_to_others=damage, own_cost=own_cost,
-                            paid_this_year=0).amount == paid
+    assert pays("PROPERTY_DAMAGE", facts, KYOSAI, times_paid_in_year_elsewhere=1) == 0
 
 
 # ------------------------------------------------------------------ the format (loader)
@@ -367,3 +365,39 @@ def test_excess_repair_on_aioi_and_tokio(pid: str, repair: int, paid: int) -> No
     facts = LossFacts(loss_yen=repair, market_value_yen=1_000_000, fault_percent=100, repaired_on=ACCIDENT)
     assert pays("EXCESS_REPAIR", facts, pid) == paid
     assert pays("EXCESS_REPAIR", replace(facts, repaired_on=date(2026, 9, 11)), pid) == 0
+
+
+# ------------------------------------------------------------------ who may attach, and the price
+
+
+def test_family_bike_kinds_exclude_each_other() -> None:
+    # 001 L571-573: ファミリーバイク特約(人身傷害) / (自損傷害), one kind per contract (decision)
+    with pytest.raises(RatingError) as e:
+        rate(product(RAKUTEN), base_quote(RAKUTEN, riders=("FAMILY_BIKE_PIP", "FAMILY_BIKE_SELF")))
+    assert e.value.code == "RIDER_CONFLICT"
+    assert rate(product(RAKUTEN), base_quote(RAKUTEN, riders=("FAMILY_BIKE_PIP",))).total > 0
+
+
+def test_rider_priced_as_a_factor_of_its_coverage() -> None:
+    # DEMONSTRATION (no rider price is printed in 001): 倍額払 costs 35% of the passenger premium
+    q = base_quote(RAKUTEN, coverages=(CoverageChoice("BI"), CoverageChoice("PD"), CoverageChoice("PIP"),
+                                       CoverageChoice("PASSENGER")), riders=("PASSENGER_DOUBLE_MEDICAL",))
+    p = rate(product(RAKUTEN), q)
+    base = p.explanation.line_steps("PASSENGER_DOUBLE_MEDICAL")[0]
+    passenger = [s for s in p.explanation.line_steps("PASSENGER") if s.kind.value != "ROUNDING"][-1].after
+    assert base.after == passenger * D("0.35")
+    assert "0.35 × PASSENGER premium" in base.value and base.rule.startswith("DEMONSTRATION")
+    assert p.explanation.total() == p.total
+
+
+@pytest.mark.parametrize(("mutate", "reason"), [
+    (lambda t: t["rider_premiums"].update(PASSENGER_DOUBLE_MEDICAL=1200), "exactly one of a premium and a factor"),
+    (lambda t: t["rider_factors"].update(PASSENGER_DOUBLE_MEDICAL={"of": "PD", "rate": 0.3}), "is not a coverage"),
+    (lambda t: t["rider_factors"].update(NAMED_INSURED_ONLY={"of": "PD", "rate": 0.3}), "not a priced rider"),
+])
+def test_broken_rider_factors(mutate: Any, reason: str) -> None:
+    data = copy.deepcopy(_raw())
+    mutate(data["tariffs"][0])
+    with pytest.raises(ProductFileError) as e:
+        parse_product(data, "rakuten-drive-assist.toml")
+    assert reason in e.value.reason
