@@ -12,11 +12,12 @@ import strawberry
 
 from api.products.types import Label
 from domain.claims.rider_payout import Assessment, LossFacts
-from domain.products.payout import InjuryClass, LossCause, Outcome
+from domain.products.payout import BrokenPart, InjuryClass, LossCause, Outcome
 
 LossOutcomeEnum = strawberry.enum(Outcome, name="LossOutcome")
 InjuryClassEnum = strawberry.enum(InjuryClass, name="InjuryClass")
 LossCauseEnum = strawberry.enum(LossCause, name="LossCause")
+BrokenPartEnum = strawberry.enum(BrokenPart, name="BrokenPart")
 
 
 @strawberry.input(description="A stated loss of one person, one vehicle or the accident (docs/rider_rules.md). "
@@ -46,6 +47,19 @@ class RiderLossInput:
     abroad: bool | None = None
     borrowed_car_eligible: bool | None = None
     repaired_on: dt.date | None = None
+    distance_km: int | None = strawberry.field(default=None, description="From the insured's home to the victim's "
+                                                                         "home or hospital (aioi distant victim).")
+    outpatient_only: bool | None = None
+    major_damage: bool | None = strawberry.field(default=None, description="Unrepairable, repair ≥ the vehicle SI, or "
+                                                                           "repair ≥ 50% of the new-car value.")
+    replaced: bool | None = strawberry.field(default=None, description="The car was replaced (a new one bought).")
+    new_car_value_yen: int = strawberry.field(default=0, description="New-car sum insured / agreed new value.")
+    extra_yen: int = strawberry.field(default=0, description="Further costs: debris removal, a hospital transfer, "
+                                                             "travel and lodging.")
+    months: int = strawberry.field(default=0, description="Rehabilitation months within the window.")
+    criminal_yen: int = strawberry.field(default=0, description="Lawyer fees in criminal proceedings (tokio).")
+    broken_part: BrokenPartEnum | None = None  # type: ignore[valid-type]
+    equipment_yen: int = strawberry.field(default=0, description="Welfare equipment bought (aioi PI expenses).")
 
     def facts(self) -> LossFacts:
         """The domain facts (raises RuleError for a negative amount or a fault ratio over 100)."""
@@ -61,6 +75,11 @@ class RiderLossInput:
             no_fault=self.no_fault, other_party_identified=self.other_party_identified,
             confirmed_objectively=self.confirmed_objectively, abroad=self.abroad,
             borrowed_car_eligible=self.borrowed_car_eligible, repaired_on=self.repaired_on,
+            distance_km=self.distance_km, outpatient_only=self.outpatient_only, major_damage=self.major_damage,
+            replaced=self.replaced, new_car_value_yen=self.new_car_value_yen, extra_yen=self.extra_yen,
+            months=self.months, criminal_yen=self.criminal_yen,
+            broken_part=None if self.broken_part is None else BrokenPart(self.broken_part),
+            equipment_yen=self.equipment_yen,
         )
 
 

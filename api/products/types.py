@@ -59,6 +59,12 @@ class PayoutRuleCap:
     conditional: bool = strawberry.field(description="True: applies only when the rule's conditions on it hold.")
     label: str
     source: str
+    plus_yen: int = strawberry.field(default=0, description="Added to the sum-insured or per-day cap (SI + ¥1,000,000).")
+    per_day_yen: int | None = strawberry.field(default=None, description="Yen × the days stated (+ plusYen).")
+    of_fact: str | None = strawberry.field(default=None, description="A cap at a stated yen fact × factTimes.")
+    fact_times: str | None = None
+    parts: list[str] = strawberry.field(default_factory=list,
+                                        description="A rule-level cap on these parts only (empty: all).")
 
 
 @strawberry.type(description="A part of a pay-out rule: how one amount is computed.")
@@ -72,6 +78,8 @@ class PayoutRulePart:
     deductible_yen: int
     caps: list[PayoutRuleCap]
     source: str
+    minimum_yen: int | None = strawberry.field(default=None, description="At least this much (before the caps).")
+    percent: str | None = strawberry.field(default=None, description="A fraction of the sum insured or the cost.")
 
 
 @strawberry.type(description="What a rider or coverage pays for a stated loss, as its product file says "
@@ -93,13 +101,17 @@ class PayoutRuleInfo:
         def caps(cs: tuple[DomainCap, ...]) -> list[PayoutRuleCap]:
             return [PayoutRuleCap(basis=Label.of(c.basis), amount_yen=c.amount,
                               sum_insured_times=None if c.sum_insured_times is None else str(c.sum_insured_times),
-                              conditional=bool(c.when), label=c.label, source=c.source) for c in cs]
+                              conditional=bool(c.when), label=c.label, source=c.source, plus_yen=c.plus,
+                              per_day_yen=c.per_day, of_fact=None if c.of_fact is None else c.of_fact.value,
+                              fact_times=None if c.of_fact is None else str(c.fact_times), parts=list(c.parts))
+                    for c in cs]
 
         return cls(source=r.source, pick=Label.of(r.pick), times_per_year=r.times_per_year,
                    demonstration=r.demonstration, note=r.note, caps=caps(r.caps),
                    parts=[PayoutRulePart(code=p.code, ja=p.ja, en=p.en, kind=Label.of(p.kind), amount_yen=p.amount,
                                      max_days=p.max_days, deductible_yen=p.deductible, caps=caps(p.caps),
-                                     source=p.source) for p in r.parts])
+                                     source=p.source, minimum_yen=p.minimum,
+                                     percent=None if p.percent is None else str(p.percent)) for p in r.parts])
 
 
 @strawberry.type(description="A rider (特約) a product offers.")
