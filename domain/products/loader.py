@@ -25,6 +25,7 @@ from domain.products.model import (
     AssistanceLimit,
     Band,
     ChannelRule,
+    ConnectedPlan,
     ContractTrait,
     Coverage,
     DiscountKind,
@@ -39,6 +40,7 @@ from domain.products.model import (
     RenewalRules,
     Rider,
     RiderMode,
+    ScoreBand,
     ShortTermMethod,
     Tariff,
     UsePurpose,
@@ -488,6 +490,29 @@ def _payout(node: _Node) -> PayoutRule:
                       sum_insured_of=node.text("sum_insured_of") if node.has("sum_insured_of") else None)
     node.check_unknown()
     return rule
+
+
+def _connected_plan(root: _Node) -> ConnectedPlan | None:
+    """`[connected_plan]`: aioi つながるプラン (002 L1624-1628, L1831-1850)."""
+    if not root.has("connected_plan"):
+        return None
+    t = root.table("connected_plan")
+    bands = []
+    for b in t.tables("bands"):
+        rate = b.rate("discount")
+        if rate is None or not 0 <= rate <= 1:
+            raise b.fail("discount", "a discount is a fraction 0..1 (0.80 = 80%)")
+        bands.append(ScoreBand(b.integer("min_score", lo=0), rate))
+        b.check_unknown()
+    if not bands or [x.min_score for x in bands] != sorted({x.min_score for x in bands}, reverse=True) \
+            or bands[-1].min_score != 0:
+        raise t.fail("bands", "bands go by descending min_score, the last from 0")
+    unit = t.rate("unit_rate_yen_per_km")
+    assert unit is not None
+    plan = ConnectedPlan(unit, t.flag("unit_rate_demonstration"), t.integer("annual_km_cap", lo=1),
+                         tuple(bands), t.text("source"))
+    t.check_unknown()
+    return plan
 
 
 def _rule_refs(rule: PayoutRule) -> list[tuple[str, str]]:
@@ -1003,6 +1028,7 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
         payment=payment, windows=tuple(windows), road_assistance=tuple(assistance),
         refund_method=root.enum("refund_method", RefundMethod), refund_source=root.text("refund_source", ""),
         tariffs=_tariffs(root, p), renewal=renewal, eligibility=eligibility, fleet=fleet,
+        connected_plan=_connected_plan(root),
     )
     root.check_unknown()
     return product

@@ -351,6 +351,24 @@ class AssistanceLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class ScoreBand:
+    min_score: int                 # this band from this safety score up (to the next band's minimum)
+    discount: Decimal              # 運転特性毎月割引 on the month's driving premium (0.80 = 80%)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedPlan:
+    """つながるプラン: base premium + a monthly driving premium = km × unit rate, less the month's
+    safety-score discount, no charge above the annual km cap (002 L1624-1628, L1685-1696, L1831-1850)."""
+
+    unit_rate_yen_per_km: Decimal  # 運転分保険料単価: not printed (002a §9 item 8): DEMONSTRATION
+    unit_rate_demonstration: bool
+    annual_km_cap: int             # 20,000 km a policy year (002 L1624-1628)
+    bands: tuple[ScoreBand, ...]   # by descending min_score
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class Tariff:
     """A dated set of prices. The insurers' base premiums are not public: DEMONSTRATION values."""
 
@@ -449,6 +467,7 @@ class Product:
     renewal: RenewalRules = RenewalRules()
     eligibility: Eligibility = Eligibility()
     fleet: RateTable | None = None       # fleet contracts' loss-ratio table (domain/fleet.py)
+    connected_plan: ConnectedPlan | None = None   # aioi つながるプラン driving premium (domain/connected_plan.py)
 
     def coverage(self, code: str) -> Coverage | None:
         for c in self.coverages:
