@@ -261,6 +261,9 @@ def test_aioi_carrier_cargo() -> None:
     (LossFacts(loss_yen=100_001, outcome=O.INJURY, days=20), 100_000),
     (LossFacts(loss_yen=100_001, outcome=O.INJURY, days=19), 50_000),
     (LossFacts(loss_yen=30_001, outcome=O.INJURY, outpatient_only=True), 30_000),
+    (LossFacts(loss_yen=300_000, extra_yen=150_001, outcome=O.DEATH), 450_000),       # 3 visits
+    (LossFacts(extra_yen=100_001, outcome=O.INJURY, days=20), 100_000),                # 2 visits
+    (LossFacts(extra_yen=50_001, outcome=O.INJURY, days=5), 50_000),                   # 1 visit
     (LossFacts(loss_yen=30_001, damage_to_others_yen=200_000), 30_000),
     (LossFacts(loss_yen=30_000, damage_to_others_yen=199_999), 0),
 ])
