@@ -841,10 +841,10 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
         fixed_monthly = monthly and rider.code in tariff.rider_premiums_monthly
         rule = tariff.base_source if not tariff.demonstration else demo
         if rider.code in tariff.rider_factors:
-            of, rate_ = tariff.rider_factors[rider.code]
-            amount = mul(discounted[of], rate_)
+            of_line, rate_ = tariff.rider_factors[rider.code]
+            amount = mul(discounted[of_line], rate_)
             steps.append(Step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en,
-                              f"{rate_} × {of} premium {discounted[of]:.2f}", None, rule, Decimal(0), amount))
+                              f"{rate_} × {of_line} premium {discounted[of_line]:.2f}", None, rule, Decimal(0), amount))
         else:
             amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
             steps.append(Step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,

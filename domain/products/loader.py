@@ -716,12 +716,12 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
                 r_ = next((x for x in riders if x.code == code and x.priced), None)
                 if r_ is None:
                     raise rf.fail(code, "not a priced rider of this product")
-                f = rf.table(code)
-                of = f.text("of")
-                if of not in r_.requires or of not in cov_codes:
-                    raise f.fail("of", f"{of!r} is not a coverage {code} requires")
-                rider_factors[code] = (of, _rate(f, "rate", f.raw("rate")))
-                f.check_unknown()
+                fnode = rf.table(code)
+                of_line = fnode.text("of")
+                if of_line not in r_.requires or of_line not in cov_codes:
+                    raise fnode.fail("of", f"{of_line!r} is not a coverage {code} requires")
+                rider_factors[code] = (of_line, _rate(fnode, "rate", fnode.raw("rate")))
+                fnode.check_unknown()
         for r in riders:
             if r.priced and (r.code in rider_premiums) == (r.code in rider_factors):
                 raise t.fail(f"rider_premiums.{r.code}",
