@@ -401,3 +401,16 @@ def test_broken_rider_factors(mutate: Any, reason: str) -> None:
     with pytest.raises(ProductFileError) as e:
         parse_product(data, "rakuten-drive-assist.toml")
     assert reason in e.value.reason
+
+
+@pytest.mark.parametrize(("cost", "paid"), [(2_999_999, 2_999_999), (3_000_000, 3_000_000), (3_000_001, 3_000_000)])
+def test_new_car_replacement_up_to_the_new_car_sum_insured(cost: int, paid: int) -> None:
+    # 001 L480, L1107: 新車価格の保険金額の50%以上の損傷 → その保険金額を限度に再購入費用または修理費;
+    # 事故日の翌日から6か月以内に購入・修理; 盗難され発見されない場合を除く
+    facts = LossFacts(loss_yen=cost, new_car_value_yen=3_000_000, major_damage=True, replaced=True,
+                      cause=LossCause.ACCIDENT, repaired_on=date(2026, 9, 10))
+    assert pays("NEW_CAR_REPLACEMENT", facts) == paid
+    assert pays("NEW_CAR_REPLACEMENT", replace(facts, repaired_on=date(2026, 9, 11))) == 0
+    assert pays("NEW_CAR_REPLACEMENT", replace(facts, major_damage=False)) == 0
+    assert pays("NEW_CAR_REPLACEMENT", replace(facts, cause=LossCause.THEFT)) == 0
+    assert pays("NEW_CAR_REPLACEMENT", facts, paying=frozenset({"BI", "PD"})) == 0
