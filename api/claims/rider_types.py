@@ -34,6 +34,7 @@ class RiderLossInput:
     fault_percent: int | None = None
     days: int = strawberry.field(default=0, description="Rental days; hospital + outpatient days within 180 days.")
     dependants: int = 0
+    disability_grade: int = strawberry.field(default=0, description="After-effects grade 1 (worst) .. 14; 0: none.")
     outcome: LossOutcomeEnum | None = None  # type: ignore[valid-type]
     injury_class: InjuryClassEnum | None = None  # type: ignore[valid-type]
     cause: LossCauseEnum | None = None  # type: ignore[valid-type]
@@ -67,7 +68,7 @@ class RiderLossInput:
             loss_yen=self.loss_yen, consultation_yen=self.consultation_yen, market_value_yen=self.market_value_yen,
             paid_by_others_yen=self.paid_by_others_yen, own_cost_yen=self.own_cost_yen,
             damage_to_others_yen=self.damage_to_others_yen, fault_percent=self.fault_percent, days=self.days,
-            dependants=self.dependants,
+            dependants=self.dependants, disability_grade=self.disability_grade,
             outcome=None if self.outcome is None else Outcome(self.outcome),
             injury_class=None if self.injury_class is None else InjuryClass(self.injury_class),
             cause=None if self.cause is None else LossCause(self.cause),

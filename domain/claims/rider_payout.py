@@ -55,6 +55,7 @@ class LossFacts:
     fault_percent: int | None = None
     days: int = 0
     dependants: int = 0
+    disability_grade: int = 0
     outcome: Outcome | None = None
     injury_class: InjuryClass | None = None
     cause: LossCause | None = None
@@ -87,6 +88,8 @@ class LossFacts:
                 raise RuleError("NEGATIVE_AMOUNT", _camel(f.value), f"{f.value} cannot be negative")
         if self.fault_percent is not None and not 0 <= self.fault_percent <= 100:
             raise RuleError("INVALID_FAULT_RATIO", "faultPercent", "fault ratio is 0..100 %")
+        if not 0 <= self.disability_grade <= 14:
+            raise RuleError("INVALID_AFTER_EFFECTS_GRADE", "disabilityGrade", "after-effects grade is 1..14 (0: none)")
 
     def value(self, f: Fact) -> bool | int | str | date | None:
         v = getattr(self, f.value)

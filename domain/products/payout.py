@@ -39,6 +39,7 @@ class Fact(Labelled):
     FAULT_PERCENT = ("fault_percent", "過失割合", "The insured's fault ratio")
     DAYS = ("days", "日数", "Days (rental days; hospital + outpatient days within 180 days of the accident)")
     DEPENDANTS = ("dependants", "扶養する所定の方の人数", "Prescribed dependants of the person")
+    DISABILITY_GRADE = ("disability_grade", "後遺障害等級", "After-effects grade 1 (worst) .. 14; 0: none")
     OUTCOME = ("outcome", "被害の程度", "What happened to the person")
     INJURY_CLASS = ("injury_class", "部位・症状", "Injury class (body part / symptom)")
     CAUSE = ("cause", "事故の原因・態様", "Cause or kind of the loss")
@@ -75,7 +76,7 @@ FACT_TYPES: dict[Fact, FactType] = {
     Fact.LOSS_YEN: FactType.YEN, Fact.CONSULTATION_YEN: FactType.YEN, Fact.MARKET_VALUE_YEN: FactType.YEN,
     Fact.PAID_BY_OTHERS_YEN: FactType.YEN, Fact.OWN_COST_YEN: FactType.YEN,
     Fact.DAMAGE_TO_OTHERS_YEN: FactType.YEN, Fact.FAULT_PERCENT: FactType.PERCENT, Fact.DAYS: FactType.DAYS,
-    Fact.DEPENDANTS: FactType.COUNT, Fact.OUTCOME: FactType.CHOICE, Fact.INJURY_CLASS: FactType.CHOICE,
+    Fact.DEPENDANTS: FactType.COUNT, Fact.DISABILITY_GRADE: FactType.COUNT, Fact.OUTCOME: FactType.CHOICE, Fact.INJURY_CLASS: FactType.CHOICE,
     Fact.CAUSE: FactType.CHOICE, Fact.TOTAL_LOSS: FactType.FLAG, Fact.TOWED: FactType.FLAG,
     Fact.AT_FAULT: FactType.FLAG, Fact.LIABLE: FactType.FLAG, Fact.NO_FAULT: FactType.FLAG,
     Fact.OTHER_PARTY_IDENTIFIED: FactType.FLAG, Fact.CONFIRMED_OBJECTIVELY: FactType.FLAG,

@@ -414,3 +414,12 @@ def test_new_car_replacement_up_to_the_new_car_sum_insured(cost: int, paid: int)
     assert pays("NEW_CAR_REPLACEMENT", replace(facts, major_damage=False)) == 0
     assert pays("NEW_CAR_REPLACEMENT", replace(facts, cause=LossCause.THEFT)) == 0
     assert pays("NEW_CAR_REPLACEMENT", facts, paying=frozenset({"BI", "PD"})) == 0
+
+
+@pytest.mark.parametrize(("grade", "paid"), [(0, 0), (1, 3_000_000), (7, 1_260_000), (14, 120_000)])
+def test_family_bicycle_after_effects(grade: int, paid: int) -> None:
+    # 001 L1125: 程度に応じて1名につき12万円から300万円 (grade table: the kyosai decision's 4%..100% of ¥3M)
+    assert pays("FAMILY_BICYCLE", LossFacts(outcome=Outcome.DISABILITY, disability_grade=grade)) == paid
+    with pytest.raises(RuleError) as e:
+        LossFacts(disability_grade=15)
+    assert e.value.code == "INVALID_AFTER_EFFECTS_GRADE"
