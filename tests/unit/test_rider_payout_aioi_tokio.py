@@ -11,13 +11,28 @@ from typing import Any
 import pytest
 
 from domain.calendar import YearMonth
-from domain.claims.rider_payout import Assessment, LossFacts, PayoutContext, StepKind, assess, product_rules, rule_of
+from domain.claims.rider_payout import (
+    Assessment,
+    LossFacts,
+    PayoutContext,
+    StepKind,
+    assess,
+    product_rules,
+    rule_of,
+)
 from domain.products.model import Product
 from domain.products.payout import BrokenPart, InjuryClass, LossCause, Outcome
 from domain.rating import CoverageChoice, NamedInsured, RatingError, rate
 from domain.vocab import AgeCondition, UseType
 from domain.windows import WindowKind, liability_set
-from tests.unit.test_rating_support import AIOI, TOKIO, base_quote, product, with_facts, with_vehicle
+from tests.unit.test_rating_support import (
+    AIOI,
+    TOKIO,
+    base_quote,
+    product,
+    with_facts,
+    with_vehicle,
+)
 
 ACCIDENT = date(2026, 6, 10)
 C = LossCause
@@ -133,13 +148,15 @@ def test_aioi_total_loss_expense_on_the_new_car_sum() -> None:
 
 # 002 L3359-3375, L3583-3605: replacement / repair up to the new-car SI, within 90 days
 def test_aioi_new_car_replacement() -> None:
-    ok = dict(major_damage=True, new_car_value_yen=2_000_000, cause=C.ACCIDENT)
     last = ACCIDENT + timedelta(days=90)
-    assert aioi("NEW_CAR_REPLACEMENT", LossFacts(loss_yen=2_000_000, repaired_on=last, **ok)) == 2_000_000
-    assert aioi("NEW_CAR_REPLACEMENT", LossFacts(loss_yen=2_000_001, repaired_on=last, **ok)) == 2_000_000
-    assert aioi("NEW_CAR_REPLACEMENT", LossFacts(loss_yen=1_500_000, repaired_on=last + timedelta(days=1), **ok)) == 0
-    theft = {**ok, "cause": C.THEFT}
-    assert aioi("NEW_CAR_REPLACEMENT", LossFacts(loss_yen=1_500_000, repaired_on=last, **theft)) == 0   # L3441
+
+    def facts(loss: int, on: date, cause: LossCause = C.ACCIDENT) -> LossFacts:
+        return LossFacts(loss_yen=loss, repaired_on=on, major_damage=True, new_car_value_yen=2_000_000, cause=cause)
+
+    assert aioi("NEW_CAR_REPLACEMENT", facts(2_000_000, last)) == 2_000_000
+    assert aioi("NEW_CAR_REPLACEMENT", facts(2_000_001, last)) == 2_000_000
+    assert aioi("NEW_CAR_REPLACEMENT", facts(1_500_000, last + timedelta(days=1))) == 0
+    assert aioi("NEW_CAR_REPLACEMENT", facts(1_500_000, last, C.THEFT)) == 0   # L3441
 
 
 # 002 L3320-3322: the restoration limit is the lower of 2 × SI and SI + ¥1,000,000
@@ -407,10 +424,10 @@ def test_tokio_breakdown_automatic_after_84_months() -> None:
     at_85 = with_vehicle(q, first_registration=YearMonth(2019, 1))
     assert "BREAKDOWN" not in riders_of(at_84)
     assert "BREAKDOWN" in riders_of(at_85)
-    economy = replace(q, **{"coverages": (CoverageChoice("BI"), CoverageChoice("PD"), CoverageChoice("PI"),
-                                                         CoverageChoice("VEHICLE", "ECONOMY_DED_50000"))})
+    economy = replace(q, coverages=(CoverageChoice("BI"), CoverageChoice("PD"), CoverageChoice("PI"),
+                                                         CoverageChoice("VEHICLE", "ECONOMY_DED_50000")))
     assert "BREAKDOWN" not in riders_of(with_vehicle(economy, first_registration=YearMonth(2019, 1)))
-    lease = replace(at_85, **{"riders": ("LEASE_CAR",)})
+    lease = replace(at_85, riders=("LEASE_CAR",))
     assert "BREAKDOWN" not in riders_of(lease)                                   # L644
 
 
@@ -428,9 +445,9 @@ def test_tokio_new_value_automatic_under_38_months() -> None:
 def test_tokio_bi_without_pi() -> None:
     q = base_quote(TOKIO)
     assert not {"SELF_ACCIDENT_INJURY", "UNINSURED_MOTORIST"} & set(riders_of(q))
-    bi_pd = replace(q, **{"coverages": (CoverageChoice("BI"), CoverageChoice("PD"))})
+    bi_pd = replace(q, coverages=(CoverageChoice("BI"), CoverageChoice("PD")))
     assert {"SELF_ACCIDENT_INJURY", "UNINSURED_MOTORIST", "OTHER_CAR_DRIVING"} <= set(riders_of(bi_pd))
-    vehicle_only = replace(q, **{"coverages": (CoverageChoice("VEHICLE"),)})
+    vehicle_only = replace(q, coverages=(CoverageChoice("VEHICLE"),))
     assert "OTHER_CAR_DRIVING" not in riders_of(vehicle_only)                  # L1014
     assert "TOTAL_LOSS_EXPENSE" in riders_of(vehicle_only)                     # L620
 
@@ -440,7 +457,7 @@ def test_aioi_remote_victim_automatic_with_telematics() -> None:
     q = base_quote(AIOI)
     assert "REMOTE_VICTIM_EXPENSE" not in riders_of(q)
     assert "REMOTE_VICTIM_EXPENSE" in riders_of(with_facts(q, telematics_plan=True))
-    chosen = replace(q, **{"riders": ("REMOTE_VICTIM_EXPENSE",)})
+    chosen = replace(q, riders=("REMOTE_VICTIM_EXPENSE",))
     assert "REMOTE_VICTIM_EXPENSE" in riders_of(chosen)                        # on request otherwise (L2858)
 
 
@@ -450,19 +467,19 @@ def test_aioi_automatic_riders_and_their_conditions() -> None:
     r = set(riders_of(q))
     assert {"TOTAL_LOSS_EXPENSE", "NO_FAULT_VEHICLE", "PI_EXPENSES", "OTHER_CAR_DRIVING",
             "TEMPORARY_SUBSTITUTE_CAR"} <= r
-    company = replace(q, **{"named_insured": NamedInsured(date(1980, 3, 3), individual=False),
-                             "coverages": (CoverageChoice("BI"), CoverageChoice("PD", "UNLIMITED_DED_50000"),
-                                           CoverageChoice("PI"), CoverageChoice("VEHICLE"))})
+    company = replace(q, named_insured=NamedInsured(date(1980, 3, 3), individual=False),
+                             coverages=(CoverageChoice("BI"), CoverageChoice("PD", "UNLIMITED_DED_50000"),
+                                           CoverageChoice("PI"), CoverageChoice("VEHICLE")))
     rc = set(riders_of(company))
     assert not {"TOTAL_LOSS_EXPENSE", "PI_EXPENSES", "OTHER_CAR_DRIVING"} & rc      # optional for a company
     assert "TEMPORARY_SUBSTITUTE_CAR" in rc
-    seven = replace(q, **{"coverages": (CoverageChoice("BI"), CoverageChoice("PD"), CoverageChoice("PI"),
+    seven = replace(q, coverages=(CoverageChoice("BI"), CoverageChoice("PD"), CoverageChoice("PI"),
                                                        CoverageChoice("VEHICLE", "DED_50000")),
-                           "riders": ("VEHICLE_7_PERILS",)})
+                           riders=("VEHICLE_7_PERILS",))
     assert "NO_FAULT_VEHICLE" not in riders_of(seven)                               # 注7
-    road = replace(q, **{"riders": ("ROAD_SERVICE",)})
+    road = replace(q, riders=("ROAD_SERVICE",))
     assert "REPLACEMENT_CAR_EXTENSION" in riders_of(road)
-    declined = replace(q, **{"riders": ("ROAD_SERVICE", "NO_REPLACEMENT_CAR")})
+    declined = replace(q, riders=("ROAD_SERVICE", "NO_REPLACEMENT_CAR"))
     assert "REPLACEMENT_CAR_EXTENSION" not in riders_of(declined)                   # 注8
 
 
@@ -472,7 +489,7 @@ def test_aioi_rider_scope_refusals() -> None:
     company = NamedInsured(date(1980, 3, 3), individual=False)
     cov = (CoverageChoice("BI"), CoverageChoice("PD", "UNLIMITED_DED_50000"), CoverageChoice("PI"),
            CoverageChoice("VEHICLE"))
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"named_insured": company, "coverages": cov, "riders": ("LAWYER_DAILY_LIFE",)}, "NOT_ELIGIBLE_RIDER"),
         ({"riders": ("LAWYER_BICYCLE",)}, "RIDER_REQUIRES"),
         ({"riders": ("PASSENGER_LUMP_SUM",)}, "RIDER_CONFLICT"),
@@ -484,7 +501,7 @@ def test_aioi_rider_scope_refusals() -> None:
         with pytest.raises(RatingError) as e:
             rate(product(AIOI), replace(q, **changes))
         assert e.value.code == code, changes
-    ok = replace(q, **{"riders": ("BICYCLE_LIABILITY", "LAWYER_BICYCLE", "BUSINESS_CARGO_1M")})
+    ok = replace(q, riders=("BICYCLE_LIABILITY", "LAWYER_BICYCLE", "BUSINESS_CARGO_1M"))
     assert {"LAWYER_BICYCLE", "BUSINESS_CARGO_1M"} <= set(riders_of(ok))
     truck = with_vehicle(replace(q, riders=("CARRIER_CARGO",), age_condition=AgeCondition.ANY),
                          use_type=UseType.COMMERCIAL_SMALL_TRUCK)
