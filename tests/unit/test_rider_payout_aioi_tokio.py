@@ -532,3 +532,13 @@ def test_new_value_on_a_no_fault_accident_is_no_count() -> None:
     impact = claim_grade_impact(product(TOKIO), ("NEW_VALUE",), vehicle_cause=VehicleCause.COLLISION,
                                 no_fault=NoFault.NO_FAULT_COLLISION)
     assert impact.accident_class is not None and impact.accident_class.value == "NO_COUNT"
+
+
+# 004 L1127, L1129: victim relief (defect / hacking, confirmed objectively) and the incapacitated driver
+def test_tokio_victim_relief_riders() -> None:
+    hack = LossFacts(loss_yen=3_000_000, cause=C.DEFECT_OR_HACKING, liable=False, confirmed_objectively=True)
+    assert tokio("VICTIM_RELIEF_HACKING", hack) == 3_000_000
+    assert tokio("VICTIM_RELIEF_HACKING", replace(hack, confirmed_objectively=False)) == 0
+    incap = LossFacts(loss_yen=2_000_000, cause=C.DRIVER_INCAPACITY, liable=False)
+    assert tokio("INSANITY_VICTIM", incap) == 2_000_000
+    assert tokio("INSANITY_VICTIM", replace(incap, liable=True)) == 0
