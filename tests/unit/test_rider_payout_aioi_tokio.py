@@ -542,3 +542,14 @@ def test_tokio_victim_relief_riders() -> None:
     incap = LossFacts(loss_yen=2_000_000, cause=C.DRIVER_INCAPACITY, liable=False)
     assert tokio("INSANITY_VICTIM", incap) == 2_000_000
     assert tokio("INSANITY_VICTIM", replace(incap, liable=True)) == 0
+
+
+# 004 L135, L938, L980: the dashcam rider at the pamphlet's ¥470 / ¥810 a month (1-year, no surcharge)
+def test_tokio_dap_price() -> None:
+    q = base_quote(TOKIO)
+    plain = rate(product(TOKIO), q).total
+    assert rate(product(TOKIO), replace(q, riders=("DAP_NEW",))).total - plain == 470 * 12
+    assert rate(product(TOKIO), replace(q, riders=("DAP_TWO_CAMERA",))).total - plain == 810 * 12
+    with pytest.raises(RatingError) as e:
+        rate(product(TOKIO), replace(q, riders=("DAP_NEW", "DAP_TWO_CAMERA")))
+    assert e.value.code == "RIDER_CONFLICT"
