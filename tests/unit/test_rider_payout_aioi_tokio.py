@@ -321,7 +321,7 @@ def test_tokio_breakdown_amounts(part: BrokenPart, paid: int) -> None:
 
 def test_tokio_breakdown_conditions() -> None:
     engine = LossFacts(cause=C.BREAKDOWN, towed=True, broken_part=BrokenPart.ENGINE)
-    assert tokio("BREAKDOWN", engine, sum_insured=299_999) == 299_999       # ≤ the vehicle SI (L633)
+    assert tokio("BREAKDOWN", engine, sum_insured=299_999) == 299_999       # ≤ the vehicle SI (L631)
     assert tokio("BREAKDOWN", engine, sum_insured=300_000) == 300_000
     assert tokio("BREAKDOWN", LossFacts(cause=C.BREAKDOWN, towed=False, broken_part=BrokenPart.ENGINE),
                  sum_insured=1_000_000) == 0
