@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import asyncpg
 import redis
@@ -73,3 +74,22 @@ def claimed_redis_db(base_url: str, claim: str, dbs: range = range(1, 16)) -> It
             return
         client.close()
     raise RuntimeError(f"no free Redis logical database among {dbs.start}..{dbs.stop - 1}")
+
+
+async def statement_logging_pool(database_url: str, max_size: int = 4) -> tuple[asyncpg.Pool, list[str]]:
+    """A pool whose connections append every statement they run to the returned list (close the pool)."""
+    from domain.store.db import create_pool
+
+    log: list[str] = []
+
+    def record(rec: Any) -> None:
+        # asyncpg's reset on release is pool housekeeping, not a statement of the request
+        if not rec.query.startswith("SELECT pg_advisory_unlock_all"):
+            log.append(rec.query)
+
+    async def setup(conn: asyncpg.Connection) -> None:
+        # setup runs at every acquire: add the logger once per connection
+        conn.remove_query_logger(record)
+        conn.add_query_logger(record)
+
+    return await create_pool(database_url, min_size=1, max_size=max_size, setup=setup), log
