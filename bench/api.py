@@ -651,6 +651,11 @@ def run(args: argparse.Namespace) -> int:
                 g = loads.get((peer.key, kind))
                 cells.append(f"**{o.rps / g.rps:.2f}**" if o and g and g.rps else "—")
             print(f"| {kind} | {' | '.join(cells)} | ≥ {TARGETS[kind]} |")
+        for kind in ("detail", "page"):   # the spread: a neighbour's load moves single rounds
+            for peer in PEERS:
+                pairs = zip(samples.get(("ours", kind), []), samples.get((peer.key, kind), []), strict=False)
+                ratios = ", ".join(f"{o.rps / g.rps:.2f}" for o, g in pairs if g.rps)
+                print(f"{kind} ours/{peer.key} by round: {ratios or '—'}")
         print(f"machine: {machine()}")
         print(f"load: {load_average()}")
         print(f"server logs: {logdir}")
