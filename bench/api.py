@@ -136,7 +136,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
 import asyncpg
 
 from bench.book import generate_book
-from bench.servers import bench_services
+from bench.servers import run_on_services
 from domain.runtime.services import with_database
 from domain.store.migrate import migrate
 
@@ -691,12 +691,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench/api.py: node is not on PATH", file=sys.stderr)
         return 1
     try:
-        if args.admin_url and args.redis_url:
-            return run(args)
-        with bench_services(quiet=False) as svc:
-            args.admin_url = args.admin_url or svc.database_url
-            args.redis_url = args.redis_url or svc.redis_url
-            return run(args)
+        return run_on_services(args, run)
     except (HarnessError, OSError, asyncpg.PostgresError, subprocess.SubprocessError) as exc:
         print(f"bench/api.py: {exc}", file=sys.stderr)
         return 1

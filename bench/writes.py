@@ -67,7 +67,7 @@ from bench.api import (
     wait_ready,
 )
 from bench.book import generate_book
-from bench.servers import bench_services
+from bench.servers import run_on_services
 from domain.calendar import JST, cover_moment
 from domain.runtime.services import with_database
 
@@ -596,12 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--our-port", type=int, default=8766)
     args = ap.parse_args(argv)
     try:
-        if args.admin_url and args.redis_url:
-            return run(args)
-        with bench_services(quiet=False) as svc:
-            args.admin_url = args.admin_url or svc.database_url
-            args.redis_url = args.redis_url or svc.redis_url
-            return run(args)
+        return run_on_services(args, run)
     except (HarnessError, OSError, asyncpg.PostgresError) as exc:
         print(f"bench/writes.py: {exc}", file=sys.stderr)
         return 1

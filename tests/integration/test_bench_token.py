@@ -3,12 +3,10 @@ production follows the business clock `simulate` moved, and the token must not b
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import asyncpg
 import jwt
 import pytest
 
@@ -17,22 +15,15 @@ from bench.api import staff_token
 from domain.runtime.clock import JST
 from domain.runtime.services import Services
 from domain.runtime.settings import Settings
-from tests.support import fresh_database
+from tests.support import moved_clock_database
 
 AHEAD = timedelta(days=400)
 
 
 @pytest.fixture
 def moved_clock_url(services: Services, database_url: str) -> Iterator[str]:
-    async def move(url: str) -> None:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute("UPDATE business_clock SET offset_seconds = $1 WHERE id", AHEAD.total_seconds())
-        finally:
-            await conn.close()
-
-    with fresh_database(services.database_url, urlsplit(database_url).path.lstrip("/") + "_bench_clock") as url:
-        asyncio.run(move(url))
+    name = urlsplit(database_url).path.lstrip("/") + "_bench_clock"
+    with moved_clock_database(services.database_url, name, AHEAD.total_seconds()) as url:
         yield url
 
 
