@@ -289,7 +289,7 @@ async def in_process(url: str, runs: int, pn: str) -> tuple[dict[str, Timing], l
 
     configure_logging("WARNING")   # as the server runs: no per-request debug lines in the timings
     settings = Settings(database_url=url, redis_url="unused://")
-    pool = await create_pool(url, min_size=2, max_size=10)
+    pool = await create_pool(url, min_size=2, max_size=10, session_free=True)   # as the API runs it
     clock = SystemClock()
     staff = Principal(subject="bench-staff", role=Role.STAFF)
     errors: list[str] = []
