@@ -50,6 +50,21 @@ def fresh_database(admin_url: str, name: str) -> Iterator[str]:
         asyncio.run(drop())
 
 
+@contextmanager
+def moved_clock_database(admin_url: str, name: str, offset_seconds: float) -> Iterator[str]:
+    """A fresh database (as `fresh_database`) whose business clock `simulate` moved ahead."""
+    async def move(url: str) -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("UPDATE business_clock SET offset_seconds = $1 WHERE id", offset_seconds)
+        finally:
+            await conn.close()
+
+    with fresh_database(admin_url, name) as url:
+        asyncio.run(move(url))
+        yield url
+
+
 def with_redis_db(url: str, db: int) -> str:
     if url.startswith("unix://"):
         return f"{url.split('?')[0]}?db={db}"
