@@ -226,7 +226,7 @@ async def add_notifications(conn: Executor, event_ids: Sequence[int], kinds: Seq
     done = await conn.execute(
         """INSERT INTO notifications (contract_id, event_id, kind, channel, recipient, state, delivery_id,
                                       subject, body, created_at)
-           SELECT d.contract_id, d.event_id, d.kind, 'WEBHOOK', s.url, 'PENDING', d.id, t.subject, t.body, $5
+           SELECT d.contract_id, d.event_id, d.kind, 'WEBHOOK', 'webhook subscription ' || s.id, 'PENDING', d.id, t.subject, t.body, $5
            FROM webhook_deliveries d
            JOIN webhook_subscriptions s ON s.id = d.subscription_id
            JOIN unnest($3::bigint[], $4::text[], $6::text[]) AS t(event_id, subject, body) ON t.event_id = d.event_id

@@ -187,3 +187,8 @@ async def deliveries_visible(conn: Executor, actor: Actor | None, sub_id: int | 
 
 async def delivery_attempts(conn: Executor, delivery_ids: list[int]) -> dict[int, list[webhook_repo.Attempt]]:
     return await webhook_repo.attempts_of(conn, delivery_ids)
+
+
+async def notifications_of(conn: Executor, contract_ids: list[int], *, last: int) -> dict[int, list[webhook_repo.Notification]]:
+    """The last notifications of contracts the caller already reads (the contract's own rule)."""
+    return await webhook_repo.notifications_of(conn, contract_ids, last=last)
