@@ -33,6 +33,7 @@ from api.fleets.queries import FleetQueries
 from api.fleets.types import Fleet
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
+from api.notifications.live import Subscription
 from api.notifications.mutations import NotificationMutations
 from api.notifications.queries import NotificationQueries
 from api.notifications.types import WebhookSubscription
@@ -109,6 +110,7 @@ def build_schema(production: bool) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Contract, Party, Vehicle, Agency, Window, Claim, Fleet, WebhookSubscription],
         extensions=_extensions(production),
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),

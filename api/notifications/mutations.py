@@ -19,7 +19,6 @@ from domain.services.notifications.types import (
     SubscriptionWithSecret,
     UpdateSubscription,
 )
-from domain.store import webhook_repo
 
 
 @strawberry.input
@@ -153,8 +152,7 @@ class NotificationMutations:
         if o.result is not None:
             ctx = info.context
             async with ctx.pool.acquire() as conn:
-                d = await webhook_repo.get_delivery(conn, o.result.delivery_id)
-                attempts = await subs.delivery_attempts(conn, [o.result.delivery_id])
-            delivery = None if d is None else WebhookDelivery.of(d, attempts.get(d.id, []))
+                found = await subs.delivery_with_attempts(conn, o.result.delivery_id)
+            delivery = None if found is None else WebhookDelivery.of(*found)
         return RedeliverWebhookPayload(user_errors=errors_of(o), dry_run=o.dry_run, replayed=o.replayed,
                                        delivery=delivery)

@@ -97,6 +97,11 @@ async def events(
     return [_event(r) for r in rows]
 
 
+async def last_seq(conn: Executor, contract_id: int) -> int:
+    """The contract's last event seq (0 before its first event)."""
+    return int(await conn.fetchval("SELECT event_seq FROM contracts WHERE id = $1", contract_id) or 0)
+
+
 async def events_of(conn: Executor, contract_ids: Sequence[int], *, last: int) -> dict[int, list[Event]]:
     """The last `last` events of each contract, oldest first, in one statement."""
     rows = await conn.fetch(

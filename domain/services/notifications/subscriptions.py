@@ -185,6 +185,14 @@ async def deliveries_visible(conn: Executor, actor: Actor | None, sub_id: int | 
     return await webhook_repo.deliveries(conn, ids, state=state, contract_id=contract_id, limit=limit)
 
 
+async def delivery_with_attempts(conn: Executor, delivery_id: int) -> tuple[webhook_repo.Delivery, list[webhook_repo.Attempt]] | None:
+    """A delivery the caller just acted on (the mutation checked access), with its attempts."""
+    d = await webhook_repo.get_delivery(conn, delivery_id)
+    if d is None:
+        return None
+    return d, (await webhook_repo.attempts_of(conn, [d.id]))[d.id]
+
+
 async def delivery_attempts(conn: Executor, delivery_ids: list[int]) -> dict[int, list[webhook_repo.Attempt]]:
     return await webhook_repo.attempts_of(conn, delivery_ids)
 
