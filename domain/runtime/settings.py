@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     # After a rotation the previous secret still signs (a second v1=) for this long.
     webhook_secret_overlap_seconds: float = Field(default=86400, ge=0)
     webhook_publish_batch: int = Field(default=500, ge=1)
+    # Email notifications of reminders and deadlines: off unless both are set. The book holds no
+    # policyholder email addresses, so mail goes to one mailbox (the operations desk that posts the
+    # letters); smtp_url is smtp://[user:password@]host[:port] (smtps:// for implicit TLS).
+    smtp_url: str | None = None
+    notification_email_to: str | None = None
+    notification_email_from: str = "autopolicy@localhost"
+
+    @property
+    def email_on(self) -> bool:
+        return bool(self.smtp_url and self.notification_email_to)
 
     # Clock: only non-production environments may read a moved clock from the database.
     allow_clock_override: bool = True

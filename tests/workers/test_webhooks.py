@@ -280,3 +280,92 @@ async def test_pause_holds_deliveries_and_resume_sends_them_rotation_signs_with_
     assert got.verified and got.status == 200
     header = got.headers[SIGNATURE_HEADER.lower()]
     assert header.count("v1=") == 2 and verify(header, old, _raw(got), time.time())
+
+
+# ------------------------------------------------------------------ reminders become notifications
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on a free local port; keeps what it got."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[Any] = []
+        outer = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+                from email import message_from_bytes
+
+                outer.messages.append(message_from_bytes(envelope.content))
+                return "250 OK"
+
+        import socket
+
+        with socket.socket() as probe:   # a free port (the controller checks it by connecting)
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+async def test_forgotten_renewal_reminders_days_0_7_23_are_notifications_by_webhook_and_email(
+        hooks: Hooks, receiver: Receiver) -> None:
+    from tests.workers.test_grace import AIOI, CONTRACT_TABLES, EXPIRY, ISSUED_ON, day, issue
+
+    async with hooks.pool.acquire() as conn:
+        await conn.execute(f"TRUNCATE {', '.join(CONTRACT_TABLES)} RESTART IDENTITY CASCADE")
+    mailbox = Mailbox()
+    try:
+        hooks.overrides = {"smtp_url": f"smtp://127.0.0.1:{mailbox.port}", "notification_email_to": "ops@insurer.example"}
+        hooks.clock.set(ISSUED_ON)
+        cid = await issue(hooks.pool, AIOI)
+        await subscribe(hooks, receiver, "/reminders", kinds=("RENEWAL_REMINDER",))
+        for when in (EXPIRY, day(7), day(23)):
+            hooks.clock.set(when)
+            for _ in range(3):
+                await hooks.tick()
+                await hooks.deliver()
+        got = receiver.received("/reminders", ok_only=True)
+        assert [r.body["data"]["day"] for r in got] == [0, 7, 23]
+        notes = await hooks.pool.fetch(
+            "SELECT kind, channel, recipient, state, subject FROM notifications WHERE contract_id = $1 ORDER BY id", cid)
+        # by email every notified kind (the grace window's opening too); by webhook what it subscribed to
+        assert sorted((n["kind"], n["channel"], n["state"]) for n in notes) == sorted(
+            [("RENEWAL_GRACE_OPENED", "EMAIL", "SENT")] + [("RENEWAL_REMINDER", "EMAIL", "SENT")] * 3
+            + [("RENEWAL_REMINDER", "WEBHOOK", "SENT")] * 3)
+        assert {n["recipient"] for n in notes if n["channel"] == "EMAIL"} == {"ops@insurer.example"}
+        subjects = sorted(str(m["Subject"]) for m in mailbox.messages)
+        assert len(subjects) == 4 and sum("(day " in s for s in subjects) == 3
+        assert {m["To"] for m in mailbox.messages} == {"ops@insurer.example"}
+        assert all(m["Autopolicy-Event-Id"].startswith("evt_") for m in mailbox.messages)
+        # running every timer again sends nothing twice
+        async with hooks.pool.acquire() as conn:
+            await conn.execute("UPDATE timers SET state = 'PENDING' WHERE state = 'DONE' AND kind = 'notification.email'")
+        await hooks.tick()
+        assert len(mailbox.messages) == 4
+    finally:
+        mailbox.stop()
+
+
+async def test_an_email_that_cannot_be_sent_is_retried_then_failed(hooks: Hooks) -> None:
+    import socket
+
+    with socket.socket() as probe:   # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    hooks.max_attempts = 2
+    hooks.overrides = {"smtp_url": f"smtp://127.0.0.1:{closed}", "notification_email_to": "ops@insurer.example"}
+    c = await rated_contract(hooks.pool)
+    await emit(hooks, c.created.contract.id, ["RENEWAL_REMINDER"])
+    await hooks.deliver()
+    (n,) = await hooks.pool.fetch("SELECT id, state FROM notifications WHERE contract_id = $1", c.created.contract.id)
+    assert n["state"] == "PENDING"    # the first attempt failed: the timer retries later
+    await hooks.later(timedelta(minutes=5))
+    (n,) = await hooks.pool.fetch("SELECT state, last_error FROM notifications WHERE contract_id = $1",
+                                  c.created.contract.id)
+    assert n["state"] == "FAILED" and "Connection" in n["last_error"]

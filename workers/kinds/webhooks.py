@@ -1,4 +1,5 @@
-"""`webhook.lane` (subject webhook:<subscription>:<contract>): deliver one lane's due webhooks in order.
+"""`webhook.lane` (subject webhook:<subscription>:<contract>): deliver one lane's due webhooks in order;
+`notification.email` (subject notification:<id>): mail one reminder or deadline (SMTP, off by default).
 
 The HTTP client lives for the worker process (connections are reused across lanes); the worker's
 start-up opens it with the process settings (`start`) and its shutdown closes it (`stop`). The job
@@ -9,16 +10,20 @@ the lease hands the timer over again (the same deliveries go out again: at least
 
 from __future__ import annotations
 
+import asyncio
+import smtplib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
 
 import asyncpg
 import httpx
 
 from domain.runtime.clock import Clock
 from domain.runtime.settings import Settings
-from domain.services.notifications.delivery import deliver_lane
+from domain.services.notifications.delivery import EMAIL_KIND, deliver_lane, send_email_notification
 from domain.services.notifications.subscriptions import LANE_KIND
 from domain.services.notifications.types import SendResult
 from domain.store.timers import TimerRow
@@ -81,3 +86,32 @@ async def webhook_lane(conn: asyncpg.Connection, timer: TimerRow, clock: Clock) 
         raise RuntimeError("the webhook client is not started in this worker")
     await deliver_lane(conn, int(timer.payload["subscriptionId"]), int(timer.payload["contractId"]),
                        clock=clock.now, settings=_runtime.settings, send=_runtime.send)
+
+
+def _send_mail_sync(settings: Settings, subject: str, body: str, to: str, event_id: str) -> None:
+    url = urlsplit(settings.smtp_url or "")
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = settings.notification_email_from, to, subject
+    msg["Autopolicy-Event-Id"] = event_id
+    msg.set_content(body)
+    implicit_tls = url.scheme == "smtps"
+    cls = smtplib.SMTP_SSL if implicit_tls else smtplib.SMTP
+    port = url.port or (465 if implicit_tls else 25)
+    with cls(url.hostname or "localhost", port, timeout=settings.webhook_timeout_seconds) as smtp:
+        if url.username:
+            smtp.login(unquote(url.username), unquote(url.password or ""))
+        smtp.send_message(msg)
+
+
+@timer_kind(EMAIL_KIND)
+async def notification_email(conn: asyncpg.Connection, timer: TimerRow, clock: Clock) -> None:
+    if _runtime is None:
+        raise RuntimeError("the notification runtime is not started in this worker")
+    settings = _runtime.settings
+
+    async def send(subject: str, body: str, to: str, event_id: str) -> None:
+        # smtplib is blocking: a thread keeps the worker's loop free (mail is rare: reminders only)
+        await asyncio.to_thread(_send_mail_sync, settings, subject, body, to, event_id)
+
+    await send_email_notification(conn, int(timer.payload["notificationId"]), clock.now(), send,
+                                  last_attempt=timer.attempts >= settings.timer_max_attempts)

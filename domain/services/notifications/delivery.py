@@ -20,14 +20,14 @@ import base64
 import json
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from domain.runtime.settings import Settings
 from domain.services.notifications.subscriptions import schedule_lanes
 from domain.services.notifications.types import LaneRun, Sender
-from domain.store import outbox, webhook_repo
+from domain.store import outbox, timers, webhook_repo
 from domain.store.outbox import Event
 from domain.store.uow import Executor, UnitOfWork
 from domain.store.webhook_repo import Attempt, Lane
@@ -45,6 +45,7 @@ from domain.webhooks import (
 # Reminders and deadlines: each delivery of one of these is also a notification on the contract.
 NOTIFIED_KINDS = ("RENEWAL_REMINDER", "RENEWAL_GRACE_OPENED", "WINDOW_OPENED", "WINDOW_DOWNGRADED",
                   "WINDOW_VOIDED")
+EMAIL_KIND = "notification.email"
 # An earlier event of the contract not yet published: look again this much later.
 _BLOCKED_RETRY = timedelta(seconds=1)
 
@@ -97,8 +98,40 @@ async def publish_events(uow: UnitOfWork, now: datetime, settings: Settings, *, 
     if notified and lanes:
         await webhook_repo.add_notifications(uow.conn, list(notified), NOTIFIED_KINDS, notified, now)
     await schedule_lanes(uow.conn, lanes, now, "new")
+    if notified and settings.email_on:
+        assert settings.notification_email_to is not None
+        by_id = {e.id: e for e in events}
+        made = await webhook_repo.add_email_notifications(uow.conn, [
+            (by_id[i].contract_id, i, by_id[i].kind, settings.notification_email_to, subject, body)
+            for i, (subject, body) in notified.items()], now)
+        await timers.schedule_many(uow.conn, kind=EMAIL_KIND, rows=[
+            (f"notification:{n}", now, f"notification:{n}:email", {"notificationId": n}) for n in made])
     await outbox.mark_published(uow, ids, now)
     return len(events)
+
+
+# subject, body, recipient, event id -> None; raises on failure (the timer retries with backoff)
+MailSender = Callable[[str, str, str, str], Awaitable[None]]
+
+
+async def send_email_notification(conn: Executor, note_id: int, now: datetime, send: MailSender, *,
+                                  last_attempt: bool) -> str:
+    """Send one EMAIL notification (inside the timer job, its row locked); answer its state after.
+
+    A failure before the last attempt raises (the timer retries with backoff); on the last one the
+    notification is FAILED with the error."""
+    n = await webhook_repo.get_notification(conn, note_id, for_update=True)
+    if n is None or n.state != "PENDING":
+        return "GONE" if n is None else n.state
+    try:
+        await send(n.subject, n.body, n.recipient, f"evt_{n.event_id}")
+    except Exception as exc:
+        if not last_attempt:
+            raise
+        await webhook_repo.settle_notification(conn, n.id, "FAILED", f"{type(exc).__name__}: {exc}"[:500], now)
+        return "FAILED"
+    await webhook_repo.settle_notification(conn, n.id, "SENT", None, now)
+    return "SENT"
 
 
 async def _event(conn: Executor, d: webhook_repo.Delivery) -> Event:
