@@ -295,7 +295,7 @@ class Mailbox:
         outer = self
 
         class Handler:
-            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 from email import message_from_bytes
 
                 outer.messages.append(message_from_bytes(envelope.content))
