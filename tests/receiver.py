@@ -50,6 +50,9 @@ class Receiver:
     plan: Plan = always_ok
     got: list[Received] = field(default_factory=list)
     port: int = 0
+    keep: bool = True   # False (benchmarks): only count, keep no copies
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    unverified: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -64,20 +67,30 @@ class Receiver:
         header = request.headers.get(SIGNATURE_HEADER, "")
         verified = any(verify(header, s, body, time.time()) for s in self.secrets.get(path, []))
         with self._lock:
-            seen = sum(1 for r in self.got if r.path == path and r.event_id == eid)
+            seen = self.counts.get((path, eid), 0)
+            self.counts[(path, eid)] = seen + 1
+            self.unverified += not verified
             status, delay = self.plan(path, eid, seen) if verified else (400, 0.0)
             # recorded on arrival (in arrival order), also when the answer comes too late
-            self.got.append(Received(path, eid, json.loads(body), dict(request.headers), verified, status,
-                                     time.time()))
+            if self.keep:
+                self.got.append(Received(path, eid, json.loads(body), dict(request.headers), verified, status,
+                                         time.time()))
         if delay:
             await asyncio.sleep(delay)
         return Response(b"ok" if status < 300 else b"no", status_code=status)
 
+    async def _counts(self, request: Request) -> Response:
+        with self._lock:
+            doc = {"requests": sum(self.counts.values()), "unverified": self.unverified}
+        return Response(json.dumps(doc), media_type="application/json")
+
     def start(self) -> Receiver:
         sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
-        app = Starlette(routes=[Route("/{path:path}", self._hook, methods=["POST"])])
+        app = Starlette(routes=[Route("/_counts", self._counts, methods=["GET"]),
+                                Route("/{path:path}", self._hook, methods=["POST"])])
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                                 timeout_keep_alive=30)
         self._server = uvicorn.Server(config)
@@ -99,3 +112,11 @@ class Receiver:
     def received(self, path: str | None = None, *, ok_only: bool = False) -> list[Received]:
         with self._lock:
             return [r for r in self.got if (path is None or r.path == path) and (not ok_only or r.status < 300)]
+
+
+def serve(port: int, secrets: dict[str, list[str]], ready: Any) -> None:
+    """Run a counting receiver on `port` in this (child) process until killed; `ready` is set once up."""
+    Receiver(secrets=secrets, keep=False, port=port).start()
+    ready.set()
+    while True:
+        time.sleep(3600)
