@@ -85,14 +85,18 @@ class Sub:
         ws = await websockets.connect(url, subprotocols=[PROTOCOL])  # type: ignore[list-item]
         payload = {"Authorization": headers["authorization"]} if headers else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        frame = await asyncio.wait_for(ws.recv(), 10)
+        assert isinstance(frame, str), frame
+        ack = json.loads(frame)
         assert ack["type"] == "connection_ack", ack
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
         return cls(ws)
 
     async def next(self, timeout: float = 15) -> dict[str, Any]:
         while True:
-            msg = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            frame = await asyncio.wait_for(self.ws.recv(), timeout)
+            assert isinstance(frame, str), frame   # the protocol's messages are text frames
+            msg = json.loads(frame)
             if msg["type"] == "ping":
                 await self.ws.send(json.dumps({"type": "pong"}))
                 continue
