@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -100,6 +101,10 @@ class GraphQLApp(GraphQL[Context, None]):
             graphql_ide=None if production else "graphiql",
             allow_queries_via_get=False,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # a front end watches a few contracts or claims; a connection that never says hello
+            # is dropped soon (each open one costs a task and, once subscribed, a watcher)
+            max_subscriptions_per_connection=20,
+            connection_init_wait_timeout=timedelta(seconds=10),
             **kwargs,
         )
         self.settings = settings

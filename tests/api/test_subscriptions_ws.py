@@ -35,7 +35,8 @@ from tests.tokens import long_token
 
 PROTOCOL = "graphql-transport-ws"
 EVENTS = "subscription($c: ID!, $a: Int) { contractEvents(contractId: $c, afterSeq: $a) { seq kind payload } }"
-CLAIMS = "subscription($c: ID!) { claimUpdates(claimId: $c) { event { seq kind } claim { status { code } } } }"
+CLAIMS = """subscription($c: ID!, $a: Int) { claimUpdates(claimId: $c, afterSeq: $a) {
+  event { seq kind } claim { status { code } } } }"""
 
 
 class Server:
@@ -106,6 +107,10 @@ class Sub:
         await self.ws.close()
 
 
+async def seq_of(pool: asyncpg.Pool, contract_id: int) -> int:
+    return int(await pool.fetchval("SELECT event_seq FROM contracts WHERE id = $1", contract_id))
+
+
 async def post(url: str, query: str, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     async with httpx.AsyncClient() as c:
         r = await c.post(url, json={"query": query, "variables": variables}, headers=headers)
@@ -119,10 +124,11 @@ async def test_both_servers_see_every_committed_event_and_the_holder_follows_a_c
     book = await rated_contract(pool)
     cid = to_global_id("Contract", book.created.contract.id)
     holder = holder_of(settings, book)
-    on_a = await Sub.open(a.ws_url, holder, EVENTS, {"c": cid})
-    on_b = await Sub.open(b.ws_url, staff(settings), EVENTS, {"c": cid})
+    # afterSeq = the seq now: however late a subscription starts, it misses nothing from here on
+    now_seq = await seq_of(pool, book.created.contract.id)
+    on_a = await Sub.open(a.ws_url, holder, EVENTS, {"c": cid, "a": now_seq})
+    on_b = await Sub.open(b.ws_url, staff(settings), EVENTS, {"c": cid, "a": now_seq})
     try:
-        await asyncio.sleep(0.3)   # both subscriptions are registered (no replay without afterSeq)
         async with UnitOfWork(pool) as uow:
             await append_events(uow, book.created.contract.id, [("NOTE_ONE", {"n": 1}), ("NOTE_TWO", {"n": 2})],
                                 at=datetime(2026, 6, 10, 12, 0, tzinfo=JST))
@@ -137,9 +143,9 @@ async def test_both_servers_see_every_committed_event_and_the_holder_follows_a_c
         assert rep["data"]["reportAccident"]["userErrors"] == [], rep
         msg = (await on_a.next())["payload"]["data"]["contractEvents"]
         assert msg["kind"] == "CLAIM_REPORTED"
-        follow = await Sub.open(a.ws_url, holder, CLAIMS, {"c": claim["id"]})
+        follow = await Sub.open(a.ws_url, holder, CLAIMS,
+                                {"c": claim["id"], "a": await seq_of(pool, book.created.contract.id)})
         try:
-            await asyncio.sleep(0.3)
             moved = await post(a.http_url, TRANSITION, {"i": {"claimId": claim["id"], "action": "REVIEW"}},
                                staff(settings))
             assert moved["data"]["transitionClaim"]["userErrors"] == [], moved

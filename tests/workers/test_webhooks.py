@@ -44,7 +44,7 @@ class Hooks(Harness):
         base: dict[str, Any] = {
             "database_url": self.database_url, "redis_url": self.redis_url, "arq_queue": self.queue,
             "timer_max_attempts": self.max_attempts, "timer_batch": 500, "environment": "test",
-            "webhook_timeout_seconds": 2, "webhook_max_attempts": 5}
+            "webhook_timeout_seconds": 10, "webhook_max_attempts": 5}
         return Settings(**{**base, **self.overrides})
 
     async def publish(self) -> int:
@@ -137,9 +137,9 @@ def _raw(r: Any) -> bytes:
 
 async def test_a_500_and_a_timeout_are_retried_with_backoff_and_hold_the_later_event(
         hooks: Hooks, receiver: Receiver) -> None:
-    hooks.overrides = {"webhook_timeout_seconds": 0.5}
+    hooks.overrides = {"webhook_timeout_seconds": 2}
     # the first event: 500, then a timeout, then accepted; the second is accepted at once
-    receiver.plan = lambda path, eid, seen: ((500, 0.0), (200, 1.5), (200, 0.0))[min(seen, 2)] \
+    receiver.plan = lambda path, eid, seen: ((500, 0.0), (200, 5.0), (200, 0.0))[min(seen, 2)] \
         if eid == first_id[0] else (200, 0.0)
     first_id: list[str] = [""]
     c = await rated_contract(hooks.pool)
