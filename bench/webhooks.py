@@ -86,7 +86,8 @@ class ReceiverProcess:
             self.proc.join(10)
 
 
-async def reset(pool: asyncpg.Pool, contract_ids: list[int], n_events: int) -> None:
+async def reset(pool: asyncpg.Pool, contract_ids: list[int], n_events: int) -> list[outbox.Event]:
+    """Empty the webhook tables and timers, then append this run's events (answered)."""
     async with pool.acquire() as conn:
         await conn.execute("TRUNCATE webhook_attempts, notifications, webhook_deliveries, webhook_lanes, timers "
                            "RESTART IDENTITY")
@@ -95,9 +96,11 @@ async def reset(pool: asyncpg.Pool, contract_ids: list[int], n_events: int) -> N
     per = {cid: [] for cid in contract_ids}  # type: dict[int, list[tuple[str, dict[str, int]]]]
     for i in range(n_events):
         per[contract_ids[i % len(contract_ids)]].append(("BENCH_EVENT", {"i": i}))
+    made: list[outbox.Event] = []
     async with UnitOfWork(pool) as uow:
         for cid, items in per.items():
-            await outbox.append_events(uow, cid, items, at=now)
+            made += await outbox.append_events(uow, cid, items, at=now)
+    return made
 
 
 async def delivered(pool: asyncpg.Pool) -> int:
@@ -125,11 +128,9 @@ async def run_worker(pool: asyncpg.Pool, settings: Settings, tuning: TimerTuning
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def run_floor(pool: asyncpg.Pool, receiver: ReceiverProcess, paths: dict[str, str], concurrency: int) -> float:
+async def run_floor(events: list[outbox.Event], receiver: ReceiverProcess, paths: dict[str, str],
+                    concurrency: int) -> float:
     """The same signed POSTs (bodies of this run's events, to every subscription) from bare httpx."""
-    events = [e for cid in await pool.fetch("SELECT DISTINCT contract_id FROM events WHERE kind = 'BENCH_EVENT'")
-              for e in await outbox.events(pool, cid["contract_id"])]
-    events = [e for e in events if e.kind == "BENCH_EVENT"]
     work = [(path, secret, e) for path, secret in paths.items() for e in events]
     async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=100)) as client:
         async def lane(mine: list[tuple[str, str, outbox.Event]]) -> None:
@@ -175,11 +176,11 @@ async def measure(svc: Services, args: argparse.Namespace) -> None:
         expected = args.events * args.subscriptions
         rows = []
         for run in range(1, args.runs + 1):
-            await reset(pool, contract_ids, args.events)
+            events = await reset(pool, contract_ids, args.events)
             ours = await run_worker(pool, settings, tuning, expected, claim)
             if receiver.counts()["unverified"]:
                 raise SystemExit(f"signatures did not verify: {receiver.counts()}")
-            floor = await run_floor(pool, receiver, paths, args.max_jobs)
+            floor = await run_floor(events, receiver, paths, args.max_jobs)
             rows.append((run, ours, floor))
         print(f"events per run: {args.events} over {len(contract_ids)} contracts, fan-out {args.subscriptions} "
               f"({expected} POSTs), worker max_jobs {args.max_jobs}, publisher+sweep every 1 s, cpus {os.cpu_count()}")
