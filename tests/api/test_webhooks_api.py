@@ -98,6 +98,7 @@ async def test_an_agency_manages_only_its_own_and_a_policyholder_none(
         client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings) -> None:
     staff = bearer(settings, Role.STAFF)
     mine, other = await rated_contract(pool), await rated_contract(pool)
+    assert mine.agency_id is not None and other.agency_id is not None
     agent = bearer(settings, Role.AGENT, agency_id=mine.agency_id)
     holder = bearer(settings, Role.POLICYHOLDER, party_id=mine.policyholder.id)
     staff_sub = (await gql(client, CREATE, {"i": {"url": "https://ops.example/h"}}, staff))[
@@ -113,6 +114,13 @@ async def test_an_agency_manages_only_its_own_and_a_policyholder_none(
                            (DELETE, "deleteWebhookSubscription")):
         r = (await gql(client, mutation, {"i": {"id": staff_sub["id"]}}, agent))["data"][name]
         assert r["userErrors"][0]["code"] == "WEBHOOK_SUBSCRIPTION_NOT_FOUND", name
+    node = "query($id: ID!) { node(id: $id) { id } webhookSubscription(id: $id) { id } }"
+    other_agent = bearer(settings, Role.AGENT, agency_id=other.agency_id)
+    for who in (other_agent, holder, {}):
+        seen = (await gql(client, node, {"id": made["subscription"]["id"]}, who))["data"]
+        assert seen == {"node": None, "webhookSubscription": None}
+        assert (await gql(client, DELIVERIES, {"s": made["subscription"]["id"]}, who))["data"]["webhookDeliveries"] == []
+    assert (await gql(client, node, {"id": made["subscription"]["id"]}, agent))["data"]["node"] is not None
     ph = (await gql(client, CREATE, {"i": {"url": "https://me.example/h"}}, holder))["data"]["createWebhookSubscription"]
     assert ph["userErrors"][0]["code"] == "FORBIDDEN"
     assert (await gql(client, LIST, headers=holder))["data"]["webhookSubscriptions"] == []
@@ -125,6 +133,7 @@ async def test_deliveries_attempts_redelivery_and_the_contracts_notifications(
     staff = bearer(settings, Role.STAFF)
     c = await rated_contract(pool)
     cid = c.created.contract.id
+    assert c.agency_id is not None
     agent = bearer(settings, Role.AGENT, agency_id=c.agency_id)
     made = (await gql(client, CREATE, {"i": {"url": receiver.url("/api"), "agencyId": to_global_id("Agency", c.agency_id)}},
                       staff))["data"]["createWebhookSubscription"]

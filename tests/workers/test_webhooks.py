@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -75,9 +75,9 @@ async def hooks(harness: Harness) -> AsyncIterator[Hooks]:
 
 
 @pytest.fixture
-def receiver() -> AsyncIterator[Receiver]:
+def receiver() -> Iterator[Receiver]:
     r = Receiver().start()
-    yield r  # type: ignore[misc]
+    yield r
     r.stop()
 
 
