@@ -56,6 +56,7 @@ def _ms(started: float) -> float:
 
 
 _runtime: WebhookRuntime | None = None
+_users = 0   # workers of this process using it (tests run several burst workers in one process)
 
 
 def client_for(settings: Settings) -> httpx.AsyncClient:
@@ -67,15 +68,21 @@ def client_for(settings: Settings) -> httpx.AsyncClient:
 
 
 async def start(settings: Settings) -> WebhookRuntime:
-    global _runtime
-    await stop()
-    _runtime = WebhookRuntime(settings, client_for(settings))
+    """Open the process's client (or take the open one, with these settings); pair with `stop`."""
+    global _runtime, _users
+    _users += 1
+    if _runtime is None:
+        _runtime = WebhookRuntime(settings, client_for(settings))
+    else:
+        _runtime.settings = settings
     return _runtime
 
 
 async def stop() -> None:
-    global _runtime
-    if _runtime is not None:
+    """The last user's stop closes the client."""
+    global _runtime, _users
+    _users = max(_users - 1, 0)
+    if _users == 0 and _runtime is not None:
         rt, _runtime = _runtime, None
         await rt.client.aclose()
 
