@@ -108,6 +108,10 @@ async def test_an_agency_manages_only_its_own_and_a_policyholder_none(
     refused = (await gql(client, CREATE, {"i": {"url": "https://agency.example/h",
                                                 "agencyId": to_global_id("Agency", other.agency_id)}}, agent))
     assert refused["data"]["createWebhookSubscription"]["userErrors"][0]["code"] == "AGENCY_NOT_FOUND"
+    for internal in ("http://127.0.0.1:8000/h", "http://169.254.169.254/latest", "http://10.0.0.5/h",
+                     "http://localhost/h", "http://[::1]/h"):
+        inside = (await gql(client, CREATE, {"i": {"url": internal}}, agent))["data"]["createWebhookSubscription"]
+        assert inside["userErrors"] == [{"field": "input.url", "code": "INVALID_URL"}], internal
     listed = [s["id"] for s in (await gql(client, LIST, headers=agent))["data"]["webhookSubscriptions"]]
     assert listed == [made["subscription"]["id"]]
     for mutation, name in ((UPDATE, "updateWebhookSubscription"), (ROTATE, "rotateWebhookSecret"),

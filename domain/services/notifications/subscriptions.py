@@ -8,6 +8,7 @@ The secret is shown once, in the answer of create and of rotate; reads never car
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -53,11 +54,25 @@ def _reaches(actor: Actor, s: Subscription) -> bool:
                                      and actor.role is Role.AGENT)
 
 
-def _check_url(url: str) -> str:
+def _internal_host(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
+
+
+def _check_url(url: str, actor: Actor) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000 or any(c.isspace() for c in url):
         raise refuse("INVALID_URL", "input.url", "an absolute http(s) URL of at most 2000 characters")
+    # An agency is outside the insurer: the worker must not POST for it into the insurer's own
+    # network (loopback, private, link-local such as cloud metadata). Staff may (internal systems).
+    if not actor.sees_everything and _internal_host(parts.hostname):
+        raise refuse("INVALID_URL", "input.url", "an agency's webhook URL must be a public address")
     return url
 
 
@@ -87,7 +102,7 @@ async def schedule_lanes(conn: Executor, lanes: list[Lane], due_at: datetime, ta
 
 
 async def create_subscription(uow: UnitOfWork, actor: Actor, req: CreateSubscription,
-                          now: datetime) -> SubscriptionWithSecret:
+                              now: datetime) -> SubscriptionWithSecret:
     if not _may_manage(actor):
         raise refuse("FORBIDDEN", "input", "insurer staff or an agency manage webhook subscriptions")
     agency_id = req.agency_id
@@ -99,7 +114,7 @@ async def create_subscription(uow: UnitOfWork, actor: Actor, req: CreateSubscrip
         raise not_found("agency", "input.agencyId", agency_id)
     secret = new_secret()
     s = await webhook_repo.create_subscription(
-        uow.conn, url=_check_url(req.url), kinds=_check_kinds(req.kinds), agency_id=agency_id, secret=secret,
+        uow.conn, url=_check_url(req.url, actor), kinds=_check_kinds(req.kinds), agency_id=agency_id, secret=secret,
         active=req.active, description=req.description[:500], created_by=actor.subject, now=now)
     return SubscriptionWithSecret(view(s), secret)
 
@@ -107,7 +122,7 @@ async def create_subscription(uow: UnitOfWork, actor: Actor, req: CreateSubscrip
 async def update_subscription(uow: UnitOfWork, actor: Actor, req: UpdateSubscription, now: datetime,
                               *, settings: Settings) -> SubscriptionView:
     s = await _reachable(uow.conn, actor, req.subscription_id, for_update=True)
-    url = s.url if req.url is None else _check_url(req.url)
+    url = s.url if req.url is None else _check_url(req.url, actor)
     kinds = s.kinds if req.kinds is None else _check_kinds(req.kinds)
     active = s.active if req.active is None else req.active
     desc = s.description if req.description is None else req.description[:500]
