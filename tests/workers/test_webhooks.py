@@ -372,3 +372,21 @@ async def test_an_email_that_cannot_be_sent_is_retried_then_failed(hooks: Hooks)
     (n,) = await hooks.pool.fetch("SELECT state, last_error FROM notifications WHERE contract_id = $1",
                                   c.created.contract.id)
     assert n["state"] == "FAILED" and "Connection" in n["last_error"]
+
+
+async def test_an_agency_subscription_receives_only_its_agencys_contracts(hooks: Hooks, receiver: Receiver) -> None:
+    mine, other = await rated_contract(hooks.pool), await rated_contract(hooks.pool)
+    assert mine.agency_id is not None
+    agent = Actor(f"agent-{mine.agency_id}", Role.AGENT, agency_id=mine.agency_id)
+    async with UnitOfWork(hooks.pool) as uow:
+        made = await subs.create_subscription(uow, agent, CreateSubscription("https://agency.example/h"),
+                                              hooks.clock.now())
+        # the receiver runs on loopback, which an agency may not name: staff point it there
+        await subs.update_subscription(uow, STAFF, UpdateSubscription(made.subscription.id, url=receiver.url("/ag")),
+                                       hooks.clock.now(), settings=hooks.settings)
+    receiver.secrets["/ag"] = [made.secret]
+    await emit(hooks, mine.created.contract.id, ["MINE"])
+    await emit(hooks, other.created.contract.id, ["OTHER"])
+    await hooks.deliver()
+    assert [(r.body["kind"], r.body["contractId"]) for r in receiver.received("/ag")] == [
+        ("MINE", _gid(mine.created.contract.id))]
