@@ -151,7 +151,8 @@ async def generate(conn: asyncpg.Connection, n: int, *, templates: int, start_da
 
 
 async def reset(conn: asyncpg.Connection) -> None:
-    await conn.execute("TRUNCATE renewal_offers, renewal_offer_docs, recalc_run_parts, recalc_runs, events")
+    # CASCADE: the webhook deliveries and notifications of those events go with them (migration 0022)
+    await conn.execute("TRUNCATE renewal_offers, renewal_offer_docs, recalc_run_parts, recalc_runs, events CASCADE")
     await conn.execute("UPDATE contracts SET event_seq = 0 WHERE event_seq <> 0")
     await conn.execute("VACUUM ANALYZE contracts")
 
