@@ -7,6 +7,7 @@ check the served HTML and the vendored files without a browser.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -310,7 +311,16 @@ async def test_graphiql_runs_a_subscription_over_its_websocket(
                               f'subscription {{ contractEvents(contractId: "{gid}", afterSeq: {seq}) {{ seq kind }} }}')
             await page.locator(".graphiql-editor-tools").get_by_text("Headers", exact=True).click()
             await _set_editor(page, _HEADERS_EDITOR, json.dumps({"Authorization": f"Bearer {token}"}))
-            await page.locator(".graphiql-execute-button").click()
+            # GraphiQL routes an operation to the websocket once its editor has parsed it; a click
+            # before that (a loaded machine) sends it over HTTP, so click again until a socket opens
+            for _ in range(3):
+                await page.locator(".graphiql-execute-button").click()
+                for _ in range(50):
+                    if sockets:
+                        break
+                    await asyncio.sleep(0.1)
+                if sockets:
+                    break
             async with UnitOfWork(pool) as uow:  # type: ignore[arg-type]
                 await append_events(uow, cid, [("GRAPHIQL_SEES_THIS", {})], at=datetime.now(UTC))
             result = page.locator(".graphiql-response .result-window")
