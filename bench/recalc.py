@@ -28,7 +28,7 @@ import resource
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,99 @@ async def generate(conn: asyncpg.Connection, n: int, *, templates: int, start_da
         await conn.execute(f"ANALYZE {t}")
 
 
+# --- --distinct: every contract its own rating input -------------------------------------------------
+
+DISTINCT_CHUNK = 20_000
+
+
+def _distinct_rows(args: tuple[int, int, int]) -> list[tuple[Any, ...]]:
+    """Rows `first`..`first + count - 1` of the distinct book (a pure function of the seed and the
+    row number, so chunks can be made by several processes). Each row: a random rateable quote of
+    one of the four products by bench/rating.py's generator (use type, rating classes, registration,
+    AEB, fuel, welfare, birth date and licence, coverages, channel, payment, age condition, driver
+    restriction, use purpose, mileage, grade and period, car count, member rank, telematics, partner
+    plan), started on one of 30 days so that every term ends in AS_OF's offer window."""
+    import random
+
+    from bench.book import PRODUCT_WEIGHTS
+    from bench.rating import _quote
+
+    seed, first, count = args
+    catalog = default_catalog()
+    products = [x for k in PRODUCT_WEIGHTS if (x := catalog.get(k)) is not None]
+    weights = list(PRODUCT_WEIGHTS.values())
+    out: list[tuple[Any, ...]] = []
+    for k in range(first, first + count):
+        rnd = random.Random(seed * 1_000_003 + k)
+        while True:
+            product = rnd.choices(products, weights)[0]
+            start = FIRST_START + timedelta(days=rnd.randint(0, 29))
+            q0 = _quote(product, rnd)
+            q = replace(q0, start_date=start, named_insured=NamedInsured(
+                start - timedelta(days=rnd.randint(19 * 365, 85 * 365)), q0.named_insured.licence_colour))
+            try:
+                p = rate(product, q)
+            except (RatingError, RuleError):
+                continue
+            break
+        g = q.grade or GradeRecord(10, GradeMarker.NONE, 0)   # ungraded (kyosai): the column needs one
+        out.append((k, q.product_id, json.dumps(quote_to_json(q)), p.total, g.grade, g.marker.value, g.period,
+                    q.age_condition.value, q.driver_restriction.value, cover_moment(start),
+                    cover_moment(start.replace(year=start.year + 1)), q.named_insured.birth_date,
+                    q.named_insured.licence_colour.value, q.vehicle.use_type.value, q.channel.value))
+    return out
+
+
+async def generate_distinct(conn: asyncpg.Connection, n: int, *, seed: int = 16) -> int:
+    """Insert a book of `n` contracts whose rating inputs all differ (a party and a vehicle each),
+    made by two processes and copied in chunks; answers the number of distinct inputs."""
+    import hashlib
+    import multiprocessing
+
+    base = int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM contracts"))
+    seen: set[bytes] = set()
+    t0 = time.perf_counter()
+    now = datetime.now(JST)
+    chunks = [(seed, k, min(DISTINCT_CHUNK, n - k)) for k in range(0, n, DISTINCT_CHUNK)]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        for rows in pool.imap(_distinct_rows, chunks):
+            ids = await conn.fetch(
+                """SELECT nextval(pg_get_serial_sequence('parties', 'id')) AS p,
+                          nextval(pg_get_serial_sequence('vehicles', 'id')) AS v FROM generate_series(1, $1)""",
+                len(rows))
+            for r in rows:
+                seen.add(hashlib.md5(r[2].encode()).digest())
+            async with conn.transaction():
+                await conn.copy_records_to_table(
+                    "parties", columns=["id", "kind", "name_kanji", "birth_date", "created_at", "licence_colour"],
+                    records=[(i["p"], "PERSON", f"ベンチ {r[0]}", r[11], now, r[12]) for r, i in zip(rows, ids)])
+                await conn.copy_records_to_table(
+                    "vehicles", columns=["id", "use_type", "created_at"],
+                    records=[(i["v"], r[13], now) for r, i in zip(rows, ids)])
+                await conn.copy_records_to_table(
+                    "contracts", columns=["id", "policy_number", "product_id", "policyholder_id", "channel",
+                                          "statuses", "created_at"],
+                    records=[(base + 1 + r[0], f"RD{base + 1 + r[0]}", r[1], i["p"], r[14], ["IN_FORCE"], now)
+                             for r, i in zip(rows, ids)])
+                await conn.copy_records_to_table(
+                    "terms", columns=["contract_id", "term_no", "starts_at", "ends_at", "status", "created_at"],
+                    records=[(base + 1 + r[0], 1, r[9], r[10], "IN_FORCE", now) for r in rows])
+                await conn.copy_records_to_table(
+                    "contract_versions", columns=["contract_id", "valid", "recorded_at", "vehicle_id",
+                                                  "named_insured_id", "age_condition", "driver_restriction",
+                                                  "premium_yen", "grade", "grade_marker", "grade_period",
+                                                  "rating_input"],
+                    records=[(base + 1 + r[0], asyncpg.Range(r[9], None, lower_inc=True, upper_inc=False), now,
+                              i["v"], i["p"], r[7], r[8], r[3], r[4], r[5], r[6], r[2]) for r, i in zip(rows, ids)])
+            print(f"\r  book: {rows[-1][0] + 1:,} of {n:,} contracts", end="", file=sys.stderr, flush=True)
+    await conn.execute("SELECT setval(pg_get_serial_sequence('contracts', 'id'), $1)", base + n)
+    print(f"\r  book: {n:,} contracts, {len(seen):,} distinct rating inputs in {time.perf_counter() - t0:.1f} s",
+          file=sys.stderr)
+    for t in ("parties", "vehicles", "contracts", "terms", "contract_versions"):
+        await conn.execute(f"VACUUM ANALYZE {t}")
+    return len(seen)
+
+
 async def reset(conn: asyncpg.Connection) -> None:
     await conn.execute("TRUNCATE renewal_offers, renewal_offer_docs, recalc_run_parts, recalc_runs, events")
     await conn.execute("UPDATE contracts SET event_seq = 0 WHERE event_seq <> 0")
@@ -161,6 +254,7 @@ class Timing:
     seconds: float
     scanned: int
     written: int
+    failed: int = 0
 
 
 async def one_run(dsn: str, *, parts: int, page: int, quiet: bool) -> Timing:
@@ -183,7 +277,7 @@ async def one_run(dsn: str, *, parts: int, page: int, quiet: bool) -> Timing:
     if not quiet:
         print(file=sys.stderr)
     t = done.total
-    return Timing(secs, t["scanned"], t["offered"] + t["changed"])
+    return Timing(secs, t["scanned"], t["offered"] + t["changed"], t["failed"])
 
 
 async def floor(conn: asyncpg.Connection) -> Timing:
@@ -194,12 +288,14 @@ async def floor(conn: asyncpg.Connection) -> Timing:
 
 
 async def bench(dsn: str, n: int, *, templates: int, start_days: int, parts: int, page: int, repeat: int,
-                quiet: bool = False) -> dict[str, Any]:
+                quiet: bool = False, distinct: bool = False) -> dict[str, Any]:
     conn = await asyncpg.connect(dsn)
     try:
         await migrate(conn)
         have = int(await conn.fetchval("SELECT count(*) FROM contracts"))
-        if have == 0:
+        if have == 0 and distinct:
+            await generate_distinct(conn, n)
+        elif have == 0:
             await generate(conn, n, templates=templates, start_days=start_days)
         elif have != n:
             raise SystemExit(f"{dsn} holds {have:,} contracts, not {n:,}: use an empty database")
@@ -212,13 +308,15 @@ async def bench(dsn: str, n: int, *, templates: int, start_days: int, parts: int
         offers = int(await conn.fetchval("SELECT count(*) FROM renewal_offers WHERE state = 'OFFERED'"))
         events = int(await conn.fetchval("SELECT count(*) FROM events WHERE kind = 'RENEWAL_OFFERED'"))
         docs = int(await conn.fetchval("SELECT count(*) FROM renewal_offer_docs"))
+        inputs = int(await conn.fetchval("SELECT count(DISTINCT md5(rating_input::text)) FROM contract_versions"))
     finally:
         await conn.close()
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     med = {name: statistics.median(t.seconds for t in ts) for name, ts in (("cold", cold), ("warm", warm),
                                                                           ("floor", flo))}
-    return {"contracts": n, "scanned": cold[-1].scanned, "written": cold[-1].written, "offers": offers,
+    return {"contracts": n, "inputs": inputs, "scanned": cold[-1].scanned, "written": cold[-1].written,
+            "failed": cold[-1].failed, "offers": offers,
             "events": events, "docs": docs, "cold_s": med["cold"], "warm_s": med["warm"], "floor_s": med["floor"],
             "cold_per_s": cold[-1].scanned / med["cold"] if med["cold"] else 0.0,
             "ratio_cold_to_floor": med["cold"] / med["floor"] if med["floor"] else 0.0,
@@ -236,11 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parts", type=int, default=2)
     ap.add_argument("--page", type=int, default=recalc.PAGE)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--distinct", action="store_true",
+                    help="every contract its own rating input (no two offers alike: nothing for the cache)")
     args = ap.parse_args(argv)
 
     def measure(dsn: str) -> dict[str, Any]:
         return asyncio.run(bench(dsn, args.contracts, templates=args.templates, start_days=args.start_days,
-                                 parts=args.parts, page=args.page, repeat=args.repeat))
+                                 parts=args.parts, page=args.page, repeat=args.repeat, distinct=args.distinct))
 
     if args.dsn:
         r = measure(args.dsn)
@@ -251,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         with bench_services(with_redis=False) as svc, \
                 fresh_database(svc.database_url, f"bench_recalc_{os.getpid()}") as dsn:
             r = measure(dsn)
-    print(f"recalc of {r['contracts']:,} contracts ({r['docs']:,} distinct offers), {args.parts} processes, "
+    print(f"recalc of {r['contracts']:,} contracts ({r['inputs']:,} distinct rating inputs, {r['docs']:,} distinct "
+          f"offers, {r['failed']:,} not rateable), {args.parts} processes, "
           f"page {args.page}, medians of {args.repeat}:")
     print(f"  cold (all new):      {r['cold_s']:8.1f} s  ({r['cold_per_s']:,.0f} contracts/s)  "
           f"offers {r['offers']:,} events {r['events']:,}")

@@ -154,37 +154,48 @@ def _keyed(steps: Iterable[Step]) -> dict[tuple[str, str], Step]:
     return {(s.line, s.factor): s for s in steps}
 
 
+def _line_totals(steps: Iterable[Step]) -> dict[str, Decimal]:
+    """Each line's sum of deltas, lines in first-seen order (one pass)."""
+    add, sub = _CTX.add, _sub
+    totals: dict[str, Decimal] = {}
+    for s in steps:
+        totals[s.line] = add(totals.get(s.line, ZERO), sub(s.after, s.before))
+    return totals
+
+
 def compare(a: Explanation | _Explained, b: Explanation | _Explained) -> ExplanationDiff:
     """What changed from `a` to `b`, by (line, factor), and by how much.
 
     The changes of all items add up to the change of the total, because a step missing on
-    one side counts as contributing 0 there.
+    one side counts as contributing 0 there. One pass over each side's steps (the nightly
+    recalculation compares two explanations per contract).
     """
     ea, eb = _explanation(a), _explanation(b)
     ka, kb = _keyed(ea.steps), _keyed(eb.steps)
     order = list(ka)
     order.extend(k for k in kb if k not in ka)
     items: list[DiffItem] = []
+    sub = _sub
     for key in order:
         sa, sb = ka.get(key), kb.get(key)
-        item = DiffItem(
-            line=key[0], factor=key[1],
-            value_before=sa.value if sa else None, value_after=sb.value if sb else None,
-            rate_before=sa.rate if sa else None, rate_after=sb.rate if sb else None,
-            amount_before=sa.delta if sa else ZERO, amount_after=sb.delta if sb else ZERO,
-        )
-        if item.change != 0 or item.cause:
-            items.append(item)
-    line_codes = list(ea.lines())
-    line_codes.extend(c for c in eb.lines() if c not in line_codes)
+        va, vb = (sa.value, sa.rate) if sa else (None, None), (sb.value, sb.rate) if sb else (None, None)
+        da = sub(sa.after, sa.before) if sa else ZERO
+        db = sub(sb.after, sb.before) if sb else ZERO
+        # as DiffItem.change != 0 or DiffItem.cause
+        if sub(db, da) != 0 or va[1] != vb[1] or va[0] != vb[0]:
+            items.append(DiffItem(line=key[0], factor=key[1], value_before=va[0], value_after=vb[0],
+                                  rate_before=va[1], rate_after=vb[1], amount_before=da, amount_after=db))
+    ta, tb = _line_totals(ea.steps), _line_totals(eb.steps)
+    line_codes = list(ta)
+    line_codes.extend(c for c in tb if c not in ta)
     lines = tuple(
-        LineChange(c, ea.line_total(c), eb.line_total(c))
+        LineChange(c, ta.get(c, ZERO), tb.get(c, ZERO))
         for c in line_codes
-        if ea.line_total(c) != eb.line_total(c)
+        if ta.get(c, ZERO) != tb.get(c, ZERO)
     )
     return ExplanationDiff(
         tariff_before=ea.tariff_version, tariff_after=eb.tariff_version,
-        total_before=ea.total(), total_after=eb.total(), items=tuple(items), lines=lines,
+        total_before=_sum(ta.values()), total_after=_sum(tb.values()), items=tuple(items), lines=lines,
     )
 
 

@@ -31,7 +31,7 @@ from domain.products import Product, default_catalog
 from domain.rating import QuoteInput, RatingError, rate
 from domain.rating_codec import plain_decimal, premium_to_json, quote_from_json, quote_to_json
 from domain.renewal import RenewalFacts, RenewalOffer, TermClaim, renewal_offer
-from domain.services.claims.handling import term_claims
+from domain.services.claims.handling import term_claims, terms_claims
 from domain.services.errors import not_found, refuse
 from domain.store import fleet_repo, offer_repo
 from domain.store.offer_repo import NewDoc, NewOffer, OfferSubject
@@ -216,13 +216,14 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
     catalog = default_catalog()
     live = await offer_repo.live_offers(conn, [s.term_id for s in subjects])
     pending: list[tuple[OfferSubject, Product, str, list[TermClaim]]] = []
+    page_claims = await terms_claims(uow, [(s.contract_id, s.term_id) for s in subjects])
     for s in subjects:
         product = catalog.get(s.product_id)
         if product is None:
             res.failed += 1
             res.failures[s.contract_id] = "UNKNOWN_PRODUCT"
             continue
-        claims = await term_claims(uow, s.contract_id, s.term_id)
+        claims = page_claims[s.term_id]
         fp = fingerprint(product, input_hash=s.input_hash, term_start=jst_date(s.term_starts_at),
                          term_end=jst_date(s.term_ends_at), claims=claims, licence=s.licence_colour)
         old = live.get(s.term_id)
