@@ -26,7 +26,7 @@ from domain.discount_rules import (
     months_since_first_registration,
     no_accident_discount_kept,
 )
-from domain.explanation import Explanation, Step, StepKind
+from domain.explanation import Explanation, Step, StepKind, new_step
 from domain.fleet import FleetFacts, days_pro_rata
 from domain.grade import GradeMarker, GradeRecord, grade_factor, rule_ref
 from domain.products.model import (
@@ -954,30 +954,30 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
     def finish(code: str, amount: Decimal, fixed_monthly: bool) -> Decimal:
         if fixed_monthly:
             months = Decimal(q.term_months)
-            add_step(Step(code, StepKind.TERM, "MONTHS", "月払掛金×月数", "monthly amount × months",
+            add_step(new_step(code, StepKind.TERM, "MONTHS", "月払掛金×月数", "monthly amount × months",
                           f"{q.term_months} months", months, tariff.base_source, amount, mul(amount, months)))
             amount = mul(amount, months)
         elif not plain_finish:
             if surcharge is not None:
                 new = mul(amount, surcharge[0])
-                add_step(Step(code, StepKind.SURCHARGE, "INSTALMENT", "分割払割増", "Instalment surcharge",
+                add_step(new_step(code, StepKind.SURCHARGE, "INSTALMENT", "分割払割増", "Instalment surcharge",
                               "monthly", surcharge[0], surcharge[1], amount, new))
                 amount = new
             if term_rate is not None:
                 new = mul(amount, term_rate)
-                add_step(Step(code, StepKind.TERM, "SHORT_TERM", "短期料率", "Short-term rate",
+                add_step(new_step(code, StepKind.TERM, "SHORT_TERM", "短期料率", "Short-term rate",
                               f"{q.term_months} months", term_rate, demo, amount, new))
                 amount = new
             if joins is not None:
                 new = _CTX.divide(mul(amount, Decimal(joins[0])), Decimal(joins[1]))
-                add_step(Step(code, StepKind.TERM, "FLEET_PRO_RATA", "中途付保（日割）",
+                add_step(new_step(code, StepKind.TERM, "FLEET_PRO_RATA", "中途付保（日割）",
                               "Joins the fleet certificate mid-term (by day)",
                               f"{joins[0]} of {joins[1]} days to {q.fleet.ends_on}", None,  # type: ignore[union-attr]
                               "all-vehicle certificate: one common expiry (002b L5089-5092)", amount, new))
                 amount = new
         rounded = Decimal(int(amount) // 10 * 10)
         if rounded != amount:
-            add_step(Step(code, ROUNDING, "ROUNDING", "10円未満切捨", "Round down to 10 yen",
+            add_step(new_step(code, ROUNDING, "ROUNDING", "10円未満切捨", "Round down to 10 yen",
                           "", None, "house rule: each line rounded down to 10 yen", amount, rounded))
         return rounded
 
@@ -985,17 +985,17 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
         code = cov.code
         fixed_monthly = monthly and code in tariff.base_monthly
         amount = Decimal((tariff.base_monthly if fixed_monthly else tariff.base)[code][ut])
-        add_step(Step(code, StepKind.BASE, "BASE", cov.ja, cov.en, f"{ut.value} / {option}", None, base_rule,
+        add_step(new_step(code, StepKind.BASE, "BASE", cov.ja, cov.en, f"{ut.value} / {option}", None, base_rule,
                       _ZERO, amount))
         for op, arg in plan.lines[code].ops:
             if op is _OP_SHARED:
                 for sf, value, r, rule in shared.get(arg, ()):
                     new = mul(amount, r)
-                    add_step(Step(code, FACTOR, sf.value, sf.ja, sf.en, value, r, rule, amount, new))
+                    add_step(new_step(code, FACTOR, sf.value, sf.ja, sf.en, value, r, rule, amount, new))
                     amount = new
                 if repeat is not None and arg is Factor.GRADE:
                     new = mul(amount, repeat)
-                    add_step(Step(code, StepKind.SURCHARGE, "GRADE_ONE_REPEAT", "1等級連続事故契約割増",
+                    add_step(new_step(code, StepKind.SURCHARGE, "GRADE_ONE_REPEAT", "1等級連続事故契約割増",
                                   "Grade-1 repeat-accident surcharge", "grade 1 again", repeat,
                                   product.grade_one_repeat_surcharge_source, amount, new))
                     amount = new
@@ -1003,13 +1003,13 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
                 of = arg[0].get(option)
                 if of is not None:
                     new = mul(amount, of)
-                    add_step(Step(code, FACTOR, arg[1], arg[2], arg[3], option, of, arg[4], amount, new))
+                    add_step(new_step(code, FACTOR, arg[1], arg[2], arg[3], option, of, arg[4], amount, new))
                     amount = new
             else:
                 rc = _rating_class_factor(product, tariff, q, cov, size)
                 if rc is not None:
                     new = mul(amount, rc[0])
-                    add_step(Step(code, FACTOR, arg[0], arg[1], arg[2], rc[1], rc[0], arg[3], amount, new))
+                    add_step(new_step(code, FACTOR, arg[0], arg[1], arg[2], rc[1], rc[0], arg[3], amount, new))
                     amount = new
         for a in applied:
             dr = a.rule
@@ -1020,7 +1020,7 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
                 continue
             m = _ONE - d
             new = mul(amount, m)
-            add_step(Step(code, DISCOUNT, dr.code, dr.ja, dr.en, a.value, m, dr.source, amount, new))
+            add_step(new_step(code, DISCOUNT, dr.code, dr.ja, dr.en, a.value, m, dr.source, amount, new))
             amount = new
             used_discounts.setdefault(dr.code, None)
         final = finish(code, amount, fixed_monthly)
@@ -1031,7 +1031,7 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
             continue
         fixed_monthly = monthly and rider.code in tariff.rider_premiums_monthly
         amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
-        add_step(Step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None, base_rule,
+        add_step(new_step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None, base_rule,
                       _ZERO, amount))
         final = finish(rider.code, amount, fixed_monthly)
         lines.append(PremiumLine(rider.code, True, rider.ja, rider.en, int(final)))

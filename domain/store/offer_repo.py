@@ -193,7 +193,7 @@ async def insert_docs(conn: Executor, docs: Sequence[NewDoc], at: datetime) -> N
     await conn.execute(
         """INSERT INTO renewal_offer_docs (fingerprint, product_id, tariff_version, premium_yen,
                                            current_premium_yen, offer, created_at)
-           SELECT f, p, t, y, c, o::jsonb, $7
+           SELECT f, p, t, y, c, o, $7
            FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) x(f, p, t, y, c, o)
            ON CONFLICT (fingerprint) DO NOTHING""",
         [d.fingerprint for d in docs], [d.product_id for d in docs], [d.tariff_version for d in docs],
