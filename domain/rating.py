@@ -907,9 +907,12 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
     chosen = {cov.code: opt for cov, opt in selected}
     riders = _effective_riders(product, q, chosen)
     applied = _discounts(product, q, first_policy_year)
-    shared: dict[Factor, list[tuple[Factor, str, Decimal, str]]] = {}
-    for entry in _shared_factors(product, tariff, q):
-        shared.setdefault(Factor.GRADE if entry[0] is Factor.FLEET else entry[0], []).append(entry)
+    # (code, ja, en, value, rate, rule) by the factor position they apply at; `_value_`, not the
+    # slower `.value` property of an enum, in this per-step path
+    shared: dict[Factor, list[tuple[str, str, str, str, Decimal, str]]] = {}
+    for sf, value, r, rule in _shared_factors(product, tariff, q):
+        shared.setdefault(Factor.GRADE if sf is Factor.FLEET else sf, []).append(
+            (sf._value_, sf.ja, sf.en, value, r, rule))
     size = PASSENGER_SIZE.get(q.vehicle.use_type)
     demo = plan.demo
 
@@ -947,6 +950,7 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
     used_discounts: dict[str, None] = {}
     mul = _CTX.multiply
     ut = q.vehicle.use_type
+    ut_text = ut._value_
     base_rule = plan.base_rule
     plain_finish = surcharge is None and term_rate is None and joins is None
     FACTOR, DISCOUNT, ROUNDING = StepKind.FACTOR, StepKind.DISCOUNT, StepKind.ROUNDING
@@ -985,13 +989,13 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
         code = cov.code
         fixed_monthly = monthly and code in tariff.base_monthly
         amount = Decimal((tariff.base_monthly if fixed_monthly else tariff.base)[code][ut])
-        add_step(new_step(code, StepKind.BASE, "BASE", cov.ja, cov.en, f"{ut.value} / {option}", None, base_rule,
+        add_step(new_step(code, StepKind.BASE, "BASE", cov.ja, cov.en, f"{ut_text} / {option}", None, base_rule,
                       _ZERO, amount))
         for op, arg in plan.lines[code].ops:
             if op is _OP_SHARED:
-                for sf, value, r, rule in shared.get(arg, ()):
+                for f_code, f_ja, f_en, value, r, rule in shared.get(arg, ()):
                     new = mul(amount, r)
-                    add_step(new_step(code, FACTOR, sf.value, sf.ja, sf.en, value, r, rule, amount, new))
+                    add_step(new_step(code, FACTOR, f_code, f_ja, f_en, value, r, rule, amount, new))
                     amount = new
                 if repeat is not None and arg is Factor.GRADE:
                     new = mul(amount, repeat)

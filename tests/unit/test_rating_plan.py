@@ -14,6 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from bench.rating import _quote
+from domain.calendar import RuleError
 from domain.explanation import ZERO, DiffItem, Explanation, ExplanationDiff, LineChange, compare
 from domain.fleet import FleetFacts
 from domain.products.loader import default_catalog
@@ -128,3 +129,25 @@ def test_compare_is_the_former_compare_on_random_pairs() -> None:
             assert new.change == b.total - a.total == sum((i.change for i in new.items), Decimal(0))
             pairs += 1
     assert pairs >= 2000
+
+
+def test_stored_offer_text_is_what_the_standard_json_writes() -> None:
+    """Offer documents are written by orjson: byte for byte the stdlib's compact UTF-8 form."""
+    import json
+
+    import orjson
+
+    from domain.renewal import RenewalFacts, renewal_offer
+    from domain.services.renewals.offers import offer_doc
+
+    rnd = random.Random(5)
+    seen = 0
+    while seen < 300:
+        product = rnd.choice(PRODUCTS)
+        try:
+            o = renewal_offer(product, RenewalFacts(_quote(product, rnd)))
+        except (RatingError, RuleError):     # a next term that is not rateable
+            continue
+        doc = offer_doc(o)
+        assert orjson.dumps(doc).decode() == json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        seen += 1

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, cast
 
+import orjson
+
 from domain.calendar import RuleError, jst_date
 from domain.explanation import Explanation, ExplanationDiff
 from domain.fleet import FleetFacts, facts_on
@@ -153,7 +155,8 @@ def compute(product: Product, current: QuoteInput, *, fp: str, claims: Sequence[
     facts = RenewalFacts(current, claims=tuple(claims), licence_colour=licence, fleet=fleet)
     o = renewal_offer(product, facts)
     return Computed(fp, o.next_start, o.premium.total, o.current_premium.total, o.premium.tariff_version,
-                    json.dumps(offer_doc(o), ensure_ascii=False, separators=(",", ":")), o)
+                    # orjson: the same compact UTF-8 text as json.dumps(ensure_ascii=False), 5x faster
+                    orjson.dumps(offer_doc(o)).decode(), o)
 
 
 async def next_fleet(conn: Any, current: QuoteInput, next_start: date) -> FleetFacts | None:
