@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -177,16 +178,27 @@ async def next_fleet(conn: Any, current: QuoteInput, next_start: date) -> FleetF
 
 class _Cache:
     """Parsed rating inputs by md5 and computed offers by fingerprint, bounded: a book where many
-    contracts share identical inputs computes each distinct offer once per process."""
+    contracts share identical inputs computes each distinct offer once per process.
 
-    def __init__(self, limit: int = 100_000) -> None:
+    Bounded by the documents' size too: an entry holds its offer's JSON (4-6 kB), and in a book
+    where every contract differs nothing is ever hit again, so 100,000 entries were ~1 GB per
+    process for nothing (measured on bench/recalc.py --distinct)."""
+
+    def __init__(self, limit: int = 100_000, max_bytes: int = 48 * 1024 * 1024) -> None:
         self.limit = limit
+        self.max_bytes = max_bytes
         self.offers: dict[str, Computed | str] = {}   # str: the refusal code of an unrateable input
+        self.offer_bytes = 0
         self.docs_written: set[str] = set()
 
+    def put(self, fp: str, got: Computed | str) -> None:
+        self.offers[fp] = got
+        self.offer_bytes += sys.getsizeof(got if isinstance(got, str) else got.doc_json)
+
     def trim(self) -> None:
-        if len(self.offers) > self.limit:
+        if len(self.offers) > self.limit or self.offer_bytes > self.max_bytes:
             self.offers.clear()
+            self.offer_bytes = 0
         if len(self.docs_written) > self.limit:
             self.docs_written.clear()
 
@@ -262,7 +274,7 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
                               fleet=await next_fleet(conn, q, jst_date(s.term_ends_at))).slim()
             except (RuleError, RatingError) as e:
                 got = e.code
-            cache.offers[fp] = got
+            cache.put(fp, got)
         if isinstance(got, str):
             res.failed += 1
             res.failures[s.contract_id] = got
