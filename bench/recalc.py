@@ -11,11 +11,19 @@ with `INSERT … SELECT FROM generate_series`: a party and vehicle per template,
 term ends inside the offer window of `as_of`, so every contract is due. (Drivers, grade records,
 explanations are not written: the recalculation reads none of them.)
 
+Book with --distinct: every contract its own rating input (`_distinct_rows`: bench/rating.py's random
+quotes over the four products in the book's product shares — use types, rating classes, registration,
+AEB, fuel, birth dates, licences, coverages, channels, payments, age conditions, restrictions,
+grades, car counts, member ranks, telematics), a party and a vehicle each, copied in by COPY; so no
+two offers share a fingerprint and every offer is computed and stored for itself.
+
 Measured (medians of --repeat):
 - cold: every offer new (N offers, N events), by `recalc.drive` (a process per part);
 - warm: the same run again, inputs unchanged (reads and fingerprints only, nothing written);
 - floor: `UPDATE renewal_offers SET computed_at = …` of the same N rows in one statement.
-Peak RSS of the part processes (RUSAGE_CHILDREN) and of the driver are printed.
+Peak RSS of the part processes (RUSAGE_CHILDREN) and of the driver are printed, and the CPU seconds
+of the part processes and (server on this machine) of the database's server processes: on a machine
+shared with other work the wall time measures the load, the CPU time what the run costs.
 """
 
 from __future__ import annotations
