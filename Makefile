@@ -33,7 +33,9 @@ schema: $(STAMP)
 bench: $(STAMP)
 	for b in graphql_validation rating timers; do $(BIN)/python bench/$$b.py || exit 1; done
 	cd bench/postgraphile && npm ci --silent
+	cd bench/postgraphile5 && npm ci --silent
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/writes.py
 	$(BIN)/python bench/expiry.py
 	@echo "P5: bench/recalc.py [--dsn <empty database URL>] (builds a 1,000,000-contract book, ~6 min)"
 

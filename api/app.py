@@ -127,7 +127,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # min_size=0: the API starts and answers /readyz 503 while PostgreSQL is away, and
         # reconnects by itself when it is back (no restart needed).
-        app.state.pool = await create_pool(database_url, min_size=0, max_size=settings.pool_max)
+        # session_free: the API leaves no session state (domain/store/db.py; tests/integration/
+        # test_session_free_pool.py), so a released connection needs no reset round trip
+        app.state.pool = await create_pool(database_url, min_size=0, max_size=settings.pool_max, session_free=True)
         app.state.redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
         app.state.clock = clock
         follower = _follow_business_clock(settings, clock, app.state.pool)

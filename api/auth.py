@@ -13,9 +13,13 @@ clock says otherwise. In production the business clock is the wall clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
 
 import jwt
 
@@ -76,11 +80,7 @@ def verify_token(settings: Settings, token: str, now: datetime) -> Principal:
     alg = algorithm(settings)
     key = (settings.jwt_public_key if alg == "RS256" else settings.jwt_secret) or ""
     try:
-        claims = jwt.decode(
-            token, key, algorithms=[alg], audience=settings.jwt_audience, issuer=settings.jwt_issuer,
-            options={"require": ["exp", "aud", "iss", "sub"], "verify_exp": False, "verify_iat": False,
-                     "verify_nbf": False},
-        )
+        claims = _signed_claims(token, key, alg, settings.jwt_audience, settings.jwt_issuer)
     except jwt.InvalidTokenError as exc:
         raise AuthError("TOKEN_INVALID", f"the token is not valid: {exc}") from exc
     at = now.timestamp()
@@ -96,6 +96,19 @@ def verify_token(settings: Settings, token: str, now: datetime) -> Principal:
     except ValueError as exc:
         raise AuthError("TOKEN_INVALID", "the token names no known role") from exc
     return Principal(str(claims["sub"]), role, claims.get("party_id"), claims.get("agency_id"))
+
+
+@lru_cache(maxsize=4096)
+def _signed_claims(token: str, key: str, alg: str, audience: str, issuer: str) -> Mapping[str, Any]:
+    """The claims of a token whose signature, audience and issuer hold; the time checks are not
+    made here. A client sends the same token on every request, and the answer for the same bytes
+    under the same key cannot change, so it is remembered (a refused token raises and is not);
+    the caller still compares `exp`/`nbf` with its clock on every request. Read-only."""
+    return MappingProxyType(jwt.decode(
+        token, key, algorithms=[alg], audience=audience, issuer=issuer,
+        options={"require": ["exp", "aud", "iss", "sub"], "verify_exp": False, "verify_iat": False,
+                 "verify_nbf": False},
+    ))
 
 
 def _is_number(value: object) -> bool:

@@ -21,6 +21,7 @@ from api.claims.assistance_mutations import AssistanceMutations
 from api.claims.impact_queries import ClaimImpactQueries
 from api.claims.mutations import ClaimMutations
 from api.claims.queries import ClaimQueries
+from api.claims.rider_queries import RiderQueries
 from api.claims.types import Claim
 from api.compiled import CompiledReads
 from api.context import Context
@@ -65,7 +66,7 @@ class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutati
 
 
 @strawberry.type
-class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, FleetQueries, AgencyQueries, PaymentQueries):
+class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, RiderQueries, FleetQueries, AgencyQueries, PaymentQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context

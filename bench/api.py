@@ -1,20 +1,23 @@
-"""Contract read API against PostGraphile v4 on the same database (ENGINEERING P1-P3).
+"""Contract read API against PostGraphile v5 and v4 on the same database (ENGINEERING P1-P3, issue 16).
 
-Run: .venv/bin/python bench/api.py [--contracts 20000] [--seconds 10] [--concurrency 8] [--keep-db]
-     (needs `cd bench/postgraphile && npm ci` once; PostgreSQL at DATABASE_URL and Redis at
-      REDIS_URL — our API's readiness check wants one — or, when unset, the embedded servers
-      `make run` uses, started and stopped by bench/servers.py)
+Run: .venv/bin/python bench/api.py [--contracts 20000] [--seconds 8] [--rounds 3] [--concurrency 8] [--keep-db]
+     (needs `npm ci` once in bench/postgraphile (v4, and the load generator) and in
+      bench/postgraphile5 (v5; it brings the Node 22 that v5 requires); PostgreSQL at DATABASE_URL
+      and Redis at REDIS_URL — our API's readiness check wants one — or, when unset, the embedded
+      servers `make run` uses, started and stopped by bench/servers.py)
 
 1. creates a fresh database (autopolicy_bench), migrates it, fills it with bench/book.py;
 2. in-process: our schema's `execute` of the DETAIL and PAGE queries, p50/p99 over --runs runs
    after warm-up, as a staff caller (P1: detail p50 <= 5 ms, p99 <= 20 ms; P2: page p50 <= 60 ms);
-3. starts PostGraphile (node bench/postgraphile/server.js) and our API (uvicorn, one process each,
-   both with a pool of 10 connections to the same database), checks both answer the same data,
-   then drives each with the same load generator (autocannon, --concurrency connections,
-   --seconds each, after a warm-up) and prints req/s, p50/p99 and ours/theirs
-   (P3: >= 1.0 detail, >= 2.0 page).
+3. starts PostGraphile v5 (bench/postgraphile5/server.js), PostGraphile v4
+   (bench/postgraphile/server.js) and our API (uvicorn), one process each, each with a pool of
+   10 connections to the same database; checks that the three answer the same data; then drives
+   each with the same load generator (autocannon, --concurrency connections, --seconds each after
+   a warm-up), --rounds times in turn (ours, v5, v4, ours, ...) so that a neighbour's load on the
+   shared machine falls on all three, and prints the median req/s, p50/p99 and ours/v5, ours/v4
+   (targets against v5: >= 1.0 detail, >= 2.0 page).
 
-If our API answers errors for our queries (schema not ready), they are printed and PostGraphile is
+If our API answers errors for our queries (schema not ready), they are printed and the peers are
 still measured. Exit status: 0 when the harness ran (whatever the figures), 1 when it failed.
 """
 
@@ -65,7 +68,8 @@ query Page {
 """
 # ------------------------------------------------------------------------------------------------
 
-# PostGraphile v4's generated names (introspected from bench/postgraphile/server.js). It has no
+# PostGraphile v4's generated names (introspected from bench/postgraphile/server.js); v5 answers the
+# same text (bench/postgraphile5/server.js builds it with v5's V4 preset). Neither has a
 # "version in force at" field: the current rows (supersededAt null) ordered by valid time, last
 # first, take one — for an in-force contract that is the version in force now, the same row ours
 # answers. The grade is the latest grade record, as ours.
@@ -120,8 +124,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,13 +136,37 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
 import asyncpg
 
 from bench.book import generate_book
-from bench.servers import bench_services
+from bench.servers import run_on_services
 from domain.runtime.services import with_database
 from domain.store.migrate import migrate
 
 PG_DIR = ROOT / "bench" / "postgraphile"
+PG5_DIR = ROOT / "bench" / "postgraphile5"
 AUTOCANNON = PG_DIR / "node_modules" / ".bin" / "autocannon"
-TARGETS = {"detail": 1.0, "page": 2.0}   # P3: ours / theirs
+TARGETS = {"detail": 1.0, "page": 2.0}   # issue 16: ours / PostGraphile v5 (P3 set them against v4)
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A PostGraphile server in its own npm directory (server.js + package-lock.json)."""
+
+    key: str          # "v5", "v4": the column names of the table
+    directory: Path
+    node: str         # v5 needs Node >= 22: its package brings one (npm `node`), v4 runs on the machine's
+
+    def version(self) -> str:
+        try:
+            meta = json.loads((self.directory / "node_modules" / "postgraphile" / "package.json").read_text())
+        except OSError:
+            return "not installed"
+        return str(meta["version"])
+
+    def check_installed(self) -> None:
+        if not (self.directory / "node_modules" / "postgraphile").exists() or shutil.which(self.node) is None:
+            raise HarnessError(f"PostGraphile {self.key} is not installed: cd {self.directory} && npm ci")
+
+
+PEERS = (Peer("v5", PG5_DIR, str(PG5_DIR / "node_modules" / ".bin" / "node")), Peer("v4", PG_DIR, "node"))
 
 
 class HarnessError(RuntimeError):
@@ -164,9 +192,24 @@ def machine() -> str:
                 ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     except OSError:
         pass
-    node = subprocess.run(["node", "--version"], check=False, capture_output=True, text=True).stdout.strip()
+    def node(binary: str) -> str:
+        try:
+            return subprocess.run([binary, "--version"], check=False, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return "?"
+
+    nodes = ", ".join(f"{p.key} on node {node(p.node)}" for p in PEERS)
     return (f"nproc {os.cpu_count()}, CPU {cpu}, RAM {ram}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, node {node}")
+            f"Python {platform.python_version()}, PostGraphile {nodes}")
+
+
+def load_average() -> str:
+    """`uptime`'s load: the machine is shared, so a figure is read against what else ran."""
+    try:
+        one, five, fifteen = Path("/proc/loadavg").read_text().split()[:3]
+    except (OSError, ValueError):
+        return "?"
+    return f"load average {one}, {five}, {fifteen} (1, 5, 15 min)"
 
 
 # ------------------------------------------------------------------------------------ database
@@ -246,7 +289,7 @@ async def in_process(url: str, runs: int, pn: str) -> tuple[dict[str, Timing], l
 
     configure_logging("WARNING")   # as the server runs: no per-request debug lines in the timings
     settings = Settings(database_url=url, redis_url="unused://")
-    pool = await create_pool(url, min_size=2, max_size=10)
+    pool = await create_pool(url, min_size=2, max_size=10, session_free=True)   # as the API runs it
     clock = SystemClock()
     staff = Principal(subject="bench-staff", role=Role.STAFF)
     errors: list[str] = []
@@ -288,7 +331,7 @@ def post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None, 
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, headers: dict[str, str] | None = None,
-               timeout: float = 60) -> None:
+               timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -302,18 +345,32 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, headers: dict
 
 
 @dataclass
+class Server:
+    name: str
+    url: str          # its /graphql
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+@dataclass
 class Servers:
-    procs: list[subprocess.Popen[bytes]]
+    """The processes a bench started; stopped together at the end (each by its own handle)."""
+
+    running: dict[str, Server] = field(default_factory=dict)
+
+    def add(self, server: Server) -> Server:
+        self.running[server.name] = server
+        return server
 
     def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
+        for s in self.running.values():
+            if s.proc.poll() is None:
+                s.proc.terminate()
+        for s in self.running.values():
             try:
-                p.wait(timeout=10)
+                s.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                p.kill()
+                s.proc.kill()
 
 
 _OUR_LAUNCHER = """
@@ -328,29 +385,40 @@ uvicorn.run(create_app(Settings()), host="127.0.0.1", port=int(sys.argv[1]), log
 """
 
 
-def start_servers(url: str, redis_url: str, our_port: int, pg_port: int, logdir: Path) -> Servers:
-    if not (PG_DIR / "node_modules" / "postgraphile").exists():
-        raise HarnessError(f"PostGraphile is not installed: cd {PG_DIR} && npm ci")
-    procs: list[subprocess.Popen[bytes]] = []
-    pg_log = (logdir / "postgraphile.log").open("wb")
-    procs.append(subprocess.Popen(["node", str(PG_DIR / "server.js"), "--dsn", url, "--port", str(pg_port)],
-                                  stdout=pg_log, stderr=subprocess.STDOUT, cwd=PG_DIR))
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "ENVIRONMENT": "production",
-           "POOL_MAX": "10", "PYTHONPATH": str(ROOT)}
-    our_log = (logdir / "ours.log").open("wb")
-    procs.append(subprocess.Popen([sys.executable, "-c", _OUR_LAUNCHER, str(our_port)], env=env,
-                                  stdout=our_log, stderr=subprocess.STDOUT, cwd=ROOT))
-    return Servers(procs)
+def our_server_env(url: str, redis_url: str, environment: str = "production") -> dict[str, str]:
+    """The environment our API process reads its Settings from (production, a 10-connection pool)."""
+    return {"DATABASE_URL": url, "REDIS_URL": redis_url, "ENVIRONMENT": environment, "POOL_MAX": "10"}
 
 
-def staff_token(redis_url: str, url: str) -> str:
+def start_ours(url: str, redis_url: str, port: int, logdir: Path, servers: Servers,
+               environment: str = "production") -> Server:
+    env = {**os.environ, **our_server_env(url, redis_url, environment), "PYTHONPATH": str(ROOT)}
+    log = logdir / "ours.log"
+    proc = subprocess.Popen([sys.executable, "-c", _OUR_LAUNCHER, str(port)], env=env,
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT)
+    return servers.add(Server("ours", f"http://127.0.0.1:{port}/graphql", proc, log))
+
+
+def start_peer(peer: Peer, url: str, port: int, logdir: Path, servers: Servers) -> Server:
+    peer.check_installed()
+    log = logdir / f"postgraphile-{peer.key}.log"
+    proc = subprocess.Popen([peer.node, str(peer.directory / "server.js"), "--dsn", url, "--port", str(port)],
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=peer.directory)
+    return servers.add(Server(peer.key, f"http://127.0.0.1:{port}/graphql", proc, log))
+
+
+def staff_token(url: str, redis_url: str, environment: str = "production") -> str:
+    """A staff bearer token minted on the clock our server reads: the business clock, i.e. the wall
+    clock shifted by the offset `autopolicy simulate` stored, where the server follows it (api/app.py).
+    A wall-clock token would already be expired against a server whose clock was moved ahead."""
     from api.auth import Role, mint_token
-    from domain.runtime.clock import SystemClock
+    from api.dev_tokens import business_now
     from domain.runtime.settings import Settings
 
-    settings = Settings(environment="production", database_url=url, redis_url=redis_url)
-    return mint_token(settings, subject="bench-staff", role=Role.STAFF, now=SystemClock().now(),
-                      ttl=timedelta(hours=2))
+    server_env = our_server_env(url, redis_url, environment)
+    settings = Settings(**{k.lower(): v for k, v in server_env.items()})  # type: ignore[arg-type]
+    now = asyncio.run(business_now(settings, url))
+    return mint_token(settings, subject="bench-staff", role=Role.STAFF, now=now, ttl=timedelta(hours=2))
 
 
 # ------------------------------------------------------------------------------------------ load
@@ -380,33 +448,105 @@ def autocannon(url: str, body: dict[str, Any], headers: dict[str, str], seconds:
 
 
 # ------------------------------------------------------------------------------------- checking
+# Each answer is reduced to the same plain record (instants compared as instants, bigints as ints,
+# codes as strings, statuses as a set), field by field for everything both queries ask, so "same data" means the same
+# contracts, terms, grade, version, car, drivers and — on the detail — premium and every step of
+# its explanation.
 
 
-def _ours_summary(data: dict[str, Any], kind: str) -> Any:
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _int(x: Any) -> int | None:
+    return None if x is None else int(x)   # PostGraphile answers bigint as a string
+
+
+def _code(x: Any) -> Any:
+    return x["code"] if isinstance(x, dict) else x
+
+
+def _steps(steps: list[dict[str, Any]]) -> tuple[Any, ...]:
+    keys = ("line", "factor", "value", "rate", "rule", "before", "after", "delta")
+    return tuple((_code(st["kind"]), *(st[k] for k in keys)) for st in steps)
+
+
+def _ours_contract(c: dict[str, Any], detail: bool) -> tuple[Any, ...]:
+    v = c["version"] or {}
+    car = v.get("vehicle") or {}
+    g = c["grade"] or {}
+    head: tuple[Any, ...] = (
+        c["policyNumber"], c["productId"], _code(c["channel"]), tuple(sorted(_code(x) for x in c["statuses"])),
+        c["lockVersion"], (c["policyholder"]["nameKanji"], c["policyholder"]["birthDate"]),
+        (g.get("grade"), _code(g.get("marker")), g.get("period")),
+        (_instant(v.get("validFrom")), _instant(v.get("validTo")), _code(v.get("ageCondition")),
+         _code(v.get("driverRestriction")), _int(v.get("premiumYen"))),
+        (_code(car.get("useType")), car.get("registrationNo"), car.get("modelCode"),
+         (car.get("firstRegistration") or "")[:7], _int(car.get("valueYen"))),
+        tuple(sorted((_code(d["relationship"]), _code(d["licenceColour"]), d["party"]["nameKanji"],
+                      d["party"]["birthDate"]) for d in v.get("drivers", []))),
+    )
+    if not detail:
+        return head
+    p = v.get("premium") or {}
+    e = p.get("explanation") or {}
+    return (*head,
+            tuple((t["termNo"], _instant(t["startsAt"]), _instant(t["endsAt"]), _code(t["status"])) for t in c["terms"]),
+            (_int(p.get("totalYen")), p.get("tariffVersion")), _steps(e.get("steps", [])))
+
+
+def _theirs_contract(c: dict[str, Any], detail: bool) -> tuple[Any, ...]:
+    vs = c["contractVersionsByContractIdList"]
+    v = vs[0] if vs else {}
+    car = v.get("vehicleByVehicleId") or {}
+    gs = c["gradeRecordsByContractIdList"]
+    g = gs[0] if gs else {}
+    valid = v.get("valid") or {}
+    head: tuple[Any, ...] = (
+        c["policyNumber"], c["productId"], c["channel"], tuple(sorted(c["statuses"])), c["lockVersion"],
+        (c["partyByPolicyholderId"]["nameKanji"], c["partyByPolicyholderId"]["birthDate"]),
+        (g.get("grade"), g.get("marker"), g.get("period")),
+        (_instant((valid.get("start") or {}).get("value")), _instant((valid.get("end") or {}).get("value")),
+         v.get("ageCondition"), v.get("driverRestriction"), _int(v.get("premiumYen"))),
+        (car.get("useType"), car.get("registrationNo"), car.get("modelCode"),
+         (car.get("firstRegistration") or "")[:7], _int(car.get("valueYen"))),
+        tuple(sorted((d["relationship"], d["licenceColour"], d["partyByPartyId"]["nameKanji"],
+                      d["partyByPartyId"]["birthDate"]) for d in v.get("versionDriversByVersionIdList", []))),
+    )
+    if not detail:
+        return head
+    p = v.get("premium") or {}
+    e = v.get("explanation") or {}
+    return (*head,
+            tuple((t["termNo"], _instant(t["startsAt"]), _instant(t["endsAt"]), t["status"])
+                  for t in c["termsByContractIdList"]),
+            (_int(p.get("totalYen")), p.get("tariffVersion")), _steps(e.get("steps", [])))
+
+
+def answer_record(who: str, data: dict[str, Any], kind: str) -> tuple[Any, ...]:
+    """The comparable record of one server's answer to DETAIL (one contract) or PAGE (a tuple)."""
+    if who == "ours":
+        if kind == "detail":
+            return _ours_contract(data["contract"], True)
+        return tuple(_ours_contract(e["node"], False) for e in data["contracts"]["edges"])
     if kind == "detail":
-        c = data["contract"]
-        v = c["version"] or {}
-        return (c["policyNumber"], v.get("premiumYen"), len(v.get("drivers", [])), len(c["terms"]),
-                (c["grade"] or {}).get("grade"))
-    edges = data["contracts"]["edges"]
-    return (len(edges), edges[0]["node"]["policyNumber"], edges[-1]["node"]["policyNumber"],
-            sum(len((e["node"]["version"] or {}).get("drivers", [])) for e in edges))
+        return _theirs_contract(data["contractByPolicyNumber"], True)
+    return tuple(_theirs_contract(e["node"], False) for e in data["allContracts"]["edges"])
 
 
-def _theirs_summary(data: dict[str, Any], kind: str) -> Any:
-    def version(c: dict[str, Any]) -> dict[str, Any]:
-        vs = c["contractVersionsByContractIdList"]
-        return vs[0] if vs else {}
-
+def _describe(record: tuple[Any, ...], kind: str) -> str:
     if kind == "detail":
-        c = data["contractByPolicyNumber"]
-        g = c["gradeRecordsByContractIdList"]
-        premium = version(c).get("premiumYen")   # bigint: PostGraphile answers it as a string
-        return (c["policyNumber"], None if premium is None else int(premium), len(version(c).get("versionDriversByVersionIdList", [])),
-                len(c["termsByContractIdList"]), g[0]["grade"] if g else None)
-    edges = data["allContracts"]["edges"]
-    return (len(edges), edges[0]["node"]["policyNumber"], edges[-1]["node"]["policyNumber"],
-            sum(len(version(e["node"]).get("versionDriversByVersionIdList", [])) for e in edges))
+        return (f"{record[0]}, {record[7][4]} yen, {len(record[9])} drivers, {len(record[10])} terms, "
+                f"{len(record[12])} explanation steps")
+    return (f"{len(record)} contracts {record[0][0]}..{record[-1][0]}, "
+            f"{sum(len(r[9]) for r in record)} drivers")
+
+
+def _first_difference(a: tuple[Any, ...], b: tuple[Any, ...]) -> str:
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return f"at [{i}]: {x!r} vs {y!r}"[:600]
+    return f"lengths {len(a)} vs {len(b)}"
 
 
 # ------------------------------------------------------------------------------------------ main
@@ -416,12 +556,20 @@ def _fmt(x: float) -> str:
     return f"{x:,.1f}"
 
 
+def _median_load(loads: list[Load]) -> Load:
+    return Load(rps=statistics.median(x.rps for x in loads), p50_ms=statistics.median(x.p50_ms for x in loads),
+                p99_ms=statistics.median(x.p99_ms for x in loads), requests=sum(x.requests for x in loads),
+                non2xx=sum(x.non2xx for x in loads), errors=sum(x.errors for x in loads))
+
+
 def run(args: argparse.Namespace) -> int:
     admin = args.admin_url
     print(f"machine: {machine()}")
+    print(f"load: {load_average()}")
+    print("PostGraphile: " + ", ".join(f"{p.key} {p.version()}" for p in PEERS))
     logdir = Path(tempfile.mkdtemp(prefix="autopolicy-bench-"))
     url = with_database(admin, args.db_name)
-    servers: Servers | None = None
+    servers = Servers()
     try:
         if args.reuse_db:
             print(f"database {args.db_name}: reused")
@@ -438,68 +586,82 @@ def run(args: argparse.Namespace) -> int:
         for e in our_errors:
             print(f"OUR API ERROR (in-process) {e}")
 
-        servers = start_servers(url, args.redis_url, args.our_port, args.pg_port, logdir)
-        ours_url = f"http://127.0.0.1:{args.our_port}/graphql"
-        pg_url = f"http://127.0.0.1:{args.pg_port}/graphql"
-        auth = {"authorization": f"Bearer {staff_token(args.redis_url, url)}"}
-        wait_ready(pg_url, servers.procs[0], logdir / "postgraphile.log")
-        wait_ready(ours_url, servers.procs[1], logdir / "ours.log", auth)
+        for i, peer in enumerate(PEERS):
+            start_peer(peer, url, args.pg_port + i, logdir, servers)
+        start_ours(url, args.redis_url, args.our_port, logdir, servers)
+        auth = {"authorization": f"Bearer {staff_token(url, args.redis_url)}"}
+        for s in servers.running.values():
+            wait_ready(s.url, s.proc, s.log, auth if s.name == "ours" else None)
 
-        bodies: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-            "detail": ({"query": OUR_DETAIL_QUERY, "variables": {"pn": pn}},
-                       {"query": PG_DETAIL_QUERY, "variables": {"pn": pn}}),
-            "page": ({"query": OUR_PAGE_QUERY}, {"query": PG_PAGE_QUERY}),
+        bodies: dict[str, dict[str, dict[str, Any]]] = {
+            "detail": {"ours": {"query": OUR_DETAIL_QUERY, "variables": {"pn": pn}},
+                       **{p.key: {"query": PG_DETAIL_QUERY, "variables": {"pn": pn}} for p in PEERS}},
+            "page": {"ours": {"query": OUR_PAGE_QUERY}, **{p.key: {"query": PG_PAGE_QUERY} for p in PEERS}},
         }
-        ours_ok: dict[str, bool] = {}
-        for kind, (ours_body, pg_body) in bodies.items():
-            theirs = post(pg_url, pg_body)
-            if theirs.get("errors"):
-                raise HarnessError(f"PostGraphile {kind} query: {theirs['errors']}")
-            t_sum = _theirs_summary(theirs["data"], kind)
-            mine = post(ours_url, ours_body, auth)
-            if mine.get("errors") or not mine.get("data"):
-                print(f"OUR API ERROR (HTTP) {kind}: {json.dumps(mine.get('errors'), ensure_ascii=False)[:1500]}")
-                ours_ok[kind] = False
-                continue
-            ours_ok[kind] = True
-            o_sum = _ours_summary(mine["data"], kind)
-            same = "same" if o_sum == t_sum else "DIFFERENT"
-            print(f"{kind}: {same} data — ours {o_sum}, PostGraphile {t_sum}")
+        who_all = ["ours", *(p.key for p in PEERS)]
+        measured: dict[str, list[str]] = {}
+        for kind, per_server in bodies.items():
+            records: dict[str, tuple[Any, ...]] = {}
+            for who in who_all:
+                answer = post(servers.running[who].url, per_server[who], auth if who == "ours" else None)
+                if answer.get("errors") or not answer.get("data"):
+                    message = json.dumps(answer.get("errors"), ensure_ascii=False)[:1500]
+                    if who != "ours":
+                        raise HarnessError(f"PostGraphile {who} {kind} query: {message}")
+                    print(f"OUR API ERROR (HTTP) {kind}: {message}")
+                    continue
+                records[who] = answer_record(who, answer["data"], kind)
+            reference = records["v4"]
+            for who, rec in records.items():
+                same = "same data" if rec == reference else f"DIFFERENT from v4 {_first_difference(rec, reference)}"
+                print(f"{kind} {who:<4}: {same} — {_describe(rec, kind)}")
+            measured[kind] = [w for w in who_all if w in records]
 
-        loads: dict[tuple[str, str], Load] = {}
-        for kind, (ours_body, pg_body) in bodies.items():
-            targets: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [("postgraphile", pg_url, pg_body, {})]
-            if ours_ok[kind]:
-                targets.insert(0, ("ours", ours_url, ours_body, auth))
-            for who, target, body, headers in targets:
-                autocannon(target, body, headers, args.warmup, args.concurrency)   # JIT, caches, pools
-                load = autocannon(target, body, headers, args.seconds, args.concurrency)
-                if load.non2xx or load.errors:
-                    print(f"WARNING {who} {kind}: {load.non2xx} non-2xx, {load.errors} errors")
-                loads[(who, kind)] = load
-                print(f"  {who:<12} {kind:<6} {load.rps:8,.1f} req/s  p50 {load.p50_ms} ms  p99 {load.p99_ms} ms "
-                      f"({load.requests:,} requests)", flush=True)
+        samples: dict[tuple[str, str], list[Load]] = {}
+        for rnd in range(args.rounds):
+            for kind, whos in measured.items():
+                for who in whos:
+                    target = servers.running[who]
+                    headers = auth if who == "ours" else {}
+                    if rnd == 0:
+                        autocannon(target.url, bodies[kind][who], headers, args.warmup, args.concurrency)  # JIT, caches, pools
+                    load = autocannon(target.url, bodies[kind][who], headers, args.seconds, args.concurrency)
+                    if load.non2xx or load.errors:
+                        print(f"WARNING {who} {kind}: {load.non2xx} non-2xx, {load.errors} errors")
+                    samples.setdefault((who, kind), []).append(load)
+                    print(f"  round {rnd + 1} {who:<4} {kind:<6} {load.rps:8,.1f} req/s  p50 {load.p50_ms} ms  "
+                          f"p99 {load.p99_ms} ms ({load.requests:,} requests)", flush=True)
+        loads = {k: _median_load(v) for k, v in samples.items()}
 
         print()
         print(f"{args.contracts:,} contracts; HTTP: autocannon, {args.concurrency} connections, {args.seconds} s each "
-              f"after {args.warmup} s warm-up; in-process: {args.runs} runs after warm-up")
-        print("| query | ours in-process p50 / p99 ms | ours req/s | ours p50 / p99 ms | PostGraphile req/s "
-              "| PostGraphile p50 / p99 ms | ours/theirs | target |")
-        print("|---|---|---|---|---|---|---|---|")
+              f"after {args.warmup} s warm-up, {args.rounds} round(s) in turn, medians; in-process: {args.runs} runs "
+              f"after warm-up")
+        print("| query | ours in-process p50 / p99 ms | ours req/s | ours p50 / p99 ms | v5 req/s | v5 p50 / p99 ms "
+              "| v4 req/s | v4 p50 / p99 ms | ours/v5 | ours/v4 | target ours/v5 |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for kind in ("detail", "page"):
             tm = timings.get(kind)
-            o, g = loads.get(("ours", kind)), loads.get(("postgraphile", kind))
-            ratio = f"{o.rps / g.rps:.2f}" if o and g and g.rps else "—"
-            in_proc = f"{_fmt(tm.p50_ms)} / {_fmt(tm.p99_ms)}" if tm else "—"
-            ours = f"{_fmt(o.rps)} | {_fmt(o.p50_ms)} / {_fmt(o.p99_ms)}" if o else "— | —"
-            theirs = f"{_fmt(g.rps)} | {_fmt(g.p50_ms)} / {_fmt(g.p99_ms)}" if g else "— | —"
-            print(f"| {kind} | {in_proc} | {ours} | {theirs} | {ratio} | ≥ {TARGETS[kind]} |")
+            cells = [f"{_fmt(tm.p50_ms)} / {_fmt(tm.p99_ms)}" if tm else "—"]
+            for who in who_all:
+                ld = loads.get((who, kind))
+                cells.append(f"{_fmt(ld.rps)} | {_fmt(ld.p50_ms)} / {_fmt(ld.p99_ms)}" if ld else "— | —")
+            o = loads.get(("ours", kind))
+            for peer in PEERS:
+                g = loads.get((peer.key, kind))
+                cells.append(f"**{o.rps / g.rps:.2f}**" if o and g and g.rps else "—")
+            print(f"| {kind} | {' | '.join(cells)} | ≥ {TARGETS[kind]} |")
+        for kind in ("detail", "page"):   # the spread: a neighbour's load moves single rounds
+            for peer in PEERS:
+                pairs = zip(samples.get(("ours", kind), []), samples.get((peer.key, kind), []), strict=False)
+                ratios = ", ".join(f"{o.rps / g.rps:.2f}" for o, g in pairs if g.rps)
+                print(f"{kind} ours/{peer.key} by round: {ratios or '—'}")
         print(f"machine: {machine()}")
+        print(f"load: {load_average()}")
         print(f"server logs: {logdir}")
         return 0
     finally:
-        if servers is not None:
-            servers.stop()
+        servers.stop()
         if not args.keep_db and not args.reuse_db:
             asyncio.run(drop_database(admin, args.db_name))
         elif args.keep_db:
@@ -507,9 +669,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Our contract reads vs PostGraphile v4 on the same book.")
+    ap = argparse.ArgumentParser(description="Our contract reads vs PostGraphile v5 and v4 on the same book.")
     ap.add_argument("--contracts", type=int, default=20_000)
-    ap.add_argument("--seconds", type=int, default=10, help="load per server and query")
+    ap.add_argument("--seconds", type=int, default=8, help="load per server, query and round")
+    ap.add_argument("--rounds", type=int, default=3, help="measurements of each server in turn; medians reported")
     ap.add_argument("--warmup", type=int, default=3, help="seconds of load before each measurement")
     ap.add_argument("--concurrency", type=int, default=8, help="HTTP connections of the load generator")
     ap.add_argument("--runs", type=int, default=300, help="in-process executions per query")
@@ -522,18 +685,13 @@ def main(argv: list[str] | None = None) -> int:
                          "default DATABASE_URL, else the embedded server")
     ap.add_argument("--redis-url", default=None, help="default REDIS_URL, else the embedded server")
     ap.add_argument("--our-port", type=int, default=8765)
-    ap.add_argument("--pg-port", type=int, default=5055)
+    ap.add_argument("--pg-port", type=int, default=5055, help="PostGraphile v5; v4 on the next port")
     args = ap.parse_args(argv)
     if shutil.which("node") is None:
         print("bench/api.py: node is not on PATH", file=sys.stderr)
         return 1
     try:
-        if args.admin_url and args.redis_url:
-            return run(args)
-        with bench_services(quiet=False) as svc:
-            args.admin_url = args.admin_url or svc.database_url
-            args.redis_url = args.redis_url or svc.redis_url
-            return run(args)
+        return run_on_services(args, run)
     except (HarnessError, OSError, asyncpg.PostgresError, subprocess.SubprocessError) as exc:
         print(f"bench/api.py: {exc}", file=sys.stderr)
         return 1

@@ -12,9 +12,10 @@ embedded data directory holds nothing between runs that matters.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,3 +46,14 @@ def bench_services(*, with_redis: bool = True, quiet: bool = False) -> Iterator[
         yield svc
     finally:
         svc.stop()
+
+
+def run_on_services(args: argparse.Namespace, run: Callable[[argparse.Namespace], int]) -> int:
+    """`run(args)` with `args.admin_url` / `args.redis_url` as given, else as `bench_services` finds
+    them (a bench's --admin-url and --redis-url options)."""
+    if args.admin_url and args.redis_url:
+        return run(args)
+    with bench_services(quiet=False) as svc:
+        args.admin_url = args.admin_url or svc.database_url
+        args.redis_url = args.redis_url or svc.redis_url
+        return run(args)

@@ -292,11 +292,13 @@ def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]
     for r in product.riders:
         if r.optional_for_corporate and not q.named_insured.individual:
             continue  # a company chooses it (listed in q.riders) or goes without (002a L2844-2846)
-        if r.mode is RiderMode.AUTOMATIC and r.code not in seen and _requirements_met(r, present, chosen):
+        if (r.mode is RiderMode.AUTOMATIC and r.code not in seen and _requirements_met(r, present, chosen)
+                and _automatic_here(r, q, present)):
             explicit.append(r)
             seen.add(r.code)
             present.add(r.code)
     for r in explicit:
+        _check_rider_scope(r, q, present)
         missing = [x for x in r.requires if x not in present]
         if missing:
             raise RatingError("RIDER_REQUIRES", "riders", f"{r.code} ({r.ja}) needs {', '.join(missing)} ({r.source})")
@@ -312,6 +314,50 @@ def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]
                 )
     order = {r.code: i for i, r in enumerate(product.riders)}
     return sorted(explicit, key=lambda r: order[r.code])
+
+
+def _months_after_registration(q: QuoteInput, d: date) -> int | None:
+    """Months from the first-registration month to the month of `d` (the month after it is 1)."""
+    first = q.vehicle.first_registration
+    return None if first is None else YearMonth.of(d).index - first.index
+
+
+def _automatic_here(r: Rider, q: QuoteInput, present: set[str]) -> bool:
+    """The auto_* conditions of an AUTOMATIC rider (aioi 注3-注9, 002 L2402-2405; tokio 004 L1085-1105)."""
+    if any(x in present for x in r.auto_unless) or any(x in present for x in r.auto_without):
+        return False
+    if r.auto_non_fleet and q.fleet is not None:
+        return False
+    if r.auto_telematics and not q.discounts.telematics_plan:
+        return False
+    if r.auto_after_registration_months is not None:
+        # 004 L1097: the start month more than 84 months after first registration
+        m = _months_after_registration(q, q.start_date)
+        if m is None or m <= r.auto_after_registration_months:
+            return False
+    if r.auto_expiry_before_registration_months is not None:
+        # 004 L1085: the expiry less than 38 months from the first-registration month
+        m = _months_after_registration(q, add_months(q.start_date, q.term_months))
+        if m is None or m >= r.auto_expiry_before_registration_months:
+            return False
+    return not ((r.individual_only and not q.named_insured.individual)
+                or (r.non_fleet_only and q.fleet is not None)
+                or (r.use_types and q.vehicle.use_type not in r.use_types)
+                or any(x in present for x in r.excludes_coverages))
+
+
+def _check_rider_scope(r: Rider, q: QuoteInput, present: set[str]) -> None:
+    """Who may carry the rider at all."""
+    if r.individual_only and not q.named_insured.individual:
+        raise RatingError("NOT_ELIGIBLE_RIDER", "riders", f"{r.code} ({r.ja}) is for an individual named insured ({r.source})")
+    if r.non_fleet_only and q.fleet is not None:
+        raise RatingError("NOT_ELIGIBLE_RIDER", "riders", f"{r.code} ({r.ja}) is for non-fleet contracts ({r.source})")
+    if r.use_types and q.vehicle.use_type not in r.use_types:
+        raise RatingError("NOT_ELIGIBLE_RIDER", "vehicle.useType",
+                          f"{r.code} ({r.ja}) is not for a {q.vehicle.use_type.value} ({r.source})")
+    clash = [x for x in r.excludes_coverages if x in present]
+    if clash:
+        raise RatingError("RIDER_CONFLICT", "coverages", f"{r.code} ({r.ja}) cannot be set with {', '.join(clash)} ({r.source})")
 
 
 def _requirements_met(r: Rider, present: set[str], chosen: Mapping[str, str]) -> bool:
@@ -756,6 +802,7 @@ def _rate_reference(product: Product, q: QuoteInput, on: date, *, first_policy_y
                               "", None, "house rule: each line rounded down to 10 yen", amount, rounded))
         return rounded
 
+    discounted: dict[str, Decimal] = {}      # each coverage after its factors and discounts (rider factors)
     for cov, option in selected:
         fixed_monthly = monthly and cov.code in tariff.base_monthly
         table = tariff.base_monthly if fixed_monthly else tariff.base
@@ -801,6 +848,7 @@ def _rate_reference(product: Product, q: QuoteInput, on: date, *, first_policy_y
             steps.append(Step(cov.code, StepKind.DISCOUNT, dr.code, dr.ja, dr.en, a.value, m, dr.source, amount, new))
             amount = new
             used_discounts.setdefault(dr.code, None)
+        discounted[cov.code] = amount
         final = finish(cov.code, amount, fixed_monthly)
         lines.append(PremiumLine(cov.code, False, cov.ja, cov.en, int(final)))
 
@@ -808,9 +856,16 @@ def _rate_reference(product: Product, q: QuoteInput, on: date, *, first_policy_y
         if not rider.priced:
             continue
         fixed_monthly = monthly and rider.code in tariff.rider_premiums_monthly
-        amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
-        steps.append(Step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,
-                          tariff.base_source if not tariff.demonstration else demo, Decimal(0), amount))
+        rule = tariff.base_source if not tariff.demonstration else demo
+        if rider.code in tariff.rider_factors:
+            of_line, rate_ = tariff.rider_factors[rider.code]
+            amount = mul(discounted[of_line], rate_)
+            steps.append(Step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en,
+                              f"{rate_} × {of_line} premium {discounted[of_line]:.2f}", None, rule, Decimal(0), amount))
+        else:
+            amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
+            steps.append(Step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,
+                              rule, Decimal(0), amount))
         final = finish(rider.code, amount, fixed_monthly)
         lines.append(PremiumLine(rider.code, True, rider.ja, rider.en, int(final)))
 
@@ -985,6 +1040,7 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
                           "", None, "house rule: each line rounded down to 10 yen", amount, rounded))
         return rounded
 
+    discounted: dict[str, Decimal] = {}      # each coverage after its factors and discounts (rider factors)
     for cov, option in selected:
         code = cov.code
         fixed_monthly = monthly and code in tariff.base_monthly
@@ -1027,6 +1083,7 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
             add_step(new_step(code, DISCOUNT, dr.code, dr.ja, dr.en, a.value, m, dr.source, amount, new))
             amount = new
             used_discounts.setdefault(dr.code, None)
+        discounted[code] = amount
         final = finish(code, amount, fixed_monthly)
         lines.append(PremiumLine(code, False, cov.ja, cov.en, int(final)))
 
@@ -1034,9 +1091,16 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
         if not rider.priced:
             continue
         fixed_monthly = monthly and rider.code in tariff.rider_premiums_monthly
-        amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
-        add_step(new_step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None, base_rule,
-                      _ZERO, amount))
+        if rider.code in tariff.rider_factors:
+            of_line, rate_ = tariff.rider_factors[rider.code]
+            amount = mul(discounted[of_line], rate_)
+            add_step(new_step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en,
+                              f"{rate_} × {of_line} premium {discounted[of_line]:.2f}", None, base_rule, _ZERO,
+                              amount))
+        else:
+            amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
+            add_step(new_step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,
+                              base_rule, _ZERO, amount))
         final = finish(rider.code, amount, fixed_monthly)
         lines.append(PremiumLine(rider.code, True, rider.ja, rider.en, int(final)))
 

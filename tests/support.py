@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import asyncpg
 import redis
@@ -49,6 +50,21 @@ def fresh_database(admin_url: str, name: str) -> Iterator[str]:
         asyncio.run(drop())
 
 
+@contextmanager
+def moved_clock_database(admin_url: str, name: str, offset_seconds: float) -> Iterator[str]:
+    """A fresh database (as `fresh_database`) whose business clock `simulate` moved ahead."""
+    async def move(url: str) -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("UPDATE business_clock SET offset_seconds = $1 WHERE id", offset_seconds)
+        finally:
+            await conn.close()
+
+    with fresh_database(admin_url, name) as url:
+        asyncio.run(move(url))
+        yield url
+
+
 def with_redis_db(url: str, db: int) -> str:
     if url.startswith("unix://"):
         return f"{url.split('?')[0]}?db={db}"
@@ -73,3 +89,22 @@ def claimed_redis_db(base_url: str, claim: str, dbs: range = range(1, 16)) -> It
             return
         client.close()
     raise RuntimeError(f"no free Redis logical database among {dbs.start}..{dbs.stop - 1}")
+
+
+async def statement_logging_pool(database_url: str, max_size: int = 4) -> tuple[asyncpg.Pool, list[str]]:
+    """A pool whose connections append every statement they run to the returned list (close the pool)."""
+    from domain.store.db import create_pool
+
+    log: list[str] = []
+
+    def record(rec: Any) -> None:
+        # asyncpg's reset on release is pool housekeeping, not a statement of the request
+        if not rec.query.startswith("SELECT pg_advisory_unlock_all"):
+            log.append(rec.query)
+
+    async def setup(conn: asyncpg.Connection) -> None:
+        # setup runs at every acquire: add the logger once per connection
+        conn.remove_query_logger(record)
+        conn.add_query_logger(record)
+
+    return await create_pool(database_url, min_size=1, max_size=max_size, setup=setup), log

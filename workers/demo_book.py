@@ -89,10 +89,10 @@ from domain.vocab import (
     UseType,
 )
 from domain.windows import HouseholdEvent, OldCarFate
+from workers.config import TimerTuning
 from workers.kinds.demo import schedule_pay, schedule_renew
 from workers.simulate import run_due
 from workers.timer_job import CTX_KEY, TimerRuntime, run_timer
-from workers.config import TimerTuning
 
 MARKER_AGENCY = "AG-TOKYO-001"
 CONTRACTS = 200
@@ -283,7 +283,7 @@ class _Book:
 
     # ------------------------------------------------------------------ one contract's story
 
-    async def story(self, k: int, p: _Plan, rnd: random.Random) -> Act:  # noqa: C901 - one story, told in order
+    async def story(self, k: int, p: _Plan, rnd: random.Random) -> Act:
         quote_at = _at(self.today - timedelta(days=rnd.randrange(0, 4))) if p.story == "QUOTED" \
             else _at(p.start - timedelta(days=rnd.randrange(3, 15)))
         yield quote_at

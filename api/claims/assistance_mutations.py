@@ -50,6 +50,15 @@ class RequestRoadAssistanceInput:
     drop_m: int = strawberry.field(default=0, description="Height of a wheel drop, metres (rounded up).")
     pet: str | None = strawberry.field(default=None, description="DOG or CAT for pet lodging.")
     place: str | None = None
+    via_jaf: bool = strawberry.field(
+        default=False, description="A JAF member served by JAF through the insurer's desk: JAF's extra "
+                                   "allowances (aioi ¥4,000 once; tokio ¥4,000 parts once, fuel twice).")
+    pre_approved: bool = strawberry.field(
+        default=False, description="Arranged through the desk / destination approved by the insurer in advance: "
+                                   "the towing cap does not apply where the pamphlet says so (004 L776; 002 L3741).")
+    extra_yen: int = strawberry.field(
+        default=0, description="Parts, consumables and other cost beyond the free service; the customer's "
+                               "unless a JAF allowance takes it.")
     idempotency_key: str | None = None
     dry_run: bool = False
 
@@ -89,7 +98,8 @@ def _road(i: RequestRoadAssistanceInput) -> assistance.AssistanceInput:
         immobile=i.immobile, stolen=i.stolen, at_home=i.at_home, distance_from_home_km=i.distance_from_home_km,
         amount_yen=i.amount_yen, persons=tuple(assistance.PersonInput(p.person, p.amount_yen) for p in i.persons),
         vehicle_amount_yen=i.vehicle_amount_yen, litres=i.litres, nights=i.nights, tow_km=i.tow_km,
-        drop_m=i.drop_m, pet=i.pet, place=i.place,
+        drop_m=i.drop_m, pet=i.pet, place=i.place, via_jaf=i.via_jaf, pre_approved=i.pre_approved,
+        extra_yen=i.extra_yen,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from api.claims.rider_types import RiderLossInput
 from api.claims.types import Claim
 from api.context import Context
 from api.mutation_support import (
@@ -24,6 +25,7 @@ from api.mutation_support import (
     run_use_case,
 )
 from api.node import db_id_of
+from domain.calendar import RuleError
 from domain.claims.documents import ClaimType, Document
 from domain.claims.kyosai import VehiclePeril
 from domain.claims.workflow import ClaimAction
@@ -143,7 +145,8 @@ class ExcessRepairInput:
     repaired_on: dt.date | None = None
 
 
-@strawberry.input(description="Exactly one of amountYen, lossYen (settled: deductible, total loss, limits) and excessRepair.")
+@strawberry.input(description="Exactly one of amountYen, lossYen (settled: deductible, total loss, limits), excessRepair "
+                              "and riderLoss (what the line's pay-out rule gives for the stated loss: riderAssessment).")
 class RecordClaimPaymentInput:
     claim_id: strawberry.ID
     coverage: str
@@ -151,6 +154,7 @@ class RecordClaimPaymentInput:
     loss_yen: int | None = None
     total_loss: bool = False
     excess_repair: ExcessRepairInput | None = None
+    rider_loss: RiderLossInput | None = None
     person: str | None = strawberry.field(default=None, description="Victim / injured person (per-person limits).")
     vehicle: str | None = strawberry.field(default=None, description="Damaged vehicle (per-vehicle limits).")
     paid_on: dt.date | None = None
@@ -304,11 +308,15 @@ class ClaimMutations:
     async def record_claim_payment(self, info: Info[Context, None], input: RecordClaimPaymentInput) -> ClaimPayload:
         def build() -> t.RecordPayment:
             er = input.excess_repair
+            try:
+                loss = None if input.rider_loss is None else input.rider_loss.facts()
+            except RuleError as e:
+                raise refuse(e.code, f"input.riderLoss.{e.field}", e.message) from None
             return t.RecordPayment(
                 _claim_id(input.claim_id), input.coverage, input.amount_yen, input.loss_yen, input.total_loss,
                 None if er is None else t.ExcessRepairFacts(er.repair_cost_yen, er.market_value_yen,
                                                             er.fault_percent, er.repaired_on),
-                input.person, input.vehicle, input.paid_on, input.note)
+                loss, input.person, input.vehicle, input.paid_on, input.note)
 
         return await _claim(info, "recordClaimPayment", input, build, claims.record_claim_payment)
 

@@ -12,6 +12,7 @@ import datetime as dt
 import strawberry
 from strawberry.scalars import JSON
 
+from api.claims.rider_types import RiderAssessment
 from api.node import Node, to_global_id
 from api.products.types import Label
 from domain.claims.documents import ClaimType, Document, missing_documents
@@ -57,6 +58,8 @@ class ClaimPayment:
     person: str | None
     vehicle: str | None
     note: str
+    assessment: RiderAssessment | None = strawberry.field(
+        description="A payment computed by the line's pay-out rule (riderLoss, excessRepair): its explanation.")
 
 
 @strawberry.type(description="One line per coverage involved: limits, deductible, reserve and payments.")
@@ -87,7 +90,8 @@ class ClaimLine:
     @strawberry.field
     def payments(self) -> list[ClaimPayment]:
         return [ClaimPayment(amount_yen=p.amount_yen, paid_on=p.paid_on, person=p.person, vehicle=p.vehicle,
-                             note=p.note) for p in self.model.payments]
+                             note=p.note, assessment=None if p.assessment is None else RiderAssessment.of(p.assessment))
+                for p in self.model.payments]
 
 
 @strawberry.type(description="What the claim does to the next renewal's grade.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import strawberry
 from strawberry.types import Info
@@ -444,19 +444,42 @@ def _changes(c: EndorseChangesInput) -> ct.EndorseChanges:
     )
 
 
-def _quote(i: CreateQuoteInput) -> ct.QuoteRequest:
+class CarQuoteFields(Protocol):
+    """The car's part of a quote, shared by createQuote and addFleetVehicle (whose fleet gives the rest)."""
+
+    start_date: dt.date
+    named_insured_id: strawberry.ID
+    vehicle_id: strawberry.ID
+    coverages: list[CoverageInput]
+    drivers: list[DriverInput]
+    riders: list[str]
+    # the GraphQL enum fields are typed through strawberry's enum wrappers, which mypy cannot follow
+    age_condition: Any
+    driver_restriction: Any
+    use_purpose: Any
+    mileage_class: int | None
+    payment_method: Any
+    grade_origin: Any
+    previous_contract: PreviousContractInput | None
+    second_car: SecondCarInput | None
+    discounts: DiscountInput | None
+    repairability_percent: int
+    idempotency_key: str | None
+    dry_run: bool
+
+
+def car_quote(i: CarQuoteFields, *, product_id: str, policyholder_id: int, term_months: int, channel: Channel,
+              agency_id: int | None, certificate_contract_id: int | None = None) -> ct.QuoteRequest:
     d = i.discounts or DiscountInput()
     p, s = i.previous_contract, i.second_car
     return ct.QuoteRequest(
-        product_id=i.product_id, start_date=i.start_date,
-        policyholder_id=required_id(i.policyholder_id, "Party", "input.policyholderId"),
+        product_id=product_id, start_date=i.start_date, policyholder_id=policyholder_id,
         named_insured_id=required_id(i.named_insured_id, "Party", "input.namedInsuredId"),
         vehicle_id=required_id(i.vehicle_id, "Vehicle", "input.vehicleId"),
         coverages=tuple(ct.CoverageInput(c.code, c.option) for c in i.coverages),
         drivers=tuple(ct.DriverInput(required_id(x.party_id, "Party", f"input.drivers[{n}].partyId"), x.relationship)
                       for n, x in enumerate(i.drivers)),
-        term_months=i.term_months, channel=i.channel,
-        agency_id=id_of(i.agency_id, "Agency", "input.agencyId", required=False),
+        term_months=term_months, channel=channel, agency_id=agency_id,
         riders=tuple(i.riders), age_condition=i.age_condition, driver_restriction=i.driver_restriction,
         use_purpose=i.use_purpose, mileage_class=i.mileage_class, payment_method=i.payment_method,
         grade_origin=i.grade_origin,
@@ -465,13 +488,21 @@ def _quote(i: CreateQuoteInput) -> ct.QuoteRequest:
         second_car=None if s is None else ct.SecondCarDeclaration(
             s.first_car_grade, s.first_car_term_years, s.first_car_in_force_on_start, s.first_car_private_eight,
             s.named_insured_relationship, s.owner_relationship, s.owner_is_first_car_owner),
-        certificate_contract_id=id_of(i.certificate_contract_id, "Contract", "input.certificateContractId",
-                                      required=False),
+        certificate_contract_id=certificate_contract_id,
         discounts=ct.DiscountInput(d.multi_car_count, d.member_rank, d.telematics_plan, d.telematics_first_time,
                                    d.telematics_score, d.one_day_policy_count, d.partner_plan, d.large_instalment),
         repairability_percent=i.repairability_percent, idempotency_key=i.idempotency_key,
         pricing_only=i.dry_run,
     )
+
+
+def _quote(i: CreateQuoteInput) -> ct.QuoteRequest:
+    return car_quote(
+        i, product_id=i.product_id, policyholder_id=required_id(i.policyholder_id, "Party", "input.policyholderId"),
+        term_months=i.term_months, channel=i.channel,
+        agency_id=id_of(i.agency_id, "Agency", "input.agencyId", required=False),
+        certificate_contract_id=id_of(i.certificate_contract_id, "Contract", "input.certificateContractId",
+                                      required=False))
 
 
 @strawberry.type

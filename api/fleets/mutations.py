@@ -12,7 +12,6 @@ from api.contracts.mutations import (
     AgeConditionEnum,
     ContractChange,
     CoverageInput,
-    CreateQuoteInput,
     DiscountInput,
     DriverInput,
     DriverRestrictionEnum,
@@ -21,13 +20,12 @@ from api.contracts.mutations import (
     PreviousContractInput,
     SecondCarInput,
     UsePurposeEnum,
-    _quote,
+    car_quote,
 )
 from api.contracts.types import Contract
 from api.fleets.queries import fleet_node
 from api.fleets.types import Fleet, FleetChange, FleetReview
 from api.mutation_support import UserError, errors_of, id_of, required_id, run_use_case
-from api.node import to_global_id
 from domain.services.contracts import reads as contract_reads
 from domain.services.contracts import types as ct
 from domain.services.fleets import cases as fleets
@@ -40,7 +38,7 @@ from domain.services.fleets.types import (
 from domain.services.mutation_runner import Outcome
 from domain.store.fleet_repo import Fleet as StoredFleet
 from domain.store.fleet_repo import StoredReview
-from domain.vocab import AgeCondition, DriverRestriction, PaymentMethod
+from domain.vocab import AgeCondition, Channel, DriverRestriction, PaymentMethod
 
 
 @strawberry.input
@@ -139,14 +137,8 @@ def _fleet_id(gid: strawberry.ID) -> int:
 
 
 def _vehicle_quote(i: AddFleetVehicleInput) -> ct.QuoteRequest:
-    # The fleet's product, policyholder, channel and agency replace these in the use case.
-    return _quote(CreateQuoteInput(
-        product_id="", start_date=i.start_date, policyholder_id=to_global_id("Party", 0),
-        named_insured_id=i.named_insured_id, vehicle_id=i.vehicle_id, coverages=i.coverages, drivers=i.drivers,
-        riders=i.riders, age_condition=i.age_condition, driver_restriction=i.driver_restriction,
-        use_purpose=i.use_purpose, mileage_class=i.mileage_class, payment_method=i.payment_method,
-        grade_origin=i.grade_origin, previous_contract=i.previous_contract, second_car=i.second_car,
-        discounts=i.discounts, repairability_percent=i.repairability_percent, idempotency_key=i.idempotency_key))
+    # add_vehicle puts the fleet's product, policyholder, channel and agency in place of these
+    return car_quote(i, product_id="", policyholder_id=0, term_months=12, channel=Channel.AGENT, agency_id=None)
 
 
 def _vehicle_payload(o: Outcome[FleetVehicleChange]) -> FleetVehiclePayload:

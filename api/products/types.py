@@ -16,6 +16,8 @@ from domain.products import Tariff as DomainTariff
 from domain.products.model import Coverage as DomainCoverage
 from domain.products.model import Rider as DomainRider
 from domain.products.model import Window as DomainWindow
+from domain.products.payout import Cap as DomainCap
+from domain.products.payout import PayoutRule as DomainPayoutRule
 from domain.vocab import Labelled
 
 
@@ -39,12 +41,77 @@ class ProductCoverage:
     limit_options: list[Label] = strawberry.field(description="Limit or deductible choices.")
     default_option: str = strawberry.field(description="Code of the option used when none is chosen.")
     source: str = strawberry.field(description="Pamphlet line reference.")
+    payout: PayoutRuleInfo | None = strawberry.field(description="A pay-out rule of the coverage (caps by cause, "
+                                                                 "tiers); null: its limits only.")
 
     @classmethod
     def of(cls, c: DomainCoverage) -> ProductCoverage:
         return cls(code=c.code, ja=c.ja, en=c.en, mandatory=c.mandatory,
                    limit_options=[Label(code=o.code, ja=o.ja, en=o.en) for o in c.options],
-                   default_option=c.default_option, source=c.source)
+                   default_option=c.default_option, source=c.source, payout=PayoutRuleInfo.of(c.payout))
+
+
+@strawberry.type(description="A cap of a pay-out rule (docs/rider_rules.md).")
+class PayoutRuleCap:
+    basis: Label
+    amount_yen: int | None = strawberry.field(description="Null: a multiple of the sum insured.")
+    sum_insured_times: str | None
+    conditional: bool = strawberry.field(description="True: applies only when the rule's conditions on it hold.")
+    label: str
+    source: str
+    plus_yen: int = strawberry.field(default=0, description="Added to the sum-insured or per-day cap (SI + ¥1,000,000).")
+    per_day_yen: int | None = strawberry.field(default=None, description="Yen × the days stated (+ plusYen).")
+    of_fact: str | None = strawberry.field(default=None, description="A cap at a stated yen fact × factTimes.")
+    fact_times: str | None = None
+    parts: list[str] = strawberry.field(default_factory=list,
+                                        description="A rule-level cap on these parts only (empty: all).")
+
+
+@strawberry.type(description="A part of a pay-out rule: how one amount is computed.")
+class PayoutRulePart:
+    code: str
+    ja: str
+    en: str
+    kind: Label
+    amount_yen: int | None = strawberry.field(description="FIXED: yen per count; PER_DAY: yen a day.")
+    max_days: int | None
+    deductible_yen: int
+    caps: list[PayoutRuleCap]
+    source: str
+    minimum_yen: int | None = strawberry.field(default=None, description="At least this much (before the caps).")
+    percent: str | None = strawberry.field(default=None, description="A fraction of the sum insured or the cost.")
+
+
+@strawberry.type(description="What a rider or coverage pays for a stated loss, as its product file says "
+                             "(evaluated by riderAssessment).")
+class PayoutRuleInfo:
+    source: str
+    pick: Label
+    times_per_year: int | None
+    demonstration: str = strawberry.field(description="Non-empty: which amounts are not the pamphlet's, and why.")
+    note: str
+    parts: list[PayoutRulePart]
+    caps: list[PayoutRuleCap]
+
+    @classmethod
+    def of(cls, r: DomainPayoutRule | None) -> PayoutRuleInfo | None:
+        if r is None:
+            return None
+
+        def caps(cs: tuple[DomainCap, ...]) -> list[PayoutRuleCap]:
+            return [PayoutRuleCap(basis=Label.of(c.basis), amount_yen=c.amount,
+                              sum_insured_times=None if c.sum_insured_times is None else str(c.sum_insured_times),
+                              conditional=bool(c.when), label=c.label, source=c.source, plus_yen=c.plus,
+                              per_day_yen=c.per_day, of_fact=None if c.of_fact is None else c.of_fact.value,
+                              fact_times=None if c.of_fact is None else str(c.fact_times), parts=list(c.parts))
+                    for c in cs]
+
+        return cls(source=r.source, pick=Label.of(r.pick), times_per_year=r.times_per_year,
+                   demonstration=r.demonstration, note=r.note, caps=caps(r.caps),
+                   parts=[PayoutRulePart(code=p.code, ja=p.ja, en=p.en, kind=Label.of(p.kind), amount_yen=p.amount,
+                                     max_days=p.max_days, deductible_yen=p.deductible, caps=caps(p.caps),
+                                     source=p.source, minimum_yen=p.minimum,
+                                     percent=None if p.percent is None else str(p.percent)) for p in r.parts])
 
 
 @strawberry.type(description="A rider (特約) a product offers.")
@@ -57,11 +124,14 @@ class ProductRider:
     requires_any: list[str] = strawberry.field(description="At least one of these coverage or rider codes.")
     excludes: list[str] = strawberry.field(description="Rider codes that may not be present together.")
     source: str = strawberry.field(description="Pamphlet line reference.")
+    mode_note: str = strawberry.field(description="Why automatic / optional, when the pamphlet does not say.")
+    payout: PayoutRuleInfo | None = strawberry.field(description="Null: the rider pays nothing of its own.")
 
     @classmethod
     def of(cls, r: DomainRider) -> ProductRider:
         return cls(code=r.code, ja=r.ja, en=r.en, mode=Label.of(r.mode), requires=list(r.requires),
-                   requires_any=list(r.requires_any), excludes=list(r.excludes), source=r.source)
+                   requires_any=list(r.requires_any), excludes=list(r.excludes), source=r.source,
+                   mode_note=r.mode_note, payout=PayoutRuleInfo.of(r.payout))
 
 
 @strawberry.type(description="A grace window the product grants (e.g. 30 days to report a change).")
@@ -70,10 +140,12 @@ class ProductWindow:
     days: int
     automatic: bool
     source: str = strawberry.field(description="Pamphlet line reference.")
+    liability_set: list[str] = strawberry.field(description="Coverage and rider codes a late filing still pays.")
 
     @classmethod
     def of(cls, w: DomainWindow) -> ProductWindow:
-        return cls(kind=Label.of(w.kind), days=w.days, automatic=w.automatic, source=w.source)
+        return cls(kind=Label.of(w.kind), days=w.days, automatic=w.automatic, source=w.source,
+                   liability_set=list(w.liability_set))
 
 
 @strawberry.type(description="A dated tariff version. Demonstration tariffs are not the insurer's prices.")

@@ -30,7 +30,6 @@ from domain.claims.lines import (
     ClaimLine,
     LineTerms,
     Payment,
-    excess_repair,
     open_line,
     record_payment,
     settle,
@@ -53,7 +52,7 @@ __all__ = [
     "ClaimStatus", "ClaimType", "ContractContext", "CoverageDecision", "CoverageState", "Document",
     "GradeOverride", "LineTerms", "Payment", "PremiumStatus", "Term", "VersionFacts", "WindowFacts",
     "WindowOutcome", "available_actions", "claim_grade_impact", "claim_impact", "decide_coverage",
-    "excess_repair", "fnol_refusal", "initial_state", "missing_documents", "open_line",
+    "fnol_refusal", "initial_state", "missing_documents", "open_line",
     "record_payment", "request_assistance", "required_documents", "settle", "terms_for",
     "transition",
 ]

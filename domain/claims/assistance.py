@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.calendar import RuleError
-from domain.products.model import AssistanceBasis, AssistanceKind, AssistanceLimit, Product
+from domain.products.model import (
+    AssistanceBasis,
+    AssistanceKind,
+    AssistanceLimit,
+    ContractTrait,
+    Product,
+)
 from domain.vocab import AccidentClass, Channel
 
 _K = AssistanceKind
@@ -35,6 +41,8 @@ class ContractContext:
     coverages: frozenset[str]           # coverage and rider codes of the version in force
     period_start: datetime              # the policy period (or policy year) uses are counted in
     period_end: datetime
+    traits: frozenset[ContractTrait] = frozenset()   # fleet contract, multi-car discount applied
+    vehicle_sum_insured: int | None = None           # with vehicle cover (002 L3749)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,9 @@ class AssistanceRequest:
     tow_km: int = 0
     drop_m: int = 0                     # height of a wheel drop, metres (rounded up)
     pet: str | None = None              # "DOG" / "CAT" / other
+    via_jaf: bool = False               # a JAF member served by JAF through the insurer's desk (002 L3792-3802; 004 L814)
+    pre_approved: bool = False          # arranged through the desk / destination approved in advance (002 L3741; 004 L776)
+    extra_amount: int = 0               # cost beyond the free service: parts, consumables (004 L790, L814)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,10 @@ class AssistanceUse:
     at: datetime
     paid: int = 0
     person_paid: Mapping[str, int] = field(default_factory=dict)
+    # Codes of the limits the use counted against (the decision's `limits`). A use charged at the
+    # home car park, or a towing paid without a cap by prior approval, does not carry the limit it
+    # did not use, so it does not use it up.
+    limits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +96,7 @@ class AssistanceDecision:
 
     def as_use(self, request: AssistanceRequest) -> AssistanceUse:
         return AssistanceUse(self.kind, request.incident, request.at, self.payable,
-                             dict(self.person_paid))
+                             dict(self.person_paid), self.limits)
 
 
 def _refuse(code: str, message: str, fld: str = "kind") -> RuleError:
@@ -100,11 +115,24 @@ def offered(product: Product, channel: Channel) -> tuple[AssistanceKind, ...]:
     return tuple(k for k in AssistanceKind if limits_for(product, k, channel))
 
 
+def _counted(use: AssistanceUse, lim: AssistanceLimit) -> bool:
+    """Whether an earlier use counts against the yen cap or allowance `lim`: the limit applied to
+    it (its decision lists the code). A towing approved in advance was exempt from the cap."""
+    return lim.code in use.limits
+
+
+def _free_use(use: AssistanceUse) -> bool:
+    """Whether an earlier use took one of its kind's free uses: a use charged at the home car park
+    applied no limit (its decision lists none), so it used no allowance."""
+    return bool(use.limits)
+
+
 def _check_request(r: AssistanceRequest) -> None:
     if r.at.tzinfo is None:
         raise _refuse("NAIVE_DATETIME", "the request time needs a time zone", "at")
     for name, v in (("amount", r.amount), ("vehicleAmount", r.vehicle_amount),
-                    ("litres", r.litres), ("towKm", r.tow_km), ("dropM", r.drop_m)):
+                    ("litres", r.litres), ("towKm", r.tow_km), ("dropM", r.drop_m),
+                    ("extraAmount", r.extra_amount)):
         if v < 0:
             raise _refuse("NEGATIVE_AMOUNT", f"{name} cannot be negative", name)
     if any(v < 0 for v in r.person_amounts.values()):
@@ -153,8 +181,12 @@ def request_assistance(
 
     notes: list[str] = []
     applied: list[str] = []
+    towed = any(h.kind is _K.TOWING for h in same_incident) or kind is _K.TOWING
+    live: list[AssistanceLimit] = []          # the limits this request counts against
+    charged_home = False
     for lim in lims:
-        applied.append(lim.code)
+        if lim.jaf_only and not (r.via_jaf and not (lim.not_after_tow and towed)):
+            continue
         dist = r.distance_from_home_km
         if lim.min_distance_km and (dist is None or dist < lim.min_distance_km):
             raise _refuse("TOO_CLOSE_TO_HOME", f"{kind.en} needs {lim.min_distance_km} km or more "
@@ -162,20 +194,40 @@ def request_assistance(
         if lim.not_at_home and r.at_home:
             raise _refuse("NOT_AT_HOME_PARKING", f"{kind.en} is not given at the home or contracted "
                           f"car park ({lim.source})", "atHome")
+        if lim.charged_at_home and r.at_home:
+            # Given, but at the customer's cost (有料): nothing free and no allowance used.
+            if not charged_home:
+                notes.append(f"at the home or contracted car park {kind.en.lower()} is charged ({lim.source})")
+            charged_home = True
+            continue
         if lim.basis is _B.USES_PER_PERIOD:
-            used = sum(1 for h in hist if h.kind is kind and ctx.period_start <= h.at < ctx.period_end)
-            if used >= lim.amount:
-                raise _refuse("ASSISTANCE_LIMIT_USED_UP", f"{kind.en}: {lim.amount} per policy period, "
-                              f"already used {used} ({lim.source})")
+            if ctx.traits & lim.unlimited_for:
+                who = ", ".join(sorted(t.en.lower() for t in ctx.traits & lim.unlimited_for))
+                notes.append(f"{kind.en}: no limit on the number of uses ({who}; {lim.source})")
+            else:
+                cap = lim.jaf_amount if r.via_jaf and lim.jaf_amount is not None else lim.amount
+                used = sum(1 for h in hist if h.kind is kind and _free_use(h)
+                           and ctx.period_start <= h.at < ctx.period_end)
+                if used >= cap:
+                    raise _refuse("ASSISTANCE_LIMIT_USED_UP", f"{kind.en}: {cap} per policy period, "
+                                  f"already used {used} ({lim.source})")
         elif lim.basis is _B.USES_PER_INCIDENT:
-            used = sum(1 for h in same_incident if h.kind is kind)
+            used = sum(1 for h in same_incident if h.kind is kind and _free_use(h))
             if used >= lim.amount:
                 raise _refuse("ASSISTANCE_LIMIT_USED_UP", f"{kind.en}: {lim.amount} per incident, "
                               f"already used ({lim.source})")
+        elif lim.basis is _B.EXTRA_YEN:
+            used = sum(1 for h in hist if lim.code in h.limits and ctx.period_start <= h.at < ctx.period_end)
+            if used >= (lim.uses_per_period or 0) or not r.extra_amount:
+                continue      # the allowance is used up (or not needed): the extra cost is the customer's
+        live.append(lim)
+    if charged_home:
+        live = []
+    applied = [lim.code for lim in live]
 
     # Money: per person, per vehicle, then the incident cap over everything the limit covers.
     person_paid: dict[str, int] = {}
-    per_person = [lim for lim in lims if lim.basis is _B.YEN_PER_PERSON]
+    per_person = [lim for lim in live if lim.basis is _B.YEN_PER_PERSON]
     for person, want in sorted(r.person_amounts.items()):
         pay = want
         for lim in per_person:
@@ -186,22 +238,41 @@ def request_assistance(
                 notes.append(f"{person}: capped at ¥{lim.amount:,} per person ({lim.source})")
         person_paid[person] = pay
     vehicle_pay = r.vehicle_amount
-    for lim in lims:
+    for lim in live:
         if lim.basis is _B.YEN_PER_VEHICLE and vehicle_pay > lim.amount:
             vehicle_pay = lim.amount
             notes.append(f"shared vehicle capped at ¥{lim.amount:,} ({lim.source})")
-    requested = r.amount + sum(r.person_amounts.values()) + r.vehicle_amount
+    # The cost beyond the free service is the customer's unless a JAF allowance takes it.
+    extra_pay = 0
+    for lim in live:
+        if lim.basis is _B.EXTRA_YEN:
+            extra_pay = min(r.extra_amount, lim.amount)
+            notes.append(f"JAF: ¥{extra_pay:,} of the parts and extra cost borne, once a policy period ({lim.source})")
+    if r.extra_amount > extra_pay:
+        notes.append(f"¥{r.extra_amount - extra_pay:,} of parts and extra cost is the customer's")
+    requested = r.amount + sum(r.person_amounts.values()) + r.vehicle_amount + r.extra_amount
     payable = r.amount + sum(person_paid.values()) + vehicle_pay
-    for lim in lims:
+    for lim in live:
         if lim.basis is not _B.YEN_PER_INCIDENT:
             continue
-        before = sum(h.paid for h in same_incident if h.kind in lim.services)
-        room = lim.amount - before
+        if r.pre_approved and kind in lim.uncapped_if_pre_approved:
+            applied.remove(lim.code)      # not counted against the cap by later requests either
+            notes.append(f"{kind.en.lower()} approved in advance: no ceiling ({lim.source})")
+            continue
+        amount = lim.amount
+        if lim.or_vehicle_si_share is not None and ctx.vehicle_sum_insured is not None:
+            share = int(lim.or_vehicle_si_share * ctx.vehicle_sum_insured)
+            if share > amount:
+                amount = share
+                notes.append(f"cap {lim.or_vehicle_si_share:.0%} of the vehicle sum insured "
+                             f"¥{ctx.vehicle_sum_insured:,} = ¥{share:,} ({lim.source})")
+        before = sum(h.paid for h in same_incident if h.kind in lim.services and _counted(h, lim))
+        room = amount - before
         if room <= 0 and requested > 0:
-            raise _refuse("ASSISTANCE_LIMIT_USED_UP", f"the ¥{lim.amount:,} per incident for "
+            raise _refuse("ASSISTANCE_LIMIT_USED_UP", f"the ¥{amount:,} per incident for "
                           f"{lim.en.lower()} is used up ({lim.source})", "amount")
         if payable > room:
-            notes.append(f"capped at ¥{lim.amount:,} per incident, ¥{before:,} already paid ({lim.source})")
+            notes.append(f"capped at ¥{amount:,} per incident, ¥{before:,} already paid ({lim.source})")
             shrink = payable - room
             payable = room
             # The cut comes off the incident-level and vehicle amounts first, then off people
@@ -213,10 +284,13 @@ def request_assistance(
                 take = min(shrink, person_paid[person])
                 person_paid[person] -= take
                 shrink -= take
+    payable += extra_pay
+    if charged_home:
+        payable, person_paid = 0, {p: 0 for p in person_paid}
 
     free_litres = 0
-    chargeable_km = 0
-    for lim in lims:
+    chargeable_km = r.tow_km if charged_home else 0
+    for lim in live:
         if lim.basis is _B.LITRES_PER_USE:
             free_litres = min(r.litres, lim.amount) if r.litres else lim.amount
             if r.litres > lim.amount:

@@ -1,5 +1,8 @@
 """Kyosai (自動車事故費用共済, pamphlet 003) benefits: a fixed schedule, not indemnity.
 
+The two riders' fixed benefits (vehicle accident, property damage: 003 L44-50) are pay-out rules in
+the product file, evaluated by domain/claims/rider_payout.py; this module is the personal schedule.
+
 Pure. Every amount cites its seed line (seeds/003_*.txt). The after-effects table by grade is
 not printed (003 L18 gives only "¥120,000 to ¥3,000,000 by grade"): we use the standard
 14-grade percentage table of Japanese personal-accident cover on the ¥3,000,000 sum, whose
@@ -28,11 +31,6 @@ OUTPATIENT_PER_DAY = 2_250            # per person per day, 003 L23-24
 DEATH_TEMPORARY = 300_000             # 死亡臨時費用共済金 003 L26-27
 TREATMENT_TEMPORARY = 30_000          # 入通院臨時費用共済金 003 L27
 TREATMENT_TEMPORARY_MIN_DAYS = 3      # 3日以上の入通院 003 L27
-VEHICLE_BENEFIT = 30_000              # 車両事故共済金 003 L44
-VEHICLE_MIN_OWN_COST = 30_000         # 3万円以上 003 L46
-PROPERTY_BENEFIT = 30_000             # 対物事故特約 003 L48
-PROPERTY_MIN_DAMAGE = 20_000          # 他人の財物に2万円以上 003 L49
-PROPERTY_MIN_OWN_COST = 20_000        # 経済的自己負担額が2万円以上 003 L49-50
 NO_CERTIFICATE_UP_TO = 50_000         # 5万円以下は診断書不要 003 L56
 
 # Grade → percentage of the ¥3M sum (standard 後遺障害等級別支払割合; decision, see module doc).
@@ -178,48 +176,6 @@ def temporary_expenses(
             out.append(BenefitAmount(Benefit.TREATMENT_TEMPORARY, TREATMENT_TEMPORARY, None,
                                      f"{n} treatment days (≥ 3)", "003 L27"))
     return tuple(out)
-
-
-def vehicle_benefit(
-    *, has_rider: bool, peril: VehiclePeril, own_cost: int, paid_this_year: int
-) -> BenefitAmount:
-    """¥30,000 once a year when the member's own cost is ¥30,000 or more; not for earthquake,
-    eruption or tsunami (003 L44-46). `paid_this_year`: vehicle benefits already paid in this
-    contract year."""
-    _nonneg("ownCost", own_cost)
-    src = "003 L44-46"
-    if not has_rider:
-        raise RuleError("RIDER_NOT_HELD", "rider", "the vehicle accident rider is not on the contract")
-    if peril is VehiclePeril.EARTHQUAKE:
-        return BenefitAmount(Benefit.VEHICLE, 0, None, "earthquake, eruption and tsunami are excluded", src)
-    if own_cost < VEHICLE_MIN_OWN_COST:
-        return BenefitAmount(Benefit.VEHICLE, 0, None, f"own cost ¥{own_cost:,} is below ¥30,000", src)
-    if paid_this_year >= 1:
-        raise RuleError("BENEFIT_ALREADY_PAID_THIS_YEAR", "benefit",
-                        "the vehicle accident benefit is paid once a year (003 L46)")
-    return BenefitAmount(Benefit.VEHICLE, VEHICLE_BENEFIT, None, f"own cost ¥{own_cost:,} ≥ ¥30,000", src)
-
-
-def property_benefit(
-    *, has_rider: bool, at_fault: bool, damage_to_others: int, own_cost: int, paid_this_year: int
-) -> BenefitAmount:
-    """¥30,000 once a year for an at-fault accident damaging others' property by ¥20,000 or more
-    with the member's own cost ¥20,000 or more (003 L48-50)."""
-    _nonneg("damageToOthers", damage_to_others)
-    _nonneg("ownCost", own_cost)
-    src = "003 L48-50"
-    if not has_rider:
-        raise RuleError("RIDER_NOT_HELD", "rider", "the property damage rider is not on the contract")
-    if not at_fault:
-        return BenefitAmount(Benefit.PROPERTY, 0, None, "the member was not at fault", src)
-    if damage_to_others < PROPERTY_MIN_DAMAGE or own_cost < PROPERTY_MIN_OWN_COST:
-        return BenefitAmount(Benefit.PROPERTY, 0, None,
-                             "damage and own cost must both be ¥20,000 or more", src)
-    if paid_this_year >= 1:
-        raise RuleError("BENEFIT_ALREADY_PAID_THIS_YEAR", "benefit",
-                        "the property damage benefit is paid once a year (003 L50)")
-    return BenefitAmount(Benefit.PROPERTY, PROPERTY_BENEFIT, None,
-                         f"damage ¥{damage_to_others:,} and own cost ¥{own_cost:,}", src)
 
 
 def medical_certificate_needed(total_claimed: int) -> bool:

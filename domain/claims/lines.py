@@ -4,7 +4,7 @@ Pure. A line's terms (limits and deductible) come from the contract version's ch
 (`terms_for`), or are built by the caller. Payments are checked against every limit of the line
 (per accident, per person, per vehicle, per policy year) and are never negative; a denied or
 not-yet-approved claim cannot be paid. The vehicle line takes no deductible on a total loss
-(004 L612, L1117). The excess-repair rider has its own formula (001 L272; 004 L456-458).
+(004 L612, L1117). What a rider pays for a stated loss is its pay-out rule's (domain/claims/rider_payout.py).
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal
+from datetime import date
 
-from domain.calendar import RuleError, add_months
+from domain.calendar import RuleError
 from domain.claims.workflow import ClaimStatus
 from domain.products.model import Product
 from domain.vocab import Labelled
@@ -238,56 +237,3 @@ def totals(lines: Iterable[ClaimLine]) -> tuple[int, int]:
     """(outstanding reserve, paid) over a claim's lines."""
     ls = tuple(lines)
     return sum(x.reserve for x in ls), sum(x.paid for x in ls)
-
-
-# ------------------------------------------------------------------------------ excess repair
-
-EXCESS_REPAIR_CAP = 500_000          # per other vehicle per accident (001 L272; 004 L456-458)
-EXCESS_REPAIR_MONTHS = 6             # repaired within 6 months from the day after (001 L272)
-
-
-@dataclass(frozen=True, slots=True)
-class ExcessRepair:
-    amount: int
-    reason: str
-
-
-def excess_repair_deadline(accident_date: date) -> date:
-    """Last day to repair: 6 months counting from the day after the accident (001 L272)."""
-    return add_months(accident_date + timedelta(days=1), EXCESS_REPAIR_MONTHS) - timedelta(days=1)
-
-
-def excess_repair(
-    *,
-    repair_cost: int,
-    market_value: int,
-    fault_percent: int,
-    accident_date: date,
-    repaired_on: date | None,
-    pd_payable: bool = True,
-    cap: int = EXCESS_REPAIR_CAP,
-) -> ExcessRepair:
-    """対物超過修理費用: min((repair − market value) × the insured's fault ratio, ¥500,000), per
-    other vehicle, when PD pays and the car is repaired within 6 months (001 L272, L1089;
-    004 L456-458). Rounded down to the yen."""
-    for name, v in (("repairCost", repair_cost), ("marketValue", market_value)):
-        if v < 0:
-            raise RuleError("NEGATIVE_AMOUNT", name, "amounts cannot be negative")
-    if not 0 <= fault_percent <= 100:
-        raise RuleError("INVALID_FAULT_RATIO", "faultPercent", "fault ratio is 0..100 %")
-    if not pd_payable:
-        return ExcessRepair(0, "PD does not pay this accident (001 L1089)")
-    if repair_cost <= market_value:
-        return ExcessRepair(0, "repair cost does not exceed the market value")
-    if repaired_on is None:
-        return ExcessRepair(0, "not paid until the car is repaired (001 L272)")
-    if repaired_on > excess_repair_deadline(accident_date):
-        return ExcessRepair(0, "not repaired within 6 months from the day after the accident (001 L272)")
-    raw = (Decimal(repair_cost - market_value) * fault_percent / 100).to_integral_value(ROUND_DOWN)
-    amount = min(int(raw), cap)
-    return ExcessRepair(
-        amount,
-        f"(¥{repair_cost:,} − ¥{market_value:,}) × {fault_percent}% = ¥{int(raw):,}"
-        + (f", capped at ¥{cap:,}" if int(raw) > cap else "")
-        + " (001 L272; 004 L456-458)",
-    )

@@ -25,6 +25,8 @@ from domain.products.model import (
     AssistanceLimit,
     Band,
     ChannelRule,
+    ConnectedPlan,
+    ContractTrait,
     Coverage,
     DiscountKind,
     DiscountRule,
@@ -38,12 +40,27 @@ from domain.products.model import (
     RenewalRules,
     Rider,
     RiderMode,
+    ScoreBand,
     ShortTermMethod,
     Tariff,
     UsePurpose,
     VehicleSize,
     Window,
     WindowKind,
+)
+from domain.products.payout import (
+    FACT_CHOICES,
+    FACT_TYPES,
+    Cap,
+    CapBasis,
+    Condition,
+    CondOp,
+    Fact,
+    FactType,
+    Part,
+    PartKind,
+    PayoutRule,
+    Pick,
 )
 from domain.vocab import AgeCondition, Channel, DriverRestriction, Fuel, PaymentMethod, UseType
 
@@ -232,6 +249,7 @@ def _coverages(root: _Node) -> tuple[Coverage, ...]:
                 code=c.text("code"), ja=c.text("ja"), en=c.text("en"),
                 mandatory=c.flag("mandatory", False), options=tuple(opts), default_option=default,
                 rating_class_group=c.raw("rating_class_group", None), source=c.text("source"),
+                payout=_payout(c.table("payout")) if c.has("payout") else None,
             )
         )
         c.check_unknown()
@@ -263,10 +281,21 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
                 priced=r.flag("priced", False),
                 expiry_within_registration_months=r.raw("expiry_within_registration_months", None),
                 optional_for_corporate=r.flag("optional_for_corporate", False),
+                auto_unless=r.strs("auto_unless", []), auto_without=r.strs("auto_without", []),
+                auto_non_fleet=r.flag("auto_non_fleet", False), auto_telematics=r.flag("auto_telematics", False),
+                auto_after_registration_months=(r.integer("auto_after_registration_months", lo=1)
+                                                if r.has("auto_after_registration_months") else None),
+                auto_expiry_before_registration_months=(r.integer("auto_expiry_before_registration_months", lo=1)
+                                                        if r.has("auto_expiry_before_registration_months") else None),
+                individual_only=r.flag("individual_only", False), non_fleet_only=r.flag("non_fleet_only", False),
+                use_types=r.enums("use_types", UseType, []),
+                excludes_coverages=r.strs("excludes_coverages", []),
                 min_term_months=r.integer("min_term_months", lo=1) if r.has("min_term_months") else None,
                 payment_methods=r.enums("payment_methods", PaymentMethod, []),
                 excludes_telematics=r.flag("excludes_telematics", False),
                 no_claims_refund_rate=r.rate("no_claims_refund_rate", None),
+                payout=_payout(r.table("payout")) if r.has("payout") else None,
+                mode_note=r.text("mode_note", ""),
             )
         )
         if out[-1].optional_for_corporate and out[-1].mode is not RiderMode.AUTOMATIC:
@@ -283,7 +312,234 @@ def _riders(root: _Node, coverage_codes: set[str]) -> tuple[Rider, ...]:
         for ref in x.excludes:
             if ref not in codes:
                 raise root.fail(f"riders[{i}].excludes", f"unknown rider {ref!r}")
+        for key, refs in (("auto_unless", x.auto_unless), ("auto_without", x.auto_without),
+                          ("excludes_coverages", x.excludes_coverages)):
+            for ref in refs:
+                if ref not in codes and ref not in coverage_codes:
+                    raise root.fail(f"riders[{i}].{key}", f"unknown coverage or rider {ref!r}")
+        auto_keys = (x.auto_unless or x.auto_without or x.auto_non_fleet or x.auto_telematics
+                     or x.auto_after_registration_months or x.auto_expiry_before_registration_months)
+        if auto_keys and x.mode is not RiderMode.AUTOMATIC:
+            raise root.fail(f"riders[{i}]", "auto_* conditions belong to an AUTOMATIC rider")
     return tuple(out)
+
+
+
+# ---------------------------------------------------------------- pay-out rules (docs/rider_rules.md)
+
+_NUMERIC = frozenset({FactType.YEN, FactType.COUNT, FactType.DAYS, FactType.PERCENT})
+_CMP_OPS = {CondOp.AT_LEAST: "at_least", CondOp.BELOW: "below", CondOp.AT_MOST: "at_most"}
+
+
+def _condition(node: _Node, k: str, v: Any) -> Condition:
+    """`{ fact = "days", at_least = 5 }`, `{ fact = "cause", one_of = [...] }`, `{ fact = "total_loss",
+    is = true }`, `{ fact = "repaired_on", within_months_after_accident = 6 }`, `{ held = "VEHICLE" }`,
+    `{ paying = "PD" }`."""
+    if not isinstance(v, dict):
+        raise node.fail(k, f"a condition is an inline table, got {v!r}")
+    c = _Node(node.file, node.key(k), v)
+    for op in (CondOp.HELD, CondOp.NOT_HELD, CondOp.PAYING):
+        if c.has(op.value):
+            cond = Condition(op, c.text(op.value))
+            c.check_unknown()
+            return cond
+    fact = c.enum("fact", Fact)
+    ops = [op for op in CondOp if op not in (CondOp.HELD, CondOp.NOT_HELD, CondOp.PAYING) and c.has(op.value)]
+    if len(ops) != 1:
+        raise c.fail("fact", "a condition names exactly one test (is, one_of, not_one_of, at_least, below, "
+                             "at_most, within_months_after_accident)")
+    op = ops[0]
+    ftype = FACT_TYPES[fact]
+    value: bool | int | str | tuple[str, ...]
+    if op is CondOp.IS:
+        raw = c.raw("is")
+        if ftype is FactType.FLAG:
+            value = c.flag("is")
+        elif ftype is FactType.CHOICE and isinstance(raw, str):
+            value = _enum(c, "is", FACT_CHOICES[fact], raw).value
+        elif ftype in _NUMERIC:
+            value = c.integer("is", lo=0)
+        else:
+            raise c.fail("is", f"{fact.value} cannot be tested with is")
+    elif op in (CondOp.ONE_OF, CondOp.NOT_ONE_OF):
+        if ftype is not FactType.CHOICE:
+            raise c.fail(op.value, f"{fact.value} is not a choice")
+        value = tuple(_enum(c, f"{op.value}[{i}]", FACT_CHOICES[fact], x).value
+                      for i, x in enumerate(c.strs(op.value)))
+    elif op in (CondOp.WITHIN_MONTHS_AFTER_ACCIDENT, CondOp.WITHIN_DAYS_AFTER_ACCIDENT):
+        if ftype is not FactType.DATE:
+            raise c.fail(op.value, f"{fact.value} is not a date")
+        value = c.integer(op.value, lo=1)
+    else:
+        if ftype not in _NUMERIC:
+            raise c.fail(op.value, f"{fact.value} is not a number")
+        value = c.integer(op.value, lo=0)
+    c.check_unknown()
+    return Condition(op, value, fact)
+
+
+def _conditions(node: _Node, k: str) -> tuple[Condition, ...]:
+    v = node.raw(k, [])
+    if not isinstance(v, list):
+        raise node.fail(k, "expected a list of conditions")
+    return tuple(_condition(node, f"{k}[{i}]", x) for i, x in enumerate(v))
+
+
+def _fact(node: _Node, k: str, types: frozenset[FactType]) -> Fact | None:
+    if not node.has(k):
+        return None
+    f = node.enum(k, Fact)
+    if FACT_TYPES[f] not in types:
+        raise node.fail(k, f"{f.value} is a {FACT_TYPES[f].en.lower()}, not one of "
+                           f"{', '.join(sorted(t.en.lower() for t in types))}")
+    return f
+
+
+def _caps(node: _Node) -> tuple[Cap, ...]:
+    out: list[Cap] = []
+    for c in node.tables("caps", []):
+        amount = c.integer("amount", lo=0) if c.has("amount") else None
+        times = c.rate("sum_insured_times", None)
+        of_fact = _fact(c, "of_fact", frozenset({FactType.YEN}))
+        per_day = c.integer("per_day", lo=0) if c.has("per_day") else None
+        if sum(x is not None for x in (amount, times, of_fact, per_day)) != 1:
+            raise c.fail("amount", "a cap gives exactly one of amount, sum_insured_times, of_fact and per_day")
+        if c.has("plus") and times is None and per_day is None:
+            raise c.fail("plus", "plus goes with sum_insured_times or per_day")
+        if c.has("fact_times") and of_fact is None:
+            raise c.fail("fact_times", "fact_times goes with of_fact")
+        out.append(Cap(basis=c.enum("basis", CapBasis), source=c.text("source"), amount=amount,
+                       sum_insured_times=times, when=_conditions(c, "when"), label=c.text("label", ""),
+                       plus=c.integer("plus", 0, lo=0), of_fact=of_fact,
+                       fact_times=c.rate("fact_times", None) or Decimal(1), parts=c.strs("parts", []),
+                       per_day=per_day))
+        c.check_unknown()
+    return tuple(out)
+
+
+_PART_NEEDS: Mapping[PartKind, tuple[str, ...]] = {
+    PartKind.FIXED: ("amount",),
+    PartKind.PER_DAY: ("amount", "max_days"),
+    PartKind.PERCENT_OF_SUM_INSURED: ("percent",),
+    PartKind.COST: ("base",),
+    PartKind.SAME_AS: ("same_as",),
+}
+_PART_ALLOWS: Mapping[PartKind, frozenset[str]] = {
+    PartKind.FIXED: frozenset({"amount", "count", "count_offset"}),
+    PartKind.PER_DAY: frozenset({"amount", "max_days", "base"}),
+    PartKind.PERCENT_OF_SUM_INSURED: frozenset({"percent"}),
+    PartKind.COST: frozenset({"base", "less", "share", "percent"}),
+    PartKind.SAME_AS: frozenset({"same_as"}),
+}
+_PART_COMMON = frozenset({"code", "ja", "en", "kind", "source", "deductible", "deductible_from_line",
+                          "waive_deductible_when", "when", "caps", "minimum"})
+
+
+def _part(p: _Node) -> Part:
+    kind = p.enum("kind", PartKind)
+    for k in _PART_NEEDS[kind]:
+        if not p.has(k):
+            raise p.fail(k, f"a {kind.value} part needs {k}")
+    for k in p.data:
+        if k not in _PART_COMMON and k not in _PART_ALLOWS[kind]:
+            raise p.fail(k, f"not a key of a {kind.value} part")
+    waive_raw = p.raw("waive_deductible_when", [])
+    if not isinstance(waive_raw, list) or not all(isinstance(g, list) for g in waive_raw):
+        raise p.fail("waive_deductible_when", "expected a list of condition lists (any list holding waives)")
+    waive = tuple(tuple(_condition(p, f"waive_deductible_when[{i}][{j}]", x) for j, x in enumerate(g))
+                  for i, g in enumerate(waive_raw))
+    base_types = frozenset({FactType.YEN})
+    part = Part(
+        code=p.text("code"), ja=p.text("ja"), en=p.text("en"), kind=kind, source=p.text("source"),
+        amount=p.integer("amount", lo=0) if p.has("amount") else None,
+        count=_fact(p, "count", frozenset({FactType.COUNT, FactType.DAYS})),
+        count_offset=p.integer("count_offset", 0, lo=0),
+        base=_fact(p, "base", base_types), less=_fact(p, "less", base_types),
+        share=_fact(p, "share", frozenset({FactType.PERCENT})),
+        percent=p.rate("percent", None),
+        max_days=p.integer("max_days", lo=1) if p.has("max_days") else None,
+        same_as=p.text("same_as") if p.has("same_as") else None,
+        deductible=p.integer("deductible", 0, lo=0),
+        deductible_from_line=p.flag("deductible_from_line", False),
+        waive_deductible_when=waive, when=_conditions(p, "when"), caps=_caps(p),
+        minimum=p.integer("minimum", lo=0) if p.has("minimum") else None,
+    )
+    if any(cap.parts for cap in part.caps):
+        raise p.fail("caps", "parts names parts of a rule-level cap, not of a part's own cap")
+    if part.percent is not None and part.percent > 1:
+        raise p.fail("percent", "a percent is a fraction 0..1 (0.10 = 10%)")
+    p.check_unknown()
+    return part
+
+
+def _payout(node: _Node) -> PayoutRule:
+    parts = tuple(_part(x) for x in node.tables("parts"))
+    if not parts:
+        raise node.fail("parts", "a pay-out rule needs at least one part")
+    codes = [x.code for x in parts]
+    if len(set(codes)) != len(codes):
+        raise node.fail("parts", "duplicate part code")
+    for cap in _caps(node):
+        for ref in cap.parts:
+            if ref not in codes:
+                raise node.fail("caps", f"a cap names part {ref!r}, which the rule does not have")
+    times = node.integer("times_per_year", lo=1) if node.has("times_per_year") else None
+    rule = PayoutRule(source=node.text("source"), parts=parts, pick=node.enum("pick", Pick, Pick.SUM.value),
+                      when=_conditions(node, "when"), caps=_caps(node), times_per_year=times,
+                      demonstration=node.text("demonstration", ""), note=node.text("note", ""),
+                      sum_insured_of=node.text("sum_insured_of") if node.has("sum_insured_of") else None)
+    node.check_unknown()
+    return rule
+
+
+def _connected_plan(root: _Node) -> ConnectedPlan | None:
+    """`[connected_plan]`: aioi つながるプラン (002 L1624-1628, L1831-1850)."""
+    if not root.has("connected_plan"):
+        return None
+    t = root.table("connected_plan")
+    bands = []
+    for b in t.tables("bands"):
+        rate = b.rate("discount")
+        if rate is None or not 0 <= rate <= 1:
+            raise b.fail("discount", "a discount is a fraction 0..1 (0.80 = 80%)")
+        bands.append(ScoreBand(b.integer("min_score", lo=0), rate))
+        b.check_unknown()
+    if not bands or [x.min_score for x in bands] != sorted({x.min_score for x in bands}, reverse=True) \
+            or bands[-1].min_score != 0:
+        raise t.fail("bands", "bands go by descending min_score, the last from 0")
+    unit = t.rate("unit_rate_yen_per_km")
+    assert unit is not None
+    plan = ConnectedPlan(unit, t.flag("unit_rate_demonstration"), t.integer("annual_km_cap", lo=1),
+                         tuple(bands), t.text("source"))
+    t.check_unknown()
+    return plan
+
+
+def _rule_refs(rule: PayoutRule) -> list[tuple[str, str]]:
+    """(what, code) for every line code a rule names."""
+    out: list[tuple[str, str]] = []
+    conds: list[Condition] = list(rule.when) + [c for cap in rule.caps for c in cap.when]
+    for p in rule.parts:
+        conds += list(p.when) + [c for cap in p.caps for c in cap.when] + [
+            c for g in p.waive_deductible_when for c in g]
+        if p.same_as is not None:
+            out.append((f"parts.{p.code}.same_as", p.same_as))
+    out += [(f"condition {c.op.value}", str(c.value)) for c in conds if c.fact is None]
+    if rule.sum_insured_of is not None:
+        out.append(("sum_insured_of", rule.sum_insured_of))
+    return out
+
+
+def _check_payout_refs(root: _Node, coverages: tuple[Coverage, ...], riders: tuple[Rider, ...]) -> None:
+    rules = {c.code: c.payout for c in coverages if c.payout is not None}
+    rules.update({r.code: r.payout for r in riders if r.payout is not None})
+    codes = {c.code for c in coverages} | {r.code for r in riders}
+    for line, rule in rules.items():
+        for what, ref in _rule_refs(rule):
+            if ref not in codes:
+                raise root.fail(f"{line}.payout", f"{what}: unknown coverage or rider {ref!r}")
+            if what.endswith("same_as") and (ref == line or ref not in rules):
+                raise root.fail(f"{line}.payout", f"{what}: {ref!r} has no pay-out rule of its own")
 
 
 _DISCOUNT_KEYS = {
@@ -453,9 +709,23 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
         riders: tuple[Rider, ...] = p["riders"]
         rider_premiums = {k: v for k, v in t.table("rider_premiums", {}).data.items()} if t.has("rider_premiums") else {}
         rider_monthly = {k: v for k, v in t.table("rider_premiums_monthly", {}).data.items()} if t.has("rider_premiums_monthly") else {}
+        rider_factors: dict[str, tuple[str, Decimal]] = {}
+        if t.has("rider_factors"):
+            rf = t.table("rider_factors")
+            for code in rf.data:
+                r_ = next((x for x in riders if x.code == code and x.priced), None)
+                if r_ is None:
+                    raise rf.fail(code, "not a priced rider of this product")
+                fnode = rf.table(code)
+                of_line = fnode.text("of")
+                if of_line not in r_.requires or of_line not in cov_codes:
+                    raise fnode.fail("of", f"{of_line!r} is not a coverage {code} requires")
+                rider_factors[code] = (of_line, _rate(fnode, "rate", fnode.raw("rate")))
+                fnode.check_unknown()
         for r in riders:
-            if r.priced and r.code not in rider_premiums:
-                raise t.fail(f"rider_premiums.{r.code}", "priced rider has no premium")
+            if r.priced and (r.code in rider_premiums) == (r.code in rider_factors):
+                raise t.fail(f"rider_premiums.{r.code}",
+                             "a priced rider has exactly one of a premium and a factor (rider_factors)")
         for code, v in list(rider_premiums.items()) + list(rider_monthly.items()):
             if not any(r.code == code and r.priced for r in riders):
                 raise t.fail(f"rider_premiums.{code}", "not a priced rider of this product")
@@ -471,7 +741,7 @@ def _tariffs(root: _Node, p: dict[str, Any]) -> tuple[Tariff, ...]:
             base=base, base_monthly=base_monthly, option_factors=option_factors, factors=factors,
             age_band_factors=age_band_factors, rating_class_factors=rc,
             rider_premiums=rider_premiums, rider_premiums_monthly=rider_monthly,
-            base_source=t.text("base_source", "DEMONSTRATION"),
+            base_source=t.text("base_source", "DEMONSTRATION"), rider_factors=rider_factors,
         )
         if tariff.effective_to is not None and tariff.effective_to < tariff.effective_from:
             raise t.fail("effective_to", f"{tariff.effective_to} is before effective_from {tariff.effective_from}")
@@ -565,6 +835,7 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
     p["coverages"] = _coverages(root)
     cov_codes = {c.code for c in p["coverages"]}
     p["riders"] = _riders(root, cov_codes)
+    _check_payout_refs(root, p["coverages"], p["riders"])
 
     graded = root.flag("graded")
     if graded != (Factor.GRADE in order):
@@ -709,9 +980,22 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
                             channels=a.enums("channels", Channel, []),
                             min_distance_km=a.integer("min_distance_km", 0, lo=0),
                             not_at_home=a.flag("not_at_home", False),
-                            requires=a.strs("requires", []))
+                            requires=a.strs("requires", []),
+                            charged_at_home=a.flag("charged_at_home", False),
+                            unlimited_for=a.enums("unlimited_for", ContractTrait, []),
+                            jaf_amount=a.integer("jaf_amount", lo=0) if a.has("jaf_amount") else None,
+                            jaf_only=a.flag("jaf_only", False),
+                            not_after_tow=a.flag("not_after_tow", False),
+                            uses_per_period=a.integer("uses_per_period", lo=1) if a.has("uses_per_period") else None,
+                            uncapped_if_pre_approved=a.enums("uncapped_if_pre_approved", AssistanceKind, []),
+                            or_vehicle_si_share=a.rate("or_vehicle_si_share", None))
         )
         a.check_unknown()
+        lim = assistance[-1]
+        if lim.not_at_home and lim.charged_at_home:
+            raise a.fail("charged_at_home", "a limit is either refused (not_at_home) or charged at home")
+        if (lim.basis is AssistanceBasis.EXTRA_YEN) != (lim.uses_per_period is not None):
+            raise a.fail("uses_per_period", "uses_per_period goes with basis EXTRA_YEN, and EXTRA_YEN needs it")
 
     require_one_of = root.strs("require_one_of", [])
     for c in require_one_of:
@@ -744,6 +1028,7 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
         payment=payment, windows=tuple(windows), road_assistance=tuple(assistance),
         refund_method=root.enum("refund_method", RefundMethod), refund_source=root.text("refund_source", ""),
         tariffs=_tariffs(root, p), renewal=renewal, eligibility=eligibility, fleet=fleet,
+        connected_plan=_connected_plan(root),
     )
     root.check_unknown()
     return product

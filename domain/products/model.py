@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from domain.fleet import RateTable
+from domain.products.payout import PayoutRule
 from domain.refunds import RefundMethod  # one enum for products and the refund rules
 from domain.vocab import (
     AgeCondition,
@@ -136,6 +137,8 @@ class Coverage:
     default_option: str
     rating_class_group: str | None
     source: str
+    # what the line pays for a stated loss (domain/claims/rider_payout.py); left out of repr (it is long)
+    payout: PayoutRule | None = field(default=None, repr=False)
 
     def option(self, code: str) -> LimitOption | None:
         for o in self.options:
@@ -163,6 +166,19 @@ class Rider:
     # An AUTOMATIC rider attached automatically only for an individual named insured; for a
     # corporate one it is optional (aioi excess repair, 002a L2844-2846).
     optional_for_corporate: bool = False
+    # More conditions of an AUTOMATIC rider; when one fails the rider is not attached by itself and
+    # the customer may still choose it (aioi 注3-注9, 002 L2402-2405; tokio *1-*10, 004 L1085-1105).
+    auto_unless: tuple[str, ...] = ()           # not when the contract carries one of these codes
+    auto_without: tuple[str, ...] = ()          # only when the contract lacks these (tokio: BI without PI)
+    auto_non_fleet: bool = False                # only on a non-fleet contract
+    auto_telematics: bool = False               # only with the telematics plan
+    auto_after_registration_months: int | None = None   # start month more than N months after first registration
+    auto_expiry_before_registration_months: int | None = None   # expiry month less than N months after it
+    # Who may carry the rider at all (RatingError when chosen otherwise).
+    individual_only: bool = False               # an individual named insured only
+    non_fleet_only: bool = False
+    use_types: frozenset[UseType] = frozenset()  # empty: every use type of the product
+    excludes_coverages: tuple[str, ...] = ()    # not with these coverages (aioi passenger lump sum: not with PI)
     # Only on terms of at least this many months, paid by one of these methods, without the
     # telematics plan (aioi 無事故祝金付ロング: long-term instalments, not つながるプラン, 002a L2264-2265).
     min_term_months: int | None = None
@@ -171,6 +187,11 @@ class Rider:
     # Pays this share of the first policy year's annual premium after an accident-free term paid in
     # full (無事故返れい金, 002a L2268-2275).
     no_claims_refund_rate: Decimal | None = None
+    # What the rider pays for a stated loss, evaluated by domain/claims/rider_payout.py; None: the
+    # rider pays nothing of its own (a driver restriction, a service, a grade or deductible effect).
+    payout: PayoutRule | None = field(default=None, repr=False)
+    # Why the rider is AUTOMATIC / OPTIONAL when the pamphlet does not say (a decision), else "".
+    mode_note: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +306,16 @@ class AssistanceBasis(Labelled):
     LITRES_PER_USE = ("LITRES_PER_USE", "1回あたり(L)", "Litres per use")
     FREE_KM_PER_TOW = ("FREE_KM_PER_TOW", "無料牽引距離(km)", "Free towing distance (km)")
     METRES = ("METRES", "落差(m)", "Height of a wheel drop (m)")
+    # Yen of the cost beyond the free service (parts, consumables) the insurer bears, at most
+    # `uses_per_period` times a policy period (JAF ¥4,000: 002 L3792-3793; 004 L814).
+    EXTRA_YEN = ("EXTRA_YEN", "無料範囲外費用の負担(円)", "Yen of the cost beyond the free service")
+
+
+class ContractTrait(Labelled):
+    """A fact of the contract an assistance limit can depend on."""
+
+    FLEET = ("FLEET", "フリート契約", "A car of a fleet contract")
+    MULTI_CAR_DISCOUNT = ("MULTI_CAR_DISCOUNT", "まとめて割引適用契約", "The multi-car discount applies")
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +334,38 @@ class AssistanceLimit:
     min_distance_km: int = 0                     # from home, straight line (003 L176)
     not_at_home: bool = False                    # not available at the home / contracted car park
     requires: tuple[str, ...] = ()               # coverage or rider codes the contract must carry
+    # At the home / contracted car park the service is given but charged (有料: 002 L3762 fuel;
+    # 003 L142 towing), rather than refused: nothing free, no allowance used.
+    charged_at_home: bool = False
+    unlimited_for: frozenset[ContractTrait] = frozenset()   # USES_PER_PERIOD: no count for these (002 L3759-3760)
+    jaf_amount: int | None = None                # this amount instead when a JAF member is served by JAF (004 L814)
+    jaf_only: bool = False                       # the limit exists only when a JAF member is served by JAF
+    not_after_tow: bool = False                  # not in an incident whose car was towed (002 L3802)
+    uses_per_period: int | None = None           # EXTRA_YEN: how many times a policy period
+    # Kinds whose yen cap this limit lifts when the insurer approved the destination / arranged
+    # the tow in advance (004 L776 *2: unlimited; 002 L3741-3746: no ceiling with prior contact).
+    uncapped_if_pre_approved: frozenset[AssistanceKind] = frozenset()
+    # YEN_PER_INCIDENT: the cap is the higher of `amount` and this share of the vehicle sum
+    # insured when the contract carries vehicle cover (002 L3749).
+    or_vehicle_si_share: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBand:
+    min_score: int                 # this band from this safety score up (to the next band's minimum)
+    discount: Decimal              # 運転特性毎月割引 on the month's driving premium (0.80 = 80%)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedPlan:
+    """つながるプラン: base premium + a monthly driving premium = km × unit rate, less the month's
+    safety-score discount, no charge above the annual km cap (002 L1624-1628, L1685-1696, L1831-1850)."""
+
+    unit_rate_yen_per_km: Decimal  # 運転分保険料単価: not printed (002a §9 item 8): DEMONSTRATION
+    unit_rate_demonstration: bool
+    annual_km_cap: int             # 20,000 km a policy year (002 L1624-1628)
+    bands: tuple[ScoreBand, ...]   # by descending min_score
+    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +387,9 @@ class Tariff:
     rider_premiums: Mapping[str, int]                        # annual yen
     rider_premiums_monthly: Mapping[str, int]
     base_source: str = "DEMONSTRATION"
+    # A rider priced as a factor of a coverage's premium: rider → (coverage, rate). The coverage's
+    # amount after its factors and discounts, × rate, then the same instalment / term steps.
+    rider_factors: Mapping[str, tuple[str, Decimal]] = field(default_factory=dict)
 
     def in_force(self, d: date) -> bool:
         return self.effective_from <= d and (self.effective_to is None or d <= self.effective_to)
@@ -401,6 +467,7 @@ class Product:
     renewal: RenewalRules = RenewalRules()
     eligibility: Eligibility = Eligibility()
     fleet: RateTable | None = None       # fleet contracts' loss-ratio table (domain/fleet.py)
+    connected_plan: ConnectedPlan | None = None   # aioi つながるプラン driving premium (domain/connected_plan.py)
 
     def coverage(self, code: str) -> Coverage | None:
         for c in self.coverages:

@@ -71,7 +71,7 @@ class StoredAssistance(NewAssistance):
 
     def as_use(self) -> AssistanceUse:
         return AssistanceUse(self.kind, self.incident, self.occurred_at, self.payable_yen,
-                             {p.person: p.paid_yen for p in self.persons})
+                             {p.person: p.paid_yen for p in self.persons}, self.limits)
 
 
 _COLS = """a.id, a.contract_id, a.term_id, t.term_no, a.kind, a.incident, a.occurred_at, a.requested_at,

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.claims.lines import ClaimLine, Limit, LimitBasis, LineTerms, Payment
+from domain.claims.rider_payout import Assessment, assessment_from_json, assessment_to_json
 from domain.claims.workflow import ClaimStatus, CoverageState
 from domain.runtime.clock import as_jst
 from domain.store.uow import Executor
@@ -132,6 +133,7 @@ class StoredPayment:
     note: str
     actor_subject: str
     recorded_at: datetime
+    assessment: Assessment | None = None    # a payment computed by a pay-out rule: its explanation
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,12 +355,13 @@ async def save_notes(conn: Executor, claim_id: int, notes: str | None, *, now: d
 # --- lines and payments --------------------------------------------------------------------------
 
 _LINE_COLS = "id, claim_id, coverage, terms, reserve_yen"
-_PAY_COLS = "id, claim_id, line_id, amount_yen, paid_on, person, vehicle, note, actor_subject, recorded_at"
+_PAY_COLS = "id, claim_id, line_id, amount_yen, paid_on, person, vehicle, note, actor_subject, recorded_at, assessment"
 
 
 def _payment(r: Mapping[str, Any]) -> StoredPayment:
     return StoredPayment(r["id"], r["claim_id"], r["line_id"], r["amount_yen"], r["paid_on"], r["person"],
-                         r["vehicle"], r["note"], r["actor_subject"], as_jst(r["recorded_at"]))
+                         r["vehicle"], r["note"], r["actor_subject"], as_jst(r["recorded_at"]),
+                         None if r["assessment"] is None else assessment_from_json(r["assessment"]))
 
 
 async def lines_of(conn: Executor, claim_ids: Sequence[int]) -> dict[int, list[StoredLine]]:
@@ -394,12 +397,13 @@ async def save_line(conn: Executor, line_id: int, *, reserve_yen: int, terms: Li
 
 
 async def insert_payment(conn: Executor, claim_id: int, line_id: int, p: Payment, *, actor_subject: str,
-                         now: datetime) -> StoredPayment:
+                         now: datetime, assessment: Assessment | None = None) -> StoredPayment:
     r = await conn.fetchrow(
         f"""INSERT INTO claim_payments (claim_id, line_id, amount_yen, paid_on, person, vehicle, note, actor_subject,
-                                        recorded_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {_PAY_COLS}""",
-        claim_id, line_id, p.amount, p.paid_on, p.person, p.vehicle, p.note, actor_subject, as_jst(now))
+                                        recorded_at, assessment)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {_PAY_COLS}""",
+        claim_id, line_id, p.amount, p.paid_on, p.person, p.vehicle, p.note, actor_subject, as_jst(now),
+        None if assessment is None else assessment_to_json(assessment))
     return _payment(r)
 
 
@@ -409,6 +413,17 @@ async def paid_in_term_elsewhere(conn: Executor, term_id: int | None, claim_id: 
         return 0
     return int(await conn.fetchval(
         """SELECT coalesce(sum(p.amount_yen), 0) FROM claim_payments p
+           JOIN claim_lines l ON l.id = p.line_id JOIN claims c ON c.id = p.claim_id
+           WHERE c.term_id = $1 AND c.id <> $2 AND l.coverage = $3 AND c.status <> 'WITHDRAWN'""",
+        term_id, claim_id, coverage))
+
+
+async def claims_paying_in_term(conn: Executor, term_id: int | None, claim_id: int, coverage: str) -> int:
+    """How many other live claims of the same term paid something on `coverage` (once-a-year rules)."""
+    if term_id is None:
+        return 0
+    return int(await conn.fetchval(
+        """SELECT count(DISTINCT p.claim_id) FROM claim_payments p
            JOIN claim_lines l ON l.id = p.line_id JOIN claims c ON c.id = p.claim_id
            WHERE c.term_id = $1 AND c.id <> $2 AND l.coverage = $3 AND c.status <> 'WITHDRAWN'""",
         term_id, claim_id, coverage))

@@ -49,6 +49,15 @@ class Sel:
     name: str  # schema field name
     children: tuple[Sel, ...] = ()
     type_name: str = ""  # for __typename
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.key, self.name, self.children, self.type_name)))
+
+    def __hash__(self) -> int:
+        # A selection is the statement cache's key on every request; the generated hash would walk
+        # the whole tree each time (issue 16's profile), this one is computed once, bottom up.
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ snapshot), dry runs, idempotency, scope, and Contract.assistanceRequests on the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -186,6 +187,10 @@ async def test_tokio_limits(client: httpx.AsyncClient, pool: asyncpg.Pool, setti
         (20_000, 130_000, 10_000)
     assert (await road(client, h, cid, "FUEL", incident="f1"))["request"]["freeLitres"] == 10   # 004 L804
     assert code(await road(client, h, cid, "FUEL", incident="f2")) == "ASSISTANCE_LIMIT_USED_UP"  # 004 L806: once
+    # 004 L776 (*2): towing to a destination approved in advance has no limit
+    tow = (await road(client, h, cid, "TOWING", incident="t9", immobile=True, preApproved=True,
+                      amountYen=300_000))["request"]
+    assert (tow["payableYen"], tow["customerPaysYen"]) == (300_000, 0)
 
 
 async def test_aioi_needs_the_rider_and_counts_fuel_once(client: httpx.AsyncClient, pool: asyncpg.Pool,
@@ -197,6 +202,24 @@ async def test_aioi_needs_the_rider_and_counts_fuel_once(client: httpx.AsyncClie
                                      Channel.AGENT)
     assert (await road(client, h, cid, "FUEL"))["request"]["freeLitres"] == 10                 # 002b L3759-3762
     assert code(await road(client, h, cid, "FUEL", incident="i2")) == "ASSISTANCE_LIMIT_USED_UP"
+    # 002 L3762: at the home car park the fuel is charged, not refused
+    home = (await road(client, h, cid, "FUEL", incident="i3", atHome=True, litres=10))["request"]
+    assert (home["freeLitres"], home["payableYen"], home["limits"]) == (0, 0, [])
+
+
+async def test_aioi_multi_car_fuel_and_jaf(client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings) -> None:
+    """002 L3759-3760: no count on free fuel for a multi-car (まとめて割引) contract; 002 L3792-3802:
+    ¥4,000 of the extra cost once a period for a JAF member served by JAF."""
+    h = staff(settings)
+    q = base_quote(AIOI, start_date=date(2026, 4, 1), riders=("ROAD_SERVICE",))
+    q = replace(q, discounts=replace(q.discounts, multi_car_count=3))
+    cid, _, _ = await store_contract(pool, q, Channel.AGENT)
+    for i in range(3):
+        assert (await road(client, h, cid, "FUEL", incident=f"f{i}"))["request"]["freeLitres"] == 10
+    jaf = (await road(client, h, cid, "BATTERY", incident="b1", viaJaf=True, extraYen=4_500))["request"]
+    assert (jaf["payableYen"], jaf["customerPaysYen"]) == (4_000, 500) and "JAF_EXCESS" in jaf["limits"]
+    again = (await road(client, h, cid, "BATTERY", incident="b2", viaJaf=True, extraYen=1_000))["request"]
+    assert (again["payableYen"], again["customerPaysYen"]) == (0, 1_000)
 
 
 async def test_kyosai_towing_and_distance_conditions(client: httpx.AsyncClient, pool: asyncpg.Pool,

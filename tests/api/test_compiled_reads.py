@@ -18,8 +18,8 @@ from api.node import to_global_id
 from api.schema import schema
 from domain.runtime.clock import ManualClock
 from domain.runtime.settings import Settings
-from domain.store.db import create_pool
 from tests.factories import Book, rated_contract
+from tests.support import statement_logging_pool
 
 STAFF = Principal("staff-1", Role.STAFF)
 
@@ -60,19 +60,7 @@ NODES = """query N($first: Int!) { contracts(first: $first) { nodes { id policyN
 
 @pytest.fixture(scope="module")
 async def counting_pool(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
-    log: list[str] = []
-
-    def record(rec: Any) -> None:
-        # asyncpg's reset on release is pool housekeeping, not a statement of the request
-        if not rec.query.startswith("SELECT pg_advisory_unlock_all"):
-            log.append(rec.query)
-
-    async def setup(conn: asyncpg.Connection) -> None:
-        # setup runs at every acquire: add the logger once per connection
-        conn.remove_query_logger(record)
-        conn.add_query_logger(record)
-
-    pool = await create_pool(database_url, min_size=1, max_size=4, setup=setup)
+    pool, log = await statement_logging_pool(database_url)
     yield pool, log
     await pool.close()
 

@@ -22,6 +22,7 @@ from domain.runtime.settings import Settings
 from tests.api.claim_support import PAY, RESERVE, TRANSITION, bearer, ok, staff
 from tests.api.conftest import gql
 from tests.factories import pay_all_instalments, unique
+from tests.support import statement_logging_pool
 
 TEN_CAR = date(2027, 1, 5)
 START = date(2027, 1, 6)
@@ -253,7 +254,6 @@ async def test_a_fleet_reads_in_the_same_statements_whatever_its_size(
     from api.auth import Principal
     from api.context import Context
     from api.schema import schema
-    from domain.store.db import create_pool
 
     moved.set(datetime(2027, 1, 5, 10, 0, tzinfo=JST))
     agency_id = await pool.fetchval("INSERT INTO agencies (code, name_ja) VALUES ($1, 'フリート代理店') RETURNING id",
@@ -263,17 +263,7 @@ async def test_a_fleet_reads_in_the_same_statements_whatever_its_size(
     fleet = (await gql(client, CREATE, {"i": {"productId": "aioi-tough-biz", "policyholderId": owner,
                                               "tenCarDate": TEN_CAR.isoformat(), "allVehicleRider": True,
                                               "startDate": START.isoformat()}}, agent))["data"]["createFleet"]["fleet"]
-    log: list[str] = []
-
-    def record(rec: Any) -> None:
-        if not rec.query.startswith("SELECT pg_advisory_unlock_all"):
-            log.append(rec.query)
-
-    async def setup(conn: asyncpg.Connection) -> None:
-        conn.remove_query_logger(record)
-        conn.add_query_logger(record)
-
-    counting = await create_pool(database_url, min_size=1, max_size=2, setup=setup)
+    counting, log = await statement_logging_pool(database_url, max_size=2)
     ctx = Context(request=None, response=None, pool=counting, clock=moved, settings=settings, request_id="t",
                   principal=Principal("staff", Role.STAFF), compiled=True)
     counts = []

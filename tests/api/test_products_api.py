@@ -116,3 +116,27 @@ async def test_tariff_on_picks_the_version_in_force_by_date(client: httpx.AsyncC
 async def test_tariff_on_rejects_a_malformed_date(client: httpx.AsyncClient) -> None:
     body = await gql(client, f'{{ product(id: "{RAKUTEN}") {{ tariffOn(date: "2026-13-01") {{ version }} }} }}')
     assert body.get("data") is None and body["errors"]
+
+
+async def test_riders_show_their_pay_out_rules_and_windows_their_liability_set(client: httpx.AsyncClient) -> None:
+    q = """query P($id: ID!) { product(id: $id) {
+      riders { code modeNote payout { source demonstration pick { code } timesPerYear
+        parts { code kind { code } amountYen maxDays deductibleYen source }
+        caps { basis { code } amountYen sumInsuredTimes conditional source } } }
+      coverages { code payout { caps { amountYen sumInsuredTimes conditional label } } }
+      windows { kind { code } liabilitySet } } }"""
+    p = (await gql(client, q, {"id": RAKUTEN}))["data"]["product"]
+    riders = {r["code"]: r for r in p["riders"]}
+    belongings = riders["IN_CAR_BELONGINGS"]["payout"]
+    assert belongings["caps"] == [{"basis": {"code": "PER_ACCIDENT"}, "amountYen": 300_000, "sumInsuredTimes": None,
+                                   "conditional": False, "source": "001 L567, L1120"}]
+    assert belongings["parts"][0]["deductibleYen"] == 5_000                          # 001 L567
+    assert "DEMONSTRATION" in riders["RENTAL_CAR"]["payout"]["demonstration"]      # 001 L559: daily amount
+    assert [x["maxDays"] for x in riders["RENTAL_CAR"]["payout"]["parts"]] == [30, 15]
+    assert riders["NAMED_INSURED_ONLY"]["payout"] is None
+    assert riders["EXCESS_REPAIR"]["modeNote"]
+    pd = next(c for c in p["coverages"] if c["code"] == "PD")["payout"]
+    assert {"amountYen": 100_000_000, "sumInsuredTimes": None, "conditional": True,
+            "label": "hazardous cargo / aircraft"} in pd["caps"]                  # 001 L1088
+    change = next(w for w in p["windows"] if w["kind"]["code"] == "DRIVER_CHANGE")
+    assert change["liabilitySet"] == ["BI", "TEMPORARY_BI_EXPENSE", "PD", "EXCESS_REPAIR"]   # 001 L869

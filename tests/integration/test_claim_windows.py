@@ -8,9 +8,11 @@ from datetime import date, datetime, timedelta
 import asyncpg
 import pytest
 
+from domain.claims.rider_payout import LossFacts
 from domain.claims.workflow import ClaimAction
 from domain.lifecycle import Role
 from domain.products import default_catalog
+from domain.products.payout import Outcome
 from domain.runtime.clock import JST
 from domain.services.access import Actor
 from domain.services.claims import handling as claims
@@ -31,7 +33,7 @@ NOW = datetime(2026, 6, 10, 12, 0, tzinfo=JST)
 LICENSED_ON = date(2026, 5, 20)            # the son gets his licence: day 1 is 21 May, day 30 is 19 June
 
 
-async def _setup(pool: asyncpg.Pool) -> tuple[Book, int, int]:
+async def _setup(pool: asyncpg.Pool, claimed: tuple[str, ...] = ("PD", "VEHICLE")) -> tuple[Book, int, int]:
     """A rakuten contract (age condition 26+), a 20-year-old son newly licensed, his open window,
     and a claim of his accident inside it."""
     b = await rated_contract(pool)
@@ -49,7 +51,7 @@ async def _setup(pool: asyncpg.Pool) -> tuple[Book, int, int]:
         r = await claims.report_accident(uow, STAFF, t.ReportAccident(
             contract_id=b.created.contract.id, accident_at=datetime(2026, 6, 1, 10, 0, tzinfo=JST),
             place="横浜市", vehicle_id=b.vehicle.id, description="son hit a parked car", driver_party_id=son.id,
-            driver_relationship=Relationship.COHABITING_RELATIVE, coverages_claimed=("PD", "VEHICLE"),
+            driver_relationship=Relationship.COHABITING_RELATIVE, coverages_claimed=claimed,
             vehicle_cause=None), NOW)
     return b, sw.id, r.claim_id
 
@@ -135,3 +137,31 @@ async def test_void_window_declines_the_claim(pool: asyncpg.Pool) -> None:
     c = await _claim(pool, claim_id)
     assert c.coverage.value == "NOT_COVERED"
     assert "DRIVER_CHANGE_WINDOW_NONE" in [r["code"] for r in c.decision.reasons]
+
+
+async def test_late_filing_pays_exactly_the_liability_set_riders(pool: asyncpg.Pool) -> None:
+    # 001 L869, L881: 対人・対物賠償事故に限り(対物超過修理費用補償特約を含みます); 対人臨時費用 is BI's (001 L1086)
+    claimed = ("BI", "TEMPORARY_BI_EXPENSE", "PD", "EXCESS_REPAIR", "VEHICLE", "ROAD_ASSISTANCE", "OTHER_CAR_DRIVING")
+    _b, window_id, claim_id = await _setup(pool, claimed)
+    await _resolve(pool, window_id, lambda w: file(w, LICENSED_ON + timedelta(days=35)).window,
+                   NOW + timedelta(days=30))
+    c = await _claim(pool, claim_id)
+    assert c.decision.liability_only
+    assert set(c.decision.applicable) == {"BI", "TEMPORARY_BI_EXPENSE", "PD", "EXCESS_REPAIR"}
+    async with UnitOfWork(pool) as uow:
+        for action in (ClaimAction.REVIEW, ClaimAction.APPROVE):
+            await claims.transition_claim(uow, STAFF, t.TransitionClaim(claim_id, action), NOW)
+    repair = LossFacts(loss_yen=1_300_000, market_value_yen=1_000_000, fault_percent=100, repaired_on=date(2026, 7, 1))
+    for code, facts in (("VEHICLE", LossFacts(loss_yen=200_000)), ("ROAD_ASSISTANCE", LossFacts(loss_yen=30_000)),
+                        ("OTHER_CAR_DRIVING", LossFacts(loss_yen=1, borrowed_car_eligible=True))):
+        with pytest.raises(Refused) as e:
+            async with UnitOfWork(pool, dry_run=True) as uow:
+                await claims.rider_assessment(uow, STAFF, t.AssessRider(claim_id, code, facts, vehicle="car"), NOW)
+        assert e.value.errors[0].code == "COVERAGE_NOT_APPLICABLE", code
+        assert "liability set" in e.value.errors[0].message
+    async with UnitOfWork(pool) as uow:
+        r = await claims.record_claim_payment(uow, STAFF, t.RecordPayment(
+            claim_id, "EXCESS_REPAIR", rider_loss=repair, vehicle="other-car"), NOW)
+        d = await claims.record_claim_payment(uow, STAFF, t.RecordPayment(
+            claim_id, "TEMPORARY_BI_EXPENSE", rider_loss=LossFacts(outcome=Outcome.DEATH), person="victim"), NOW)
+    assert (r.paid_yen, d.paid_yen) == (300_000, 150_000)   # 001 L272; 001 L1086

@@ -116,22 +116,12 @@ def test_token_that_would_see_nothing_is_refused(args: tuple[str, ...], says: st
 @pytest.fixture
 def moved_clock_url(services, database_url: str) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A database of its own whose business clock `simulate` moved 400 days ahead."""
-    import asyncio
     from urllib.parse import urlsplit
 
-    import asyncpg
+    from tests.support import moved_clock_database
 
-    from tests.support import fresh_database
-
-    async def move(url: str) -> None:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute("UPDATE business_clock SET offset_seconds = $1 WHERE id", 400 * 86400.0)
-        finally:
-            await conn.close()
-
-    with fresh_database(services.database_url, urlsplit(database_url).path.lstrip("/") + "_token_clock") as url:
-        asyncio.run(move(url))
+    name = urlsplit(database_url).path.lstrip("/") + "_token_clock"
+    with moved_clock_database(services.database_url, name, 400 * 86400.0) as url:
         yield url
 
 

@@ -383,9 +383,9 @@ async def test_a_three_year_aioi_contract_keeps_its_grade_and_renews_by_the_long
     13(0y) with a 3-down accident in the term → 12 (2y) for the next 3-year term."""
     b = await book(pool)
     prev = PreviousContract(grade=12, period=0, end_date=START)
-    aioi = dict(product_id="aioi-tough-biz", term_months=36, use_purpose=None, mileage_class=None,
-                coverages=(CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PI"), CoverageInput("VEHICLE")),
-                grade_origin=GradeOrigin.OTHER_INSURER, previous_contract=prev)
+    aioi = {"product_id": "aioi-tough-biz", "term_months": 36, "use_purpose": None, "mileage_class": None,
+            "coverages": (CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PI"), CoverageInput("VEHICLE")),
+            "grade_origin": GradeOrigin.OTHER_INSURER, "previous_contract": prev}
     i = await issued(pool, b, **aioi)
     assert i.grade == GradeRecord(13, GradeMarker.NONE, 0)
     async with pool.acquire() as conn:
@@ -509,8 +509,8 @@ async def test_a_new_contract_starts_from_an_interruption_certificate(pool: asyn
         UseType.PRIVATE_STANDARD_PASSENGER, f"品川 300 あ {_RUN}-{next(_n)}", "ZRR80-0002", "DBA-ZRR80W",
         YearMonth(2019, 5), YearMonth(2019, 1), (("BI", 5), ("PD", 6), ("INJURY", 4), ("VEHICLE", 7)),
         owner_party_id=b.holder), later)
-    use = dict(grade_origin=GradeOrigin.INTERRUPTION_CERTIFICATE, certificate_contract_id=i.contract_id,
-               start_date=date(2027, 3, 10), vehicle_id=new_car.id)
+    use = {"grade_origin": GradeOrigin.INTERRUPTION_CERTIFICATE, "certificate_contract_id": i.contract_id,
+           "start_date": date(2027, 3, 10), "vehicle_id": new_car.id}
     other = await issued(pool, b)  # a contract without a certificate
     before = await snapshot(pool)
     friend_ni = quote_req(b, named_insured_id=b.friend, drivers=(DriverInput(b.friend, Relationship.SELF),),
@@ -617,8 +617,8 @@ async def test_tokio_cooling_off_on_a_three_year_contract(pool: asyncpg.Pool) ->
     from domain.services.claims.handling import report_accident
     from domain.services.claims.types import ReportAccident
 
-    tokio = dict(product_id="tokio-total-assist-group", term_months=36, channel=Channel.GROUP, mileage_class=None,
-                 coverages=(CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PI"), CoverageInput("VEHICLE")))
+    tokio = {"product_id": "tokio-total-assist-group", "term_months": 36, "channel": Channel.GROUP, "mileage_class": None,
+             "coverages": (CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PI"), CoverageInput("VEHICLE"))}
     # applied 2026-04-01 (NOW), cover from 2026-04-03; notice on 2026-04-06, day 6 of 8
     b = await book(pool)
     i = await issued(pool, b, start_date=date(2026, 4, 3), **tokio)
@@ -672,9 +672,9 @@ async def test_an_accident_free_long_term_instalment_contract_gets_its_no_claims
     from domain.vocab import PaymentMethod
     from tests.factories import pay_all_instalments
 
-    aioi = dict(product_id="aioi-tough-biz", term_months=36, use_purpose=None, mileage_class=None,
-                payment_method=PaymentMethod.MONTHLY, riders=("NO_CLAIMS_REFUND_LONG",),
-                coverages=(CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PI"), CoverageInput("VEHICLE")))
+    aioi = {"product_id": "aioi-tough-biz", "term_months": 36, "use_purpose": None, "mileage_class": None,
+            "payment_method": PaymentMethod.MONTHLY, "riders": ("NO_CLAIMS_REFUND_LONG",),
+            "coverages": (CoverageInput("BI"), CoverageInput("PD"), CoverageInput("PI"), CoverageInput("VEHICLE"))}
     expiry = datetime(2029, 4, 10, 16, 0, tzinfo=JST)
     results = []
     for with_claim in (False, True):

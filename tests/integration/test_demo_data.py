@@ -21,10 +21,10 @@ from domain.runtime.settings import Settings
 from domain.store.db import create_pool
 from tests.conftest import RUN_ID
 from tests.support import fresh_database
+from workers.config import TimerTuning
 from workers.demo_book import load_demo_data
 from workers.simulate import run_due, simulate
 from workers.timer_job import CTX_KEY, TimerRuntime, run_timer
-from workers.config import TimerTuning
 
 STATE_TABLES = ("parties", "vehicles", "agencies", "contracts", "terms", "contract_versions", "transactions",
                 "events", "grade_records", "instalments", "windows", "claims", "timers")

@@ -7,8 +7,6 @@ event — day 30 is in time, day 31 late (liability set only), after expiry + 30
 
 from __future__ import annotations
 
-from domain.services.payments.premiums import instalments_of
-
 import itertools
 import secrets
 from collections.abc import Awaitable, Callable
@@ -37,6 +35,7 @@ from domain.services.contracts.cases import (
     issue_contract,
 )
 from domain.services.errors import Refused
+from domain.services.payments.premiums import instalments_of
 from domain.services.windows.filings import (
     approve_vehicle_swap,
     file_vehicle_swap,

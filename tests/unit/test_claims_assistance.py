@@ -18,7 +18,7 @@ from domain.claims.assistance import (
     offered,
     request_assistance,
 )
-from domain.products.model import AssistanceKind
+from domain.products.model import AssistanceKind, ContractTrait
 from domain.vocab import AccidentClass, Channel
 from tests.unit.test_rating_support import AIOI, KYOSAI, RAKUTEN, TOKIO, product
 
@@ -65,10 +65,72 @@ def test_fuel_counts_only_inside_the_period() -> None:
     assert refused(net, req(K.FUEL, at=END)) == "OUTSIDE_POLICY_PERIOD"
 
 
-# 001 L942: not at the home parking space; 002 L3762: charged when dry at home
+# 001 L942: not at the home parking space (サービスの対象外: refused)
 def test_no_free_fuel_at_home() -> None:
     assert refused(ctx(RAKUTEN), req(K.FUEL, at_home=True)) == "NOT_AT_HOME_PARKING"
-    assert refused(ctx(AIOI, covs=frozenset({"ROAD_SERVICE"})), req(K.FUEL, at_home=True)) == "NOT_AT_HOME_PARKING"
+
+
+# 002 L3762: at home the fuel is delivered but charged (燃料代は有料), and the free delivery of the
+# period is still there afterwards
+def test_aioi_fuel_at_home_is_charged_not_refused() -> None:
+    c = ctx(AIOI, covs=frozenset({"ROAD_SERVICE"}))
+    home = request_assistance(c, req(K.FUEL, at_home=True, litres=10))
+    assert (home.free_litres, home.payable, home.limits) == (0, 0, ())
+    assert any("home or contracted car park" in n and "charged" in n for n in home.notes)
+    away = request_assistance(c, req(K.FUEL, incident="i2", litres=10), (home.as_use(req(K.FUEL)),))
+    assert away.free_litres == 10
+    used = (home.as_use(req(K.FUEL)), away.as_use(req(K.FUEL)))
+    assert refused(c, req(K.FUEL, incident="i3"), used) == "ASSISTANCE_LIMIT_USED_UP"
+    # charged at home again even when the free one is used up: never refused at home
+    assert request_assistance(c, req(K.FUEL, incident="i4", at_home=True), used).free_litres == 0
+
+
+# 002 L3759-3760: fleet and multi-car (まとめて割引) contracts: no limit on free fuel deliveries
+@pytest.mark.parametrize("trait", [ContractTrait.FLEET, ContractTrait.MULTI_CAR_DISCOUNT])
+def test_aioi_fuel_unlimited_for_fleet_and_multi_car(trait: ContractTrait) -> None:
+    c = replace(ctx(AIOI, covs=frozenset({"ROAD_SERVICE"})), traits=frozenset({trait}))
+    history: tuple[AssistanceUse, ...] = ()
+    for i in range(3):
+        r = req(K.FUEL, incident=f"i{i}", at=WHEN + timedelta(days=i), litres=12)
+        d = request_assistance(c, r, history)
+        assert d.free_litres == 10          # still 10 L a delivery (002 L3762)
+        history += (d.as_use(r),)
+    plain = ctx(AIOI, covs=frozenset({"ROAD_SERVICE"}))
+    assert refused(plain, req(K.FUEL, incident="x"), history[:1]) == "ASSISTANCE_LIMIT_USED_UP"
+
+
+# 002 L3792-3802: JAF members served by JAF: up to ¥4,000 of the cost beyond quick repair, once a
+# policy period; not when the tow service was used in the incident
+def test_aioi_jaf_excess_4000_once() -> None:
+    c = ctx(AIOI, covs=frozenset({"ROAD_SERVICE"}))
+    at_cap = request_assistance(c, req(K.BATTERY, via_jaf=True, extra_amount=4_000))
+    assert (at_cap.payable, at_cap.customer_pays) == (4_000, 0) and "JAF_EXCESS" in at_cap.limits
+    over = request_assistance(c, req(K.BATTERY, via_jaf=True, extra_amount=4_001))
+    assert (over.payable, over.customer_pays) == (4_000, 1)
+    used = (at_cap.as_use(req(K.BATTERY)),)
+    again = request_assistance(c, req(K.LOCKOUT, incident="i2", via_jaf=True, extra_amount=3_000), used)
+    assert (again.payable, again.customer_pays) == (0, 3_000)      # once per policy period
+    no_jaf = request_assistance(c, req(K.BATTERY, incident="i3", extra_amount=3_000))
+    assert (no_jaf.payable, no_jaf.customer_pays) == (0, 3_000)
+    tow = request_assistance(c, req(K.TOWING, incident="t", immobile=True, pre_approved=True, amount=50_000))
+    after_tow = request_assistance(c, req(K.TYRE, incident="t", via_jaf=True, extra_amount=2_000),
+                                   (tow.as_use(req(K.TOWING, incident="t")),))
+    assert (after_tow.payable, after_tow.customer_pays) == (0, 2_000)
+
+
+# 002 L3741-3749: towing arranged through the desk has no ceiling; a self-arranged tow is paid up
+# to ¥150,000, or 10% of the vehicle sum insured when that is higher
+def test_aioi_towing_ceiling() -> None:
+    c = ctx(AIOI, covs=frozenset({"ROAD_SERVICE"}))
+    desk = request_assistance(c, req(K.TOWING, immobile=True, pre_approved=True, amount=400_000))
+    assert (desk.payable, desk.customer_pays) == (400_000, 0)
+    own = request_assistance(c, req(K.TOWING, incident="i2", immobile=True, amount=150_001))
+    assert (own.payable, own.customer_pays) == (150_000, 1)
+    with_vehicle = replace(c, vehicle_sum_insured=2_000_000)
+    d = request_assistance(with_vehicle, req(K.TOWING, incident="i3", immobile=True, amount=250_000))
+    assert (d.payable, d.customer_pays) == (200_000, 50_000)
+    small = replace(c, vehicle_sum_insured=1_000_000)        # 10% = ¥100,000 < ¥150,000
+    assert request_assistance(small, req(K.TOWING, incident="i4", immobile=True, amount=160_000)).payable == 150_000
 
 
 # 004 L804-806: 10 L once per policy period
@@ -77,6 +139,31 @@ def test_tokio_fuel_once() -> None:
     d = request_assistance(c, req(K.FUEL, litres=8))
     assert d.free_litres == 8
     assert refused(c, req(K.FUEL, incident="i2"), (d.as_use(req(K.FUEL)),)) == "ASSISTANCE_LIMIT_USED_UP"
+
+
+# 004 L814: a JAF member using JAF gets the fuel delivery twice a policy period
+def test_tokio_fuel_twice_via_jaf() -> None:
+    c = ctx(TOKIO, Channel.GROUP)
+    first = request_assistance(c, req(K.FUEL, via_jaf=True))
+    second = request_assistance(c, req(K.FUEL, incident="i2", via_jaf=True), (first.as_use(req(K.FUEL)),))
+    used = (first.as_use(req(K.FUEL)), second.as_use(req(K.FUEL)))
+    assert second.free_litres == 10
+    assert refused(c, req(K.FUEL, incident="i3", via_jaf=True), used) == "ASSISTANCE_LIMIT_USED_UP"
+    assert refused(c, req(K.FUEL, incident="i3"), used[:1]) == "ASSISTANCE_LIMIT_USED_UP"   # not via JAF: once
+
+
+# 004 L790, L814: parts and consumables are the customer's, except ¥4,000 once a period via JAF
+def test_tokio_jaf_parts() -> None:
+    c = ctx(TOKIO, Channel.GROUP)
+    plain = request_assistance(c, req(K.BATTERY, amount=10_000, extra_amount=5_000))
+    assert (plain.payable, plain.customer_pays) == (10_000, 5_000)
+    jaf = request_assistance(c, req(K.BATTERY, incident="i2", amount=10_000, via_jaf=True, extra_amount=5_000))
+    assert (jaf.payable, jaf.customer_pays) == (14_000, 1_000)
+    edge = request_assistance(c, req(K.TYRE, incident="i3", via_jaf=True, extra_amount=4_000))
+    assert (edge.payable, edge.customer_pays) == (4_000, 0)
+    later = request_assistance(c, req(K.LOCKOUT, incident="i4", via_jaf=True, extra_amount=4_000),
+                               (jaf.as_use(req(K.BATTERY)),))
+    assert (later.payable, later.customer_pays) == (0, 4_000)
 
 
 # 002b L3716-3718: aioi assistance only with the road-service rider
@@ -114,13 +201,33 @@ def test_tokio_towing_and_emergency_combined() -> None:
     assert tow.payable == 130_000 and tow.customer_pays == 10_000
 
 
+
+# 004 L776, L817 (*2): towing to a destination the insurer approved in advance has no limit
+def test_tokio_towing_unlimited_if_pre_approved() -> None:
+    c = ctx(TOKIO, Channel.GROUP)
+    edge = request_assistance(c, req(K.TOWING, immobile=True, amount=150_000))
+    assert (edge.payable, edge.customer_pays) == (150_000, 0)
+    over = request_assistance(c, req(K.TOWING, incident="i2", immobile=True, amount=150_001))
+    assert (over.payable, over.customer_pays) == (150_000, 1)
+    tow = request_assistance(c, req(K.TOWING, incident="i3", immobile=True, pre_approved=True, amount=400_000))
+    assert (tow.payable, tow.customer_pays) == (400_000, 0)
+    # the approved tow does not use up the ¥150,000 left for the emergency response of the event
+    batt = request_assistance(c, req(K.BATTERY, incident="i3", amount=150_000),
+                              (tow.as_use(req(K.TOWING, incident="i3")),))
+    assert batt.payable == 150_000
+
+
 # 003 L139-141: 15 km free, once; L142: not free at the home car park
 def test_kyosai_towing() -> None:
     c = ctx(KYOSAI, covs=frozenset({"ROAD_SERVICE"}))
     d = request_assistance(c, req(K.TOWING, immobile=True, tow_km=22))
     assert d.chargeable_km == 7
     assert refused(c, req(K.TOWING, immobile=True), (d.as_use(req(K.TOWING)),)) == "ASSISTANCE_LIMIT_USED_UP"
-    assert refused(c, req(K.TOWING, immobile=True, at_home=True, incident="i2")) == "NOT_AT_HOME_PARKING"
+    # at the home car park the tow is a charged referral (有料案内), not refused, and not the free one
+    home = request_assistance(c, req(K.TOWING, immobile=True, at_home=True, incident="i2", tow_km=5, amount=12_000))
+    assert (home.payable, home.customer_pays, home.chargeable_km, home.limits) == (0, 12_000, 5, ())
+    assert request_assistance(c, req(K.TOWING, immobile=True, incident="i3", tow_km=15),
+                              (home.as_use(req(K.TOWING)),)).chargeable_km == 0
     assert refused(ctx(KYOSAI), req(K.TOWING, immobile=True)) == "RIDER_NOT_HELD"       # 003 L66
 
 

@@ -13,15 +13,12 @@ from domain.claims.kyosai import (
     AFTER_EFFECTS_PERCENT,
     Benefit,
     Treatment,
-    VehiclePeril,
     after_effects_benefit,
     death_benefit,
     hospital_benefits,
     medical_certificate_needed,
     outpatient_benefit,
-    property_benefit,
     temporary_expenses,
-    vehicle_benefit,
 )
 
 ACC = date(2026, 6, 1)
@@ -116,35 +113,6 @@ def test_temporary_expenses() -> None:
     assert sorted(b.amount for b in out) == [30_000, 30_000, 300_000]
     assert temporary_expenses(member_at_fault=False, pays_other_side=True, other_side_deaths=1) == ()
     assert temporary_expenses(member_at_fault=True, pays_other_side=False, other_side_deaths=1) == ()
-
-
-# 003 L44-46: 車両事故共済金 30,000円 … 経済的自己負担額が3万円以上 … 1年に1回
-def test_vehicle_benefit() -> None:
-    ok = vehicle_benefit(has_rider=True, peril=VehiclePeril.SELF_ACCIDENT, own_cost=30_000, paid_this_year=0)
-    assert ok.amount == 30_000
-    assert vehicle_benefit(has_rider=True, peril=VehiclePeril.SELF_ACCIDENT, own_cost=29_999,
-                           paid_this_year=0).amount == 0
-    assert vehicle_benefit(has_rider=True, peril=VehiclePeril.EARTHQUAKE, own_cost=500_000,
-                           paid_this_year=0).amount == 0
-    with pytest.raises(RuleError) as e:
-        vehicle_benefit(has_rider=True, peril=VehiclePeril.THEFT_VANDALISM, own_cost=50_000, paid_this_year=1)
-    assert e.value.code == "BENEFIT_ALREADY_PAID_THIS_YEAR"
-    with pytest.raises(RuleError) as e:
-        vehicle_benefit(has_rider=False, peril=VehiclePeril.SELF_ACCIDENT, own_cost=50_000, paid_this_year=0)
-    assert e.value.code == "RIDER_NOT_HELD"
-
-
-# 003 L48-50: 対物事故特約 30,000円 … 2万円以上の損害 … 自己負担額が2万円以上 … 1年に1回
-def test_property_benefit() -> None:
-    kw = {"has_rider": True, "at_fault": True, "paid_this_year": 0}
-    assert property_benefit(**kw, damage_to_others=20_000, own_cost=20_000).amount == 30_000  # type: ignore[arg-type]
-    assert property_benefit(**kw, damage_to_others=19_999, own_cost=50_000).amount == 0      # type: ignore[arg-type]
-    assert property_benefit(**kw, damage_to_others=50_000, own_cost=19_999).amount == 0      # type: ignore[arg-type]
-    assert property_benefit(has_rider=True, at_fault=False, paid_this_year=0,
-                            damage_to_others=50_000, own_cost=50_000).amount == 0
-    with pytest.raises(RuleError):
-        property_benefit(has_rider=True, at_fault=True, paid_this_year=1,
-                         damage_to_others=50_000, own_cost=50_000)
 
 
 # 003 L56: 5万円以下のお支払いの場合、診断書は不要

@@ -15,14 +15,20 @@ from domain.claims.lines import (
     LimitBasis,
     LineTerms,
     Payment,
-    excess_repair,
-    excess_repair_deadline,
     open_line,
     record_payment,
     set_reserve,
     settle,
     terms_for,
     totals,
+)
+from domain.claims.rider_payout import (
+    LossFacts,
+    PayoutContext,
+    assess,
+    months_after_accident_deadline,
+    product_rules,
+    rule_of,
 )
 from domain.claims.workflow import ClaimStatus
 from tests.unit.test_rating_support import AIOI, RAKUTEN, TOKIO, product
@@ -169,28 +175,36 @@ def test_settlement_bounds(loss: int, total: bool, paid_before: int) -> None:
 # ------------------------------------------------------------------ excess repair rider
 
 
+def excess_repair(*, repair_cost: int, market_value: int, fault_percent: int, repaired_on: date | None,
+                  pd_payable: bool = True) -> int:
+    """The excess-repair rider's rule, by the one pay-out engine (domain/claims/rider_payout.py)."""
+    p = product(RAKUTEN)
+    paying = frozenset({"PD"} if pd_payable else set())
+    ctx = PayoutContext(D, frozenset({"PD", "EXCESS_REPAIR"}), paying, rules=product_rules(p))
+    facts = LossFacts(loss_yen=repair_cost, market_value_yen=market_value, fault_percent=fault_percent,
+                      repaired_on=repaired_on)
+    return assess("EXCESS_REPAIR", rule_of(p, "EXCESS_REPAIR"), facts, ctx).payable
+
+
 # 001 L272; 004 L456-458: min((repair − market value) × fault ratio, ¥500,000)
 def test_excess_repair_formula() -> None:
-    r = excess_repair(repair_cost=900_000, market_value=500_000, fault_percent=70,
-                      accident_date=D, repaired_on=date(2026, 8, 1))
-    assert r.amount == 280_000
-    capped = excess_repair(repair_cost=2_000_000, market_value=500_000, fault_percent=80,
-                           accident_date=D, repaired_on=date(2026, 8, 1))
-    assert capped.amount == 500_000          # 1,200,000 capped at ¥500,000 per vehicle
-    odd = excess_repair(repair_cost=500_001, market_value=500_000, fault_percent=33,
-                        accident_date=D, repaired_on=D)
-    assert odd.amount == 0                   # 0.33 yen rounds down
+    assert excess_repair(repair_cost=900_000, market_value=500_000, fault_percent=70,
+                         repaired_on=date(2026, 8, 1)) == 280_000
+    assert excess_repair(repair_cost=2_000_000, market_value=500_000, fault_percent=80,
+                         repaired_on=date(2026, 8, 1)) == 500_000   # 1,200,000 capped at ¥500,000 per vehicle
+    assert excess_repair(repair_cost=500_001, market_value=500_000, fault_percent=33,
+                         repaired_on=D) == 0                        # 0.33 yen rounds down
 
 
 def test_excess_repair_conditions() -> None:
     # 6 months counting from the day after the accident (001 L272): 2026-06-01 → 2026-12-01
-    assert excess_repair_deadline(D) == date(2026, 12, 1)
-    kw = {"repair_cost": 900_000, "market_value": 500_000, "fault_percent": 100, "accident_date": D}
-    assert excess_repair(**kw, repaired_on=date(2026, 12, 1)).amount == 400_000   # type: ignore[arg-type]
-    assert excess_repair(**kw, repaired_on=date(2026, 12, 2)).amount == 0         # type: ignore[arg-type]
-    assert excess_repair(**kw, repaired_on=None).amount == 0                      # type: ignore[arg-type]
-    assert excess_repair(**kw, repaired_on=D, pd_payable=False).amount == 0       # type: ignore[arg-type]
-    assert excess_repair(repair_cost=400_000, market_value=500_000, fault_percent=100,
-                         accident_date=D, repaired_on=D).amount == 0
-    assert err(excess_repair, repair_cost=1, market_value=0, fault_percent=101,
-               accident_date=D, repaired_on=D) == "INVALID_FAULT_RATIO"
+    assert months_after_accident_deadline(D, 6) == date(2026, 12, 1)
+    kw = {"repair_cost": 900_000, "market_value": 500_000, "fault_percent": 100}
+    assert excess_repair(**kw, repaired_on=date(2026, 12, 1)) == 400_000   # type: ignore[arg-type]
+    assert excess_repair(**kw, repaired_on=date(2026, 12, 2)) == 0         # type: ignore[arg-type]
+    assert excess_repair(**kw, repaired_on=None) == 0                      # type: ignore[arg-type]
+    assert excess_repair(**kw, repaired_on=D, pd_payable=False) == 0       # type: ignore[arg-type]
+    assert excess_repair(repair_cost=400_000, market_value=500_000, fault_percent=100, repaired_on=D) == 0
+    with pytest.raises(RuleError) as e:
+        excess_repair(repair_cost=1, market_value=0, fault_percent=101, repaired_on=D)
+    assert e.value.code == "INVALID_FAULT_RATIO"

@@ -12,10 +12,9 @@ import pytest
 
 from domain.calendar import YearMonth, add_months
 from domain.grade import GradeMarker, GradeRecord
-from domain.rating import RatingError, _rate, rate
+from domain.rating import NamedInsured, RatingError, _rate, rate
 from domain.renewal import RenewalFacts, TermClaim, renewal_offer
 from domain.vocab import AccidentClass, PaymentMethod
-from domain.rating import NamedInsured
 from tests.unit.test_rating_support import AIOI, RAKUTEN, TOKIO, base_quote, product
 
 

@@ -18,6 +18,7 @@ from domain.calendar import RuleError
 from domain.explanation import ZERO, DiffItem, Explanation, ExplanationDiff, LineChange, compare
 from domain.fleet import FleetFacts
 from domain.products.loader import default_catalog
+from domain.products.model import RiderMode
 from domain.rating import Premium, QuoteInput, RatingError, plan_of, rate, rate_reference
 from domain.rating_codec import explanation_to_json, premium_to_json
 
@@ -39,6 +40,9 @@ def _varied(q: QuoteInput, rnd: random.Random) -> QuoteInput:
             rnd.randint(1, 9), rnd.choice([None, -30, -10, 5, 20]), "fleet rate (test)",
             ends_on=q.start_date + timedelta(days=rnd.randint(30, 364)) if rnd.random() < 0.5 else None,
             period_zero=rnd.random() < 0.3)
+    if rnd.random() < 0.4:     # riders chosen by hand: some priced by a factor of a line, some refused
+        optional = [r.code for r in product.riders if r.mode is not RiderMode.AUTOMATIC]
+        changes["riders"] = tuple(rnd.sample(optional, min(len(optional), rnd.randint(1, 3))))
     if rnd.random() < 0.05:
         changes["discounts"] = replace(q.discounts, multi_car_count=rnd.randint(0, 12),
                                        telematics_score=rnd.choice([None, -1, 50, 101]))
@@ -61,7 +65,7 @@ def _exact(p: Premium) -> tuple[object, ...]:
 
 def test_plan_and_reference_agree_on_10000_random_quotes() -> None:
     rnd = random.Random(16)
-    priced = refused = 0
+    priced = refused = by_factor = 0
     for i in range(N):
         product = PRODUCTS[i % len(PRODUCTS)]
         q = _varied(_quote(product, rnd), rnd)
@@ -70,10 +74,13 @@ def test_plan_and_reference_agree_on_10000_random_quotes() -> None:
             assert isinstance(fast, Premium), (i, q, fast)
             assert _exact(fast) == _exact(ref), (i, q)
             priced += 1
+            tariff = product.tariff_on(q.start_date)
+            by_factor += tariff is not None and any(c in tariff.rider_factors for c in fast.riders)
         else:
             assert fast == ref, (i, q)
             refused += 1
-    assert priced > 0.7 * N and refused > 0       # both paths exercised on every branch kind
+    assert priced > 0.6 * N and refused > 0       # both paths exercised on every branch kind
+    assert by_factor > 0                          # riders priced from a line's premium among them
 
 
 def test_a_plan_is_compiled_once_per_product_and_tariff() -> None:

@@ -125,7 +125,7 @@ def _rate(p: Product, q: QuoteInput) -> Premium:
         return rate(p, q)
     except RatingError as e:
         # random rider sets may break a rider rule; everything else must be valid
-        assume(e.code not in {"RIDER_REQUIRES", "RIDER_REQUIRES_OPTION", "RIDER_CONFLICT"})
+        assume(e.code not in {"RIDER_REQUIRES", "RIDER_REQUIRES_OPTION", "RIDER_CONFLICT", "NOT_ELIGIBLE_RIDER"})
         raise
 
 

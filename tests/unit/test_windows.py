@@ -142,13 +142,15 @@ def test_cover_in_window() -> None:
 
 
 def test_liability_set_codes_per_product() -> None:
-    # SPEC §4.6.2 / 002b L4149-4151: 対人, 対人臨時費用, 対物, 対物超過修理費用, the two victim-relief riders.
-    assert liability_set(product(AIOI), WindowKind.VEHICLE_SWAP) == (
-        "BI", "TEMPORARY_BI_EXPENSE", "PD", "EXCESS_REPAIR", "VICTIM_RELIEF_HACKING", "VICTIM_RELIEF_INCAPACITY",
-    )
+    # SPEC §4.6.2 / 002b L4149-4151, L4120-4122: 対人, 対人臨時費用, 対物, 対物超過修理費用, the two
+    # victim-relief riders and 遠隔地被害者臨時費用特約.
+    expected = ("BI", "TEMPORARY_BI_EXPENSE", "PD", "EXCESS_REPAIR", "VICTIM_RELIEF_HACKING",
+                "VICTIM_RELIEF_INCAPACITY", "REMOTE_VICTIM_EXPENSE")
+    assert liability_set(product(AIOI), WindowKind.VEHICLE_SWAP) == expected
+    assert liability_set(product(AIOI), WindowKind.DRIVER_CHANGE) == expected
     assert swap().liability_codes == liability_set(product(AIOI), WindowKind.VEHICLE_SWAP)
-    # 001 L869, L881: 対人・対物賠償事故に限り
-    assert liability_set(product(RAKUTEN), WindowKind.DRIVER_CHANGE) == ("BI", "PD")
+    # 001 L869, L881: 対人・対物賠償事故に限り(対物超過修理費用補償特約を含みます); 対人臨時費用 is part of BI (001 L1086)
+    assert liability_set(product(RAKUTEN), WindowKind.DRIVER_CHANGE) == ("BI", "TEMPORARY_BI_EXPENSE", "PD", "EXCESS_REPAIR")
     assert liability_set(product(RAKUTEN), WindowKind.VEHICLE_SWAP) == ()
     assert liability_set(product(AIOI), WindowKind.RENEWAL_GRACE) == ()
 

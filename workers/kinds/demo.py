@@ -26,7 +26,12 @@ from domain.services.access import Actor
 from domain.services.contracts.support import lock_version_of
 from domain.services.contracts.types import RenewRequest
 from domain.services.errors import Refused
-from domain.services.payments.premiums import DebitResult, DebitResultRequest, instalments_of, record_debit_result
+from domain.services.payments.premiums import (
+    DebitResult,
+    DebitResultRequest,
+    instalments_of,
+    record_debit_result,
+)
 from domain.services.renewals.renew import renew_contract
 from domain.store import timers
 from domain.store.payment_repo import InstalmentState

@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from domain.calendar import JST, RuleError, add_months, cover_moment
 from domain.claims import assistance as rules
-from domain.products.model import AssistanceKind
+from domain.products.model import AssistanceKind, ContractTrait
 from domain.rating_codec import quote_from_json
 from domain.services.access import Actor
 from domain.services.contracts.support import product_of, visible_contract
@@ -90,6 +90,9 @@ class AssistanceInput:
     pet: str | None = None
     place: str | None = None
     in_dispatch_area: bool = True             # site attendance: the centre checked the place (000 L12-14, L28)
+    via_jaf: bool = False                     # a JAF member served by JAF through the desk (002 L3792-3802; 004 L814)
+    pre_approved: bool = False                # arranged / destination approved in advance (002 L3741-3746; 004 L776)
+    extra_yen: int = 0                        # parts, consumables beyond the free service (004 L790, L814)
 
 
 def _check_input(req: AssistanceInput, now: datetime) -> datetime:
@@ -103,6 +106,8 @@ def _check_input(req: AssistanceInput, now: datetime) -> datetime:
         raise refuse("OCCURRED_IN_FUTURE", "input.occurredAt", "assistance is requested for what has happened")
     if req.nights < 0:
         raise refuse("NEGATIVE_AMOUNT", "input.nights", "nights cannot be negative")
+    if req.extra_yen < 0:
+        raise refuse("NEGATIVE_AMOUNT", "input.extraYen", "extraYen cannot be negative")
     names = [p.person.strip() for p in req.persons]
     if any(not n or len(n) > MAX_TEXT for n in names):
         raise refuse("INVALID_PERSON", "input.persons", f"each person is named with 1 to {MAX_TEXT} characters")
@@ -148,6 +153,22 @@ def _coverages(v: ContractVersion) -> frozenset[str]:
     return frozenset(codes)
 
 
+def _traits(v: ContractVersion) -> tuple[frozenset[ContractTrait], int | None]:
+    """Fleet / multi-car facts and the vehicle sum insured (with vehicle cover) of the version:
+    aioi's free fuel has no count on fleet and multi-car contracts (002 L3759-3760), its
+    self-arranged tow cap is 10% of the vehicle sum insured when higher (002 L3749)."""
+    if not v.data.rating_input:
+        return frozenset(), None
+    q = quote_from_json(v.data.rating_input)
+    traits = set()
+    if q.fleet is not None:
+        traits.add(ContractTrait.FLEET)
+    elif q.discounts.multi_car_count >= 2:     # まとめて割引 from 2 cars (002 L2163-2167)
+        traits.add(ContractTrait.MULTI_CAR_DISCOUNT)
+    vehicle = q.vehicle.value if "VEHICLE" in _coverages(v) and q.vehicle.value > 0 else None
+    return frozenset(traits), vehicle
+
+
 def _guard_tasks(req: AssistanceInput) -> tuple[str, ...]:
     tasks = [GuardTask.SECURE_SCENE, GuardTask.HEAR_AND_REPORT, GuardTask.RECORD_PHOTOS]
     if req.immobile:
@@ -169,14 +190,16 @@ async def request_assistance(uow: UnitOfWork, actor: Actor, req: AssistanceInput
     term, version = await _in_force_at(uow, c, at)
     product = product_of(c.product_id, "input.contractId")
     period_start, period_end = _policy_year(term, at)
-    ctx = rules.ContractContext(product, c.channel, _coverages(version), period_start, period_end)
+    traits, vehicle_si = _traits(version)
+    ctx = rules.ContractContext(product, c.channel, _coverages(version), period_start, period_end,
+                                traits, vehicle_si)
     earlier = await assistance_of(uow.conn, c.id)
     pure = rules.AssistanceRequest(
         kind=req.kind, incident=req.incident, at=at, accident=req.accident, immobile=req.immobile,
         stolen=req.stolen, at_home=req.at_home, distance_from_home_km=req.distance_from_home_km,
         amount=req.amount_yen, person_amounts={p.person.strip(): p.amount_yen for p in req.persons},
         vehicle_amount=req.vehicle_amount_yen, litres=req.litres, tow_km=req.tow_km, drop_m=req.drop_m,
-        pet=req.pet,
+        pet=req.pet, via_jaf=req.via_jaf, pre_approved=req.pre_approved, extra_amount=req.extra_yen,
     )
     try:
         d = rules.request_assistance(ctx, pure, [e.as_use() for e in earlier])
@@ -208,7 +231,7 @@ async def request_assistance(uow: UnitOfWork, actor: Actor, req: AssistanceInput
 
 # The pure module names its request's fields; the API input names some differently.
 _FIELDS = {"amount": "amountYen", "personAmounts": "persons", "vehicleAmount": "vehicleAmountYen",
-           "at": "occurredAt", "riders": "contractId"}
+           "at": "occurredAt", "riders": "contractId", "extraAmount": "extraYen"}
 
 
 def _input_path(field: str) -> str:

@@ -18,8 +18,6 @@ from domain.claims.coverage import fnol_refusal
 from domain.claims.documents import ClaimType, documents_for
 from domain.claims.impact import ClaimGradeImpact, GradeOverride, claim_grade_impact
 from domain.claims.kyosai import (
-    PROPERTY_BENEFIT,
-    VEHICLE_BENEFIT,
     Benefit,
     BenefitAmount,
     Treatment,
@@ -27,21 +25,24 @@ from domain.claims.kyosai import (
     death_benefit,
     hospital_benefits,
     outpatient_benefit,
-    property_benefit,
     temporary_expenses,
-    vehicle_benefit,
 )
 from domain.claims.lines import (
-    EXCESS_REPAIR_CAP,
     Limit,
     LimitBasis,
     LineTerms,
     Payment,
-    excess_repair,
     record_payment,
     set_reserve,
     settle,
-    terms_for,
+)
+from domain.claims.rider_payout import (
+    Assessment,
+    LossFacts,
+    PayoutContext,
+    assess,
+    product_rules,
+    rule_of,
 )
 from domain.claims.workflow import (
     ActorRole,
@@ -54,8 +55,7 @@ from domain.claims.workflow import (
 from domain.grade_accidents import NoFault, VehicleCause
 from domain.lifecycle import Role
 from domain.products import Product, default_catalog
-from domain.products.model import ProductKind
-from domain.rating_codec import quote_from_json
+from domain.products.payout import LossCause
 from domain.renewal import TermClaim
 from domain.services.access import (
     SYSTEM,
@@ -65,7 +65,9 @@ from domain.services.access import (
     can_read_vehicle,
 )
 from domain.services.claims import coverage as cov
+from domain.services.claims import payouts
 from domain.services.claims import types as t
+from domain.services.claims.payouts import is_kyosai
 from domain.services.contracts.support import visible_contract
 from domain.services.errors import Refused, not_found, refuse
 from domain.services.reactions import (
@@ -121,10 +123,6 @@ def product_for(contract: Contract) -> Product:
     return p
 
 
-def is_kyosai(p: Product) -> bool:
-    return p.kind is ProductKind.MUTUAL_AID
-
-
 def _staff_only(actor: Actor, what: str) -> None:
     if not actor.sees_everything:
         raise refuse("ACTION_NOT_ALLOWED", "input.claimId", f"only insurer staff may {what}")
@@ -169,48 +167,12 @@ async def _lines(uow: UnitOfWork, claim_id: int) -> list[repo.StoredLine]:
 # --- line terms ---------------------------------------------------------------------------------
 
 
-def _kyosai_pending(code: str) -> LineTerms:
-    return LineTerms(code, (Limit(LimitBasis.PER_ACCIDENT, 0, "003: benefits not assessed yet"),))
-
-
 async def line_terms(uow: UnitOfWork, product: Product, claim: repo.StoredClaim, code: str) -> LineTerms:
-    """The limits and deductible a new line opens with, from the version in force at the accident."""
-    if is_kyosai(product):
-        return _kyosai_pending(code)
-    if code == EXCESS_REPAIR:
-        return LineTerms(code, (Limit(LimitBasis.PER_VEHICLE, EXCESS_REPAIR_CAP, "001 L272; 004 L456-458"),))
-    if product.coverage(code) is None:
-        return LineTerms(code)          # a rider paying its own fixed amounts: no limit here
-    option: str | None = None
-    if claim.decision.version_id is not None:
-        row = await uow.conn.fetchval("SELECT coverages FROM contract_versions WHERE id = $1",
-                                      claim.decision.version_id)
-        option = next((c.get("option") for c in row or [] if c.get("code") == code), None)
-    value: int | None = None
-    earlier = 0
-    if code == "VEHICLE":
-        value = await _vehicle_sum_insured(uow, claim)
-        earlier = await repo.earlier_claims_paying(uow.conn, claim.term_id, claim.id, code, claim.accident_at)
+    """The limits and deductible a new line opens with (domain.services.claims.payouts), as a refusal."""
     try:
-        return terms_for(product, code, option, vehicle_sum_insured=value, earlier_vehicle_claims_in_term=earlier)
+        return await payouts.line_terms(uow, product, claim, code)
     except RuleError as e:
         raise _rule(e) from None
-
-
-async def _vehicle_sum_insured(uow: UnitOfWork, claim: repo.StoredClaim) -> int | None:
-    """The damaged car's sum insured: the value the version in force at the accident rated that car
-    with (a swapped-in car: its value at acquisition, 002b L4145), else its registered value."""
-    if claim.decision.version_id is not None:
-        row = await uow.conn.fetchrow("SELECT vehicle_id, rating_input FROM contract_versions WHERE id = $1",
-                                      claim.decision.version_id)
-        if row is not None and row["vehicle_id"] == claim.vehicle_id:
-            try:
-                rated_value = quote_from_json(row["rating_input"]).vehicle.value
-            except (KeyError, TypeError, ValueError):
-                rated_value = 0
-            if rated_value > 0:
-                return rated_value
-    return (await vehicles_by_id(uow.conn, [claim.vehicle_id]))[claim.vehicle_id].value_yen
 
 
 async def _refresh_unpaid_lines(uow: UnitOfWork, product: Product, claim: repo.StoredClaim) -> None:
@@ -451,12 +413,14 @@ async def set_claim_reserve(uow: UnitOfWork, actor: Actor, req: t.SetReserve, no
     return _result(claim)
 
 
-def _amount(req: t.RecordPayment, line: repo.StoredLine, claim: repo.StoredClaim) -> tuple[int, str]:
-    given = [x for x in (req.amount_yen, req.loss_yen, req.excess_repair) if x is not None]
+async def _amount(uow: UnitOfWork, product: Product, req: t.RecordPayment, line: repo.StoredLine,
+                  claim: repo.StoredClaim) -> tuple[int, str, Assessment | None]:
+    given = [x for x in (req.amount_yen, req.loss_yen, req.excess_repair, req.rider_loss) if x is not None]
     if len(given) != 1:
-        raise refuse("INVALID_PAYMENT_INPUT", "input", "give exactly one of amountYen, lossYen and excessRepair")
+        raise refuse("INVALID_PAYMENT_INPUT", "input",
+                     "give exactly one of amountYen, lossYen, excessRepair and riderLoss")
     if req.amount_yen is not None:
-        return req.amount_yen, ""
+        return req.amount_yen, "", None
     if req.loss_yen is not None:
         pl = line.as_line()
         before = pl.paid_to(person=req.person) if req.person else (
@@ -467,20 +431,40 @@ def _amount(req: t.RecordPayment, line: repo.StoredLine, claim: repo.StoredClaim
             raise _rule(e) from None
         if s.payable <= 0:
             raise refuse("NOTHING_PAYABLE", "input.lossYen", "; ".join(s.explanation))
-        return s.payable, "; ".join(s.explanation)
-    er = req.excess_repair
-    assert er is not None
-    if line.coverage != EXCESS_REPAIR:
-        raise refuse("NOT_EXCESS_REPAIR", "input.coverage", "the excess-repair formula pays the EXCESS_REPAIR line")
+        return s.payable, "; ".join(s.explanation), None
+    facts, field = req.rider_loss, "input.riderLoss"
+    if req.excess_repair is not None:      # the excess-repair facts are a stated loss of its rule (001 L272)
+        if line.coverage != EXCESS_REPAIR:
+            raise refuse("NOT_EXCESS_REPAIR", "input.coverage", "the excess-repair formula pays the EXCESS_REPAIR line")
+        er = req.excess_repair
+        try:
+            facts = LossFacts(loss_yen=er.repair_cost_yen, market_value_yen=er.market_value_yen,
+                              fault_percent=er.fault_percent, repaired_on=er.repaired_on)
+        except RuleError as e:
+            raise _rule(e) from None
+        field = "input.excessRepair"
+    assert facts is not None
+    a = await assess_rider(uow, product, claim, line.coverage, facts, person=req.person, vehicle=req.vehicle)
+    if a.payable <= 0:
+        raise refuse("NOTHING_PAYABLE", field, a.text())
+    return a.payable, a.text(), a
+
+
+async def assess_rider(uow: UnitOfWork, product: Product, claim: repo.StoredClaim, code: str, facts: LossFacts, *,
+                       person: str | None, vehicle: str | None) -> Assessment:
     try:
-        r = excess_repair(repair_cost=er.repair_cost_yen, market_value=er.market_value_yen,
-                          fault_percent=er.fault_percent, accident_date=claim.accident_at.astimezone(JST).date(),
-                          repaired_on=er.repaired_on, pd_payable="PD" in claim.decision.applicable)
+        return await payouts.assess_line(uow, product, claim, await _lines(uow, claim.id), code, facts,
+                                         person=person, vehicle=vehicle)
     except RuleError as e:
         raise _rule(e) from None
-    if r.amount <= 0:
-        raise refuse("NOTHING_PAYABLE", "input.excessRepair", r.reason)
-    return r.amount, r.reason
+
+
+async def rider_assessment(uow: UnitOfWork, actor: Actor, req: t.AssessRider, now: datetime) -> Assessment:
+    """What a rider (or a coverage with a pay-out rule) pays on this claim for the stated loss, with its
+    explanation; stores nothing (the query runs in a unit of work that rolls back)."""
+    claim, contract = await visible_claim(uow, actor, req.claim_id)
+    return await assess_rider(uow, product_for(contract), claim, req.rider, req.loss, person=req.person,
+                              vehicle=req.vehicle)
 
 
 async def record_claim_payment(uow: UnitOfWork, actor: Actor, req: t.RecordPayment, now: datetime) -> t.ClaimResult:
@@ -497,7 +481,7 @@ async def record_claim_payment(uow: UnitOfWork, actor: Actor, req: t.RecordPayme
     line = await _line_for(uow, product, claim, req.coverage, now)
     if is_kyosai(product) and not claim.kyosai_benefits:
         raise refuse("KYOSAI_NOT_ASSESSED", "input.claimId", "assess the fixed benefits first (assessKyosaiBenefits)")
-    amount, why = _amount(req, line, claim)
+    amount, why, assessment = await _amount(uow, product, req, line, claim)
     elsewhere = await repo.paid_in_term_elsewhere(uow.conn, claim.term_id, claim.id, req.coverage)
     payment = Payment(amount, req.paid_on or now.astimezone(JST).date(), req.person, req.vehicle,
                       req.note or why)
@@ -506,7 +490,8 @@ async def record_claim_payment(uow: UnitOfWork, actor: Actor, req: t.RecordPayme
                                    applicable=claim.decision.applicable, paid_in_year_elsewhere=elsewhere)
     except RuleError as e:
         raise _rule(e) from None
-    await repo.insert_payment(uow.conn, claim.id, line.id, payment, actor_subject=actor.subject, now=now)
+    await repo.insert_payment(uow.conn, claim.id, line.id, payment, actor_subject=actor.subject, now=now,
+                              assessment=assessment)
     await repo.save_line(uow.conn, line.id, reserve_yen=paid_line.reserve)
     items = [_ev(actor, "PAYMENT_RECORDED", payload={"coverage": req.coverage, "amountYen": amount,
                                                      "person": req.person, "vehicle": req.vehicle, "why": why})]
@@ -634,10 +619,34 @@ async def add_note(uow: UnitOfWork, actor: Actor, req: t.AddNote, now: datetime)
 # --- kyosai --------------------------------------------------------------------------------------
 
 _KYOSAI_LINE = {Benefit.VEHICLE: KYOSAI_VEHICLE, Benefit.PROPERTY: KYOSAI_PROPERTY}
-_ONCE_A_YEAR = {KYOSAI_VEHICLE: (VEHICLE_BENEFIT, "003 L44-46"), KYOSAI_PROPERTY: (PROPERTY_BENEFIT, "003 L48-50")}
+_KYOSAI_RIDERS = (KYOSAI_VEHICLE, KYOSAI_PROPERTY)
 
 
-def _benefits(req: t.AssessKyosai, claim: repo.StoredClaim, held: frozenset[str],
+def _kyosai_rider(product: Product, code: str, benefit: Benefit, facts: LossFacts, claim: repo.StoredClaim,
+                  held: frozenset[str], times_paid: int) -> BenefitAmount:
+    """A kyosai rider's fixed benefit by its pay-out rule in the product file (003 L44-50): refused when
+    the rider is not held, or when it would pay again in the same year (once a year, 003 L46, L50)."""
+    if code not in held:
+        raise RuleError("RIDER_NOT_HELD", "rider", f"the {benefit.en.lower()} rider is not on the contract")
+    rule = rule_of(product, code)
+    a = assess(code, rule, facts, PayoutContext(claim.accident_at.astimezone(JST).date(), held, held,
+                                                rules=product_rules(product)))
+    if a.payable and rule.times_per_year is not None and times_paid >= rule.times_per_year:
+        raise RuleError("BENEFIT_ALREADY_PAID_THIS_YEAR", "benefit",
+                        f"the {benefit.en.lower()} is paid {rule.times_per_year} time(s) a year ({rule.source})")
+    return BenefitAmount(benefit, a.payable, None, a.text(), rule.source)
+
+
+def _yearly_limit(product: Product, code: str) -> Limit | None:
+    """A once-a-year rider's line limit per policy year: its fixed amount × the times a year."""
+    rule = rule_of(product, code)
+    if rule.times_per_year is None:
+        return None
+    amount = sum(p.amount or 0 for p in rule.parts) * rule.times_per_year
+    return Limit(LimitBasis.PER_YEAR, amount, f"003 once a year ({rule.source})")
+
+
+def _benefits(req: t.AssessKyosai, product: Product, claim: repo.StoredClaim, held: frozenset[str],
               paid_this_year: Mapping[str, int]) -> list[BenefitAmount]:
     accident_day = claim.accident_at.astimezone(JST).date()
     out: list[BenefitAmount] = []
@@ -659,14 +668,14 @@ def _benefits(req: t.AssessKyosai, claim: repo.StoredClaim, held: frozenset[str]
         out += temporary_expenses(member_at_fault=o.member_at_fault, pays_other_side=o.pays_other_side,
                                   other_side_deaths=o.deaths, other_side_treatment_days=o.treatment_days)
     if req.vehicle is not None:
-        out.append(vehicle_benefit(has_rider=KYOSAI_VEHICLE in held, peril=req.vehicle.peril,
-                                   own_cost=req.vehicle.own_cost_yen,
-                                   paid_this_year=paid_this_year.get(KYOSAI_VEHICLE, 0)))
+        facts = LossFacts(own_cost_yen=req.vehicle.own_cost_yen, cause=LossCause(req.vehicle.peril.value))
+        out.append(_kyosai_rider(product, KYOSAI_VEHICLE, Benefit.VEHICLE, facts, claim, held,
+                                 paid_this_year.get(KYOSAI_VEHICLE, 0)))
     if req.property is not None:
         p = req.property
-        out.append(property_benefit(has_rider=KYOSAI_PROPERTY in held, at_fault=p.at_fault,
-                                    damage_to_others=p.damage_to_others_yen, own_cost=p.own_cost_yen,
-                                    paid_this_year=paid_this_year.get(KYOSAI_PROPERTY, 0)))
+        facts = LossFacts(at_fault=p.at_fault, damage_to_others_yen=p.damage_to_others_yen, own_cost_yen=p.own_cost_yen)
+        out.append(_kyosai_rider(product, KYOSAI_PROPERTY, Benefit.PROPERTY, facts, claim, held,
+                                 paid_this_year.get(KYOSAI_PROPERTY, 0)))
     return out
 
 
@@ -683,10 +692,10 @@ async def assess_kyosai(uow: UnitOfWork, actor: Actor, req: t.AssessKyosai, now:
     if claim.status in _CLOSED:
         raise refuse("CLAIM_NOT_OPEN", "input.claimId", f"the claim is {claim.status.en.lower()}")
     held = frozenset(claim.decision.applicable)
-    yearly = {code: (1 if await repo.paid_in_term_elsewhere(uow.conn, claim.term_id, claim.id, code) else 0)
-              for code in _ONCE_A_YEAR}
+    yearly = {code: await repo.claims_paying_in_term(uow.conn, claim.term_id, claim.id, code)
+              for code in _KYOSAI_RIDERS}
     try:
-        benefits = _benefits(req, claim, held, yearly)
+        benefits = _benefits(req, product, claim, held, yearly)
     except RuleError as e:
         raise _rule(e) from None
     totals: dict[str, int] = {}
@@ -700,9 +709,9 @@ async def assess_kyosai(uow: UnitOfWork, actor: Actor, req: t.AssessKyosai, now:
         if code not in held:
             raise refuse("COVERAGE_NOT_APPLICABLE", "input", f"{code} does not apply to this claim")
         limits = [Limit(LimitBasis.PER_ACCIDENT, total, "003: assessed fixed benefits")]
-        if code in _ONCE_A_YEAR:
-            amount, src = _ONCE_A_YEAR[code]
-            limits.append(Limit(LimitBasis.PER_YEAR, amount, f"003 once a year ({src})"))
+        yearly_limit = _yearly_limit(product, code) if code in _KYOSAI_RIDERS else None
+        if yearly_limit is not None:
+            limits.append(yearly_limit)
         terms = LineTerms(code, tuple(limits))
         line = lines.get(code)
         paid = 0 if line is None else line.paid_yen

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from domain.claims.documents import ClaimType, Document
 from domain.claims.kyosai import VehiclePeril
+from domain.claims.rider_payout import LossFacts
 from domain.claims.workflow import ClaimAction
 from domain.grade_accidents import NoFault, VehicleCause
 from domain.vocab import AccidentClass, Relationship
@@ -75,7 +76,8 @@ class ExcessRepairFacts:
 @dataclass(frozen=True, slots=True)
 class RecordPayment:
     """`amount_yen` pays that amount; `loss_yen` pays what the line settles for the loss (deductible,
-    total-loss waiver, limits); `excess_repair` pays the excess-repair rider's formula."""
+    total-loss waiver, limits); `excess_repair` and `rider_loss` pay what the line's pay-out rule gives for
+    the stated loss (domain/claims/rider_payout.py)."""
 
     claim_id: int
     coverage: str
@@ -83,10 +85,22 @@ class RecordPayment:
     loss_yen: int | None = None
     total_loss: bool = False
     excess_repair: ExcessRepairFacts | None = None
+    rider_loss: LossFacts | None = None          # pays what the line's pay-out rule gives for this loss
     person: str | None = None
     vehicle: str | None = None
     paid_on: date | None = None                  # None: today
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AssessRider:
+    """riderAssessment: the stated loss of one person / vehicle / the accident on one line."""
+
+    claim_id: int
+    rider: str
+    loss: LossFacts
+    person: str | None = None
+    vehicle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

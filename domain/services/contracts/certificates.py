@@ -19,7 +19,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.grade import GradeMarker, GradeRecord
-from domain.grade_continuity import InterruptionCertificate, InterruptionReason, record_from_certificate
+from domain.grade_continuity import (
+    InterruptionCertificate,
+    InterruptionReason,
+    record_from_certificate,
+)
 from domain.services.access import Actor
 from domain.services.contracts.support import visible_contract
 from domain.services.errors import refuse
