@@ -269,8 +269,8 @@ class Timing:
 
 
 class PgCpu:
-    """CPU time used by the server processes of one database, read from /proc (the server is on
-    this machine): on a machine shared with other work, wall time says how busy the machine was,
+    """CPU time used by the server processes of one database (its backends, and autovacuum's worker
+    on it while one runs), read from /proc (the server is on this machine): on a machine shared with other work, wall time says how busy the machine was,
     CPU time says what the run costs. Sampled while the run goes; a backend's last half second
     before it exits may be missed."""
 
