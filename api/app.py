@@ -6,8 +6,9 @@ import asyncio
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -17,9 +18,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from api import metrics
 from api.context import Context
@@ -29,6 +35,7 @@ from domain.runtime.logs import get_logger, request_id_var
 from domain.runtime.settings import Settings, get_settings
 from domain.services.wiring import install as install_reactions
 from domain.store.db import create_pool
+from domain.store.event_listener import EventHub
 
 log = get_logger("api")
 _RID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -73,13 +80,31 @@ class RequestIdMiddleware:
 _KNOWN_ROUTES = {"/graphql", "/healthz", "/readyz", "/metrics"}
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames: `encode_json` (orjson) answers bytes, which
+    strawberry would send as binary frames that browser clients (GraphiQL's graphql-ws) refuse."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLApp(GraphQL[Context, None]):
+    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         production = settings.is_production
         super().__init__(
             build_schema(production),
             graphql_ide=None if production else "graphiql",
             allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # a front end watches a few contracts or claims; a connection that never says hello
+            # is dropped soon (each open one costs a task and, once subscribed, a watcher)
+            max_subscriptions_per_connection=20,
+            connection_init_wait_timeout=timedelta(seconds=10),
             **kwargs,
         )
         self.settings = settings
@@ -89,11 +114,15 @@ class GraphQLApp(GraphQL[Context, None]):
         from api.principal import resolve_principal, unauthorized
 
         state = request.app.state
+        websocket = request.scope["type"] == "websocket"
         try:
             principal = resolve_principal(self.settings, request.headers, state.clock.now())
         except AuthError as exc:
-            # before any execution: a bad credential is refused, never treated as anonymous
-            raise unauthorized(exc) from exc
+            if websocket:
+                principal = None  # on_ws_connect refuses the connection (a 4403 close), not a 401
+            else:
+                # before any execution: a bad credential is refused, never treated as anonymous
+                raise unauthorized(exc) from exc
         return Context(
             request=request,
             response=response,
@@ -102,8 +131,23 @@ class GraphQLApp(GraphQL[Context, None]):
             settings=self.settings,
             request_id=request_id_var.get() or "-",
             principal=principal,
-            raw_json=True,
+            raw_json=not websocket,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:  # type: ignore[override]
+        """The token of a websocket: the connection_init payload's Authorization (browsers cannot set
+        headers on a websocket; GraphiQL sends its Headers tab there), else the handshake's header."""
+        from api.auth import AuthError
+        from api.principal import resolve_principal
+
+        params = context.connection_params or {}
+        auth = next((v for k, v in params.items() if k.lower() == "authorization" and isinstance(v, str)), None)
+        headers = context.request.headers if auth is None else {"authorization": auth}
+        try:
+            context.principal = resolve_principal(self.settings, headers, context.clock.now())
+        except AuthError as exc:
+            raise ConnectionRejectionError({"code": exc.code, "message": str(exc)}) from exc
+        return UNSET
 
     def encode_json(self, data: object) -> bytes:
         # orjson writes compiled documents (orjson.Fragment) without parsing them again
@@ -132,12 +176,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.pool = await create_pool(database_url, min_size=0, max_size=settings.pool_max, session_free=True)
         app.state.redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
         app.state.clock = clock
+        # LISTEN/NOTIFY for subscriptions: connects at the first subscriber (none: no connection)
+        app.state.hub = EventHub(database_url, app.state.pool)
         follower = _follow_business_clock(settings, clock, app.state.pool)
         try:
             yield
         finally:
             if follower is not None:
                 follower.cancel()
+            await app.state.hub.close()
             await app.state.redis.aclose()
             await app.state.pool.close()
 
@@ -161,6 +208,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     graphql = GraphQLApp(settings)
     routes: list[Any] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),   # subscriptions (graphql-transport-ws)
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),

@@ -32,6 +32,8 @@ class Context:
     # True once an anonymous caller asked for something the access rules scope (a contract, a
     # party, a claim...): the answer then carries the NO_TOKEN hint (api/principal.py)
     scoped_read_without_token: bool = False
+    # graphql-transport-ws: the connection_init payload (strawberry sets it; api/app.py reads the token)
+    connection_params: dict[str, Any] | None = None
 
     @property
     def actor(self) -> Actor | None:

@@ -33,7 +33,8 @@ _SCRIPTS: Final = (
 _STYLES: Final = ("graphiql.min.css", "graphiql-app.css")
 
 # 'unsafe-inline' styles only: GraphiQL's dialogs (react-remove-scroll) inject <style> elements.
-# No 'unsafe-eval': the bundle needs none. connect-src 'self' is the fetcher's POST to /graphql.
+# No 'unsafe-eval': the bundle needs none. connect-src 'self' is the fetcher's POST to /graphql and
+# (CSP 3: 'self' matches ws/wss to the same host) the subscriptions' websocket.
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "

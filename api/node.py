@@ -7,7 +7,8 @@ import binascii
 
 import strawberry
 
-NODE_TYPES = ("Contract", "Party", "Vehicle", "Agency", "Window", "Claim", "Fleet")
+NODE_TYPES = ("Contract", "Party", "Vehicle", "Agency", "Window", "Claim", "Fleet", "WebhookSubscription",
+              "WebhookDelivery")
 
 
 def to_global_id(type_name: str, db_id: int) -> strawberry.ID:

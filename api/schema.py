@@ -34,6 +34,10 @@ from api.fleets.queries import FleetQueries
 from api.fleets.types import Fleet
 from api.limits import limit_extensions
 from api.metrics import OperationMetrics
+from api.notifications.live import Subscription
+from api.notifications.mutations import NotificationMutations
+from api.notifications.queries import NotificationQueries
+from api.notifications.types import WebhookSubscription
 from api.payments.mutations import PaymentMutations
 from api.payments.queries import PaymentQueries
 from api.principal import NoTokenHint, Viewer
@@ -61,12 +65,13 @@ class SystemInfo:
 
 @strawberry.type
 class Mutation(ContractMutations, WindowMutations, PaymentMutations, ClaimMutations, AssistanceMutations,
-               FleetMutations, AgencyMutations):
+               FleetMutations, AgencyMutations, NotificationMutations):
     """Every mutation: one base class per part of the product (contracts, windows, claims, fleets, agencies, ...)."""
 
 
 @strawberry.type
-class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, RiderQueries, FleetQueries, AgencyQueries, PaymentQueries):
+class Query(ContractQueries, ClaimQueries, ClaimImpactQueries, RiderQueries, FleetQueries, AgencyQueries, PaymentQueries,
+            NotificationQueries):
     @strawberry.field(description="Version, environment and the server's notion of now.")
     def system(self, info: Info[Context, None]) -> SystemInfo:
         ctx = info.context
@@ -106,7 +111,8 @@ def build_schema(production: bool) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Contract, Party, Vehicle, Agency, Window, Claim, Fleet],
+        subscription=Subscription,
+        types=[Contract, Party, Vehicle, Agency, Window, Claim, Fleet, WebhookSubscription],
         extensions=_extensions(production),
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )

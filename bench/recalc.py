@@ -253,7 +253,8 @@ async def generate_distinct(conn: asyncpg.Connection, n: int, *, seed: int = 16)
 
 
 async def reset(conn: asyncpg.Connection) -> None:
-    await conn.execute("TRUNCATE renewal_offers, renewal_offer_docs, recalc_run_parts, recalc_runs, events")
+    # CASCADE: the webhook deliveries and notifications of those events go with them (migration 0022)
+    await conn.execute("TRUNCATE renewal_offers, renewal_offer_docs, recalc_run_parts, recalc_runs, events CASCADE")
     await conn.execute("UPDATE contracts SET event_seq = 0 WHERE event_seq <> 0")
     await conn.execute("VACUUM ANALYZE contracts")
 

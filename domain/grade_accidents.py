@@ -74,6 +74,7 @@ class Coverage(Labelled):
         "Carrier's cargo liability",
     )
     CONDOLENCE = ("CONDOLENCE", "企業・団体見舞費用", "Corporate condolence costs")
+    PERSONAL_BELONGINGS = ("PERSONAL_BELONGINGS", "車内外身の回り品", "Personal belongings in and out of the car")
     OTHER = ("OTHER", "その他", "Any coverage not listed")
 
 
@@ -152,6 +153,7 @@ DEFAULT_NO_COUNT: frozenset[Coverage] = frozenset(
         Coverage.BUSINESS_CARGO,  # 002b L4808
         Coverage.CARRIER_CARGO_LIABILITY,  # 002b L4809
         Coverage.CONDOLENCE,  # 002b L4810
+        Coverage.PERSONAL_BELONGINGS,  # 002b L4807 (aioi; tokio's 車内携行品 is BELONGINGS, 1-down by cause)
     }
 )
 

@@ -28,6 +28,8 @@ from domain.services.wiring import install as install_reactions
 from domain.store.db import create_pool
 from domain.store.migrate import migrate
 from workers.config import TimerTuning
+from workers.kinds import webhooks
+from workers.publish import PUBLISH, publish_outbox
 from workers.timer_job import CTX_KEY, RUN_TIMER, SWEEP, TimerRuntime, run_timer, sweep_timers
 
 # arq's own retries only cover a cancelled job (worker shutdown); timer failures are retried by
@@ -75,10 +77,12 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
                 # (idempotent, one timer per date) in case it was never started or was lost.
                 await ensure_nightly(conn, clock.now(), parts=settings.recalc_parts)
         ctx[CTX_KEY] = TimerRuntime(pool=own, clock=clock, settings=settings, tuning=tuning)
+        await webhooks.start(settings)
         if following is not None:
             ctx["_clock_follower"] = asyncio.create_task(follow(following, own))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        await webhooks.stop()
         follower: asyncio.Task[None] | None = ctx.pop("_clock_follower", None)
         if follower is not None:
             follower.cancel()
@@ -91,6 +95,11 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
     if sweep:
         cron_jobs.append(cron(
             sweep_timers, name=SWEEP, run_at_startup=True, unique=True, max_tries=1,
+            timeout=tuning.job_timeout_seconds, **_sweep_schedule(settings.timer_sweep_seconds),
+        ))
+        # The outbox publisher on the same schedule (workers/publish.py).
+        cron_jobs.append(cron(
+            publish_outbox, name=PUBLISH, run_at_startup=True, unique=True, max_tries=1,
             timeout=tuning.job_timeout_seconds, **_sweep_schedule(settings.timer_sweep_seconds),
         ))
     attrs: dict[str, Any] = {

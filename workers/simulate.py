@@ -30,6 +30,7 @@ from domain.runtime.clock import JST, Clock, ManualClock, as_jst
 from domain.runtime.settings import Settings
 from domain.store import timers
 from workers.config import TimerTuning
+from workers.kinds import webhooks
 from workers.timer_job import CTX_KEY, TimerRuntime, run_timer
 
 _CLAIM_BATCH = 500
@@ -202,6 +203,12 @@ async def simulate(
         if on_step is not None:
             on_step(step)
 
-    await run_due(pool, clock, until, run, max_attempts=settings.timer_max_attempts)
+    # Webhook lane and email timers falling due on the way send as a worker would (their HTTP
+    # client and SMTP settings live in workers.kinds.webhooks).
+    await webhooks.start(settings)
+    try:
+        await run_due(pool, clock, until, run, max_attempts=settings.timer_max_attempts)
+    finally:
+        await webhooks.stop()
     sim.offset = await move_to(pool, until, wall_now=wall.now(), by="simulate")
     return sim

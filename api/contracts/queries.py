@@ -140,6 +140,12 @@ class ContractQueries:
             from api.fleets.queries import fleet_node
 
             return await fleet_node(ctx, db_id)
+        if type_name == "WebhookSubscription":
+            from api.notifications.queries import subscription_node
+
+            return await subscription_node(ctx, db_id)
+        if type_name == "WebhookDelivery":
+            return None  # not a Node: read through webhookDeliveries
         if type_name == "Vehicle":
             v = (await contract_reads.vehicles_visible(ctx.pool, ctx.actor, [db_id])).get(db_id)
             return None if v is None else Vehicle.of(v)

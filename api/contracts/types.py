@@ -22,6 +22,7 @@ from api.claims.assistance_types import AssistanceRequest
 from api.claims.types import Claim
 from api.context import Context
 from api.node import Node, to_global_id
+from api.notifications.types import Notification
 from api.pages import PageInfo
 from api.payments.types import TermPayments, payments_of
 from api.products.pricing import Grade, Premium
@@ -38,6 +39,7 @@ from domain.services.claims import assistance
 from domain.services.claims import reads as claims_reads
 from domain.services.claims.reads import ClaimDetail
 from domain.services.contracts import reads as contract_reads
+from domain.services.notifications import subscriptions as notification_services
 from domain.services.renewals.offers import offers_of
 from domain.services.windows import filings as window_services
 from domain.store import outbox
@@ -542,6 +544,19 @@ class Contract(Node):
 
         loader = _loader(info, "events", lambda: DataLoader(load_fn=load))
         return [ContractEvent(model=e) for e in await loader.load((self.detail.contract.id, last))]
+
+    @strawberry.field(description="Reminders and deadlines told (renewal reminders days 0/7/23, window deadlines), oldest first.")
+    async def notifications(self, info: Info[Context, None], last: int = 20) -> list[Notification]:
+        pool = info.context.pool
+        last = max(1, min(last, 100))
+
+        async def load(keys: list[tuple[int, int]]) -> list[list[Notification]]:
+            got = await notification_services.notifications_of(pool, list({k[0] for k in keys}),
+                                                              last=max(k[1] for k in keys))
+            return [[Notification.of(n) for n in got.get(k[0], [])[-k[1]:]] for k in keys]
+
+        loader = _loader(info, "notifications", lambda: DataLoader(load_fn=load))
+        return await loader.load((self.detail.contract.id, last))  # type: ignore[no-any-return]
 
     @strawberry.field(description="Road-assistance and accident-site attendance requests (accepted), oldest first.")
     async def assistance_requests(self, info: Info[Context, None]) -> list[AssistanceRequest]:

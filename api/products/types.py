@@ -11,8 +11,11 @@ from typing import TypeVar
 
 import strawberry
 
+from domain.calendar import RuleError
+from domain.connected_plan import monthly_driving_premium
 from domain.products import Product as DomainProduct
 from domain.products import Tariff as DomainTariff
+from domain.products.model import ConnectedPlan as DomainConnectedPlan
 from domain.products.model import Coverage as DomainCoverage
 from domain.products.model import Rider as DomainRider
 from domain.products.model import Window as DomainWindow
@@ -162,6 +165,48 @@ class Tariff:
                    demonstration=t.demonstration, note=t.note)
 
 
+@strawberry.type(description="One month's driving premium of the connected-car plan (aioi つながるプラン).")
+class DrivingPremium:
+    km_driven: int
+    km_charged: int = strawberry.field(description="After the annual km cap (002 L1624-1628).")
+    gross_yen: int = strawberry.field(description="km charged × the unit rate, rounded down.")
+    discount: str = strawberry.field(description="The month's safety-score discount (0.80 = 80%, 002 L1840-1850).")
+    amount_yen: int
+    explanation: list[str]
+
+
+@strawberry.type(description="The connected-car plan: base premium + monthly driving premium (002 L1685-1696).")
+class ConnectedPlanInfo:
+    model: strawberry.Private[DomainConnectedPlan]
+
+    @strawberry.field(description="Yen per km; the pamphlet does not print it (see demonstration).")
+    def unit_rate_yen_per_km(self) -> str:
+        return str(self.model.unit_rate_yen_per_km)
+
+    @strawberry.field(description="True: the unit rate is a DEMONSTRATION value.")
+    def demonstration(self) -> bool:
+        return self.model.unit_rate_demonstration
+
+    @strawberry.field(description="No driving premium above this many km a policy year.")
+    def annual_km_cap(self) -> int:
+        return self.model.annual_km_cap
+
+    @strawberry.field
+    def source(self) -> str:
+        return self.model.source
+
+    @strawberry.field(description="The driving premium of one month: km driven, the month's safety score, and the km "
+                                  "already driven earlier in the policy year.")
+    def driving_premium(self, km: int, score: int, km_before_in_year: int = 0) -> DrivingPremium | None:
+        """Null for a negative km or a score outside 0..100."""
+        try:
+            d = monthly_driving_premium(self.model, km=km, score=score, km_before_in_year=km_before_in_year)
+        except RuleError:
+            return None
+        return DrivingPremium(km_driven=d.km_driven, km_charged=d.km_charged, gross_yen=d.gross_yen,
+                              discount=str(d.discount), amount_yen=d.amount_yen, explanation=list(d.explanation))
+
+
 @strawberry.type(description="An insurance product of the catalog (public, no login needed).")
 class Product:
     # kept so field resolvers can answer from the frozen model without reloading the catalog
@@ -206,6 +251,11 @@ class Product:
     @strawberry.field
     def windows(self) -> list[ProductWindow]:
         return [ProductWindow.of(w) for w in self.model.windows]
+
+    @strawberry.field(description="aioi つながるプラン's driving premium; null for other products.")
+    def connected_plan(self) -> ConnectedPlanInfo | None:
+        plan = self.model.connected_plan
+        return None if plan is None else ConnectedPlanInfo(model=plan)
 
     @strawberry.field(description="How a mid-term cancellation refund is computed.")
     def refund_method(self) -> Label:

@@ -62,6 +62,33 @@ PRODUCT_CODES: Mapping[str, Coverage] = {
     "VICTIM_RELIEF_HACKING": Coverage.VICTIM_RELIEF,
     "VICTIM_RELIEF_INCAPACITY": Coverage.VICTIM_RELIEF,
     "INSANITY_VICTIM": Coverage.VICTIM_RELIEF,
+    # aioi (002b L4761-4810) and tokio (004 L1593-1594) riders
+    "REMOTE_VICTIM_EXPENSE": Coverage.REMOTE_VICTIM,
+    "TOTAL_LOSS_EXPENSE_DOUBLE": Coverage.VEHICLE,  # follows the vehicle payment it rides on
+    "RESTORATION": Coverage.VEHICLE,                # pays the vehicle claim on its basis
+    "RECOVERY_COST": Coverage.VEHICLE,
+    "NEW_VALUE": Coverage.VEHICLE,                  # the no-fault rule covers new-value payments (004 L995-1002)
+    "BREAKDOWN": Coverage.BREAKDOWN,                # 1-down (004 L1593 ①)
+    "OTHER_CAR_DRIVING": Coverage.OTHER_CAR_VEHICLE,
+    "TRAFFIC_ACCIDENT": Coverage.TRAFFIC_ACCIDENT,
+    "PI_EXPENSES": Coverage.HOSPITAL_EXPENSES,
+    "INJURY_LUMP_SUM": Coverage.INJURY_LUMP_SUM,
+    "INJURY_LUMP_SUM_FLAT": Coverage.INJURY_LUMP_SUM,
+    "INJURY_LUMP_SUM_DOUBLE": Coverage.INJURY_LUMP_SUM,
+    "PASSENGER_LUMP_SUM": Coverage.PASSENGER,
+    "PASSENGER_LUMP_SUM_DOUBLE": Coverage.PASSENGER,
+    "LAWYER_DAILY_LIFE": Coverage.LAWYER,
+    "LAWYER_BICYCLE": Coverage.LAWYER,
+    "BICYCLE_LIABILITY": Coverage.PERSONAL_LIABILITY,
+    "FAMILY_BIKE_PI": Coverage.FAMILY_BIKE,
+    "FAMILY_BIKE_SELF_UM": Coverage.FAMILY_BIKE,
+    "PERSONAL_BELONGINGS": Coverage.PERSONAL_BELONGINGS,
+    "BUSINESS_CARGO_500K": Coverage.BUSINESS_CARGO,
+    "BUSINESS_CARGO_1M": Coverage.BUSINESS_CARGO,
+    "BUSINESS_CARGO_2M": Coverage.BUSINESS_CARGO,
+    "CARRIER_CARGO": Coverage.CARRIER_CARGO_LIABILITY,
+    "CORPORATE_CONDOLENCE": Coverage.CONDOLENCE,
+    "SELF_ACCIDENT_INJURY": Coverage.UNINSURED,     # tokio 自損事故傷害: no-count like aioi 自損傷害 (002b L4775)
 }
 
 

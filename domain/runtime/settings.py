@@ -46,6 +46,31 @@ class Settings(BaseSettings):
     # number of worker processes, so every worker has a part to run.
     recalc_parts: int = Field(default=2, ge=1)
 
+    # Webhooks (docs/decisions.md "Webhooks"): per-request timeout; retries back off from base to
+    # cap with jitter and end in the dead letter after max_age or max_attempts.
+    webhook_timeout_seconds: float = Field(default=10, gt=0)
+    webhook_retry_base_seconds: float = Field(default=10, ge=0)
+    webhook_retry_cap_seconds: float = Field(default=3600, ge=0)
+    webhook_max_age_seconds: float = Field(default=86400, gt=0)
+    webhook_max_attempts: int = Field(default=25, ge=1)
+    # One lane job sends at most this many, for at most this long, then hands over to a new job
+    # (its transaction, holding the attempts it records, stays short).
+    webhook_lane_batch: int = Field(default=50, ge=1)
+    webhook_lane_budget_seconds: float = Field(default=15, gt=0)
+    # After a rotation the previous secret still signs (a second v1=) for this long.
+    webhook_secret_overlap_seconds: float = Field(default=86400, ge=0)
+    webhook_publish_batch: int = Field(default=500, ge=1)
+    # Email notifications of reminders and deadlines: off unless both are set. The book holds no
+    # policyholder email addresses, so mail goes to one mailbox (the operations desk that posts the
+    # letters); smtp_url is smtp://[user:password@]host[:port] (smtps:// for implicit TLS).
+    smtp_url: str | None = None
+    notification_email_to: str | None = None
+    notification_email_from: str = "autopolicy@localhost"
+
+    @property
+    def email_on(self) -> bool:
+        return bool(self.smtp_url and self.notification_email_to)
+
     # Clock: only non-production environments may read a moved clock from the database.
     allow_clock_override: bool = True
 

@@ -5,8 +5,11 @@ That UPDATE takes the contract's row lock, so concurrent appenders of one contra
 transaction that rolls back gives its numbers back: per contract the events are 1, 2, 3, ... with
 no gap, whatever failed in between. (A global sequence would leave holes on every rollback.)
 
-Publishing (webhooks) reads unpublished rows with `claim_unpublished` (SKIP LOCKED, so several
-publishers share the work) and marks them with `mark_published` in the same unit of work.
+Publishing (webhooks: domain/services/notifications/delivery.py, run by the worker's
+`publish_events` cron) reads unpublished rows with `claim_unpublished` (SKIP LOCKED, so several
+publishers share the work) and marks them with `mark_published` in the same unit of work. Every
+insert also NOTIFYs `autopolicy_events` on commit (migration 0022), which GraphQL subscriptions
+listen to.
 """
 
 from __future__ import annotations
@@ -95,6 +98,11 @@ async def events(
         contract_id, after_seq, limit,
     )
     return [_event(r) for r in rows]
+
+
+async def last_seq(conn: Executor, contract_id: int) -> int:
+    """The contract's last event seq (0 before its first event)."""
+    return int(await conn.fetchval("SELECT event_seq FROM contracts WHERE id = $1", contract_id) or 0)
 
 
 async def events_of(conn: Executor, contract_ids: Sequence[int], *, last: int) -> dict[int, list[Event]]:

@@ -144,6 +144,26 @@ async def schedule(
     raise RuntimeError(f"timer key {idempotency_key!r} neither inserted nor found")
 
 
+async def schedule_many(conn: asyncpg.Connection, *, kind: str,
+                        rows: list[tuple[str, datetime, str, Mapping[str, Any]]]) -> int:
+    """Many `schedule`s of one kind in one statement: (subject, due_at, idempotency_key, payload).
+
+    A key that exists already is left as it is (the replay rule of `schedule`, without its check
+    that the key belongs to the same subject); answers how many rows were inserted.
+    """
+    if not rows:
+        return 0
+    done = await conn.execute(
+        """INSERT INTO timers (kind, subject, due_at, idempotency_key, payload)
+           SELECT $1, s, d, k, p::jsonb
+           FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[]) AS t(s, d, k, p)
+           ON CONFLICT (idempotency_key) DO NOTHING""",
+        kind, [r[0] for r in rows], [as_jst(r[1]) for r in rows], [r[2] for r in rows],
+        [json.dumps(dict(r[3])) for r in rows],
+    )
+    return int(done.split()[-1])
+
+
 async def cancel(conn: asyncpg.Connection, *, subject: str, kind: str | None = None) -> int:
     """Cancel the live timers of a subject (of one kind, or all kinds); answer how many.
 

@@ -266,3 +266,59 @@ def _is_query(query: str) -> Callable[[Request], bool]:
             return False
 
     return match
+
+
+@pytest.mark.browser
+async def test_graphiql_runs_a_subscription_over_its_websocket(
+    live_server: str, app_settings: Settings, pool: object
+) -> None:
+    """A subscription typed into GraphiQL opens ws://<this origin>/graphql (the CSP allows it),
+    sends the Headers tab's token in connection_init, and shows an event committed meanwhile."""
+    _need_chromium()
+    from playwright.async_api import async_playwright, expect
+
+    from api.auth import Role, mint_token
+    from api.node import to_global_id
+    from domain.store.outbox import append_events
+    from domain.store.uow import UnitOfWork
+    from tests.factories import rated_contract
+
+    book = await rated_contract(pool)  # type: ignore[arg-type]
+    cid = book.created.contract.id
+    token = mint_token(app_settings, subject="graphiql-ws", role=Role.STAFF, now=datetime.now(UTC))
+    gid = to_global_id("Contract", cid)
+    # afterSeq: the event appended below is shown however late the subscription starts
+    seq = await pool.fetchval("SELECT event_seq FROM contracts WHERE id = $1", cid)  # type: ignore[attr-defined]
+    problems: list[str] = []
+    sockets: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await (await browser.new_context(service_workers="block")).new_page()
+            frames: list[str] = []
+
+            def on_ws(ws: object) -> None:
+                sockets.append(ws.url)  # type: ignore[attr-defined]
+                ws.on("framesent", lambda f: frames.append(f"> {f}"))  # type: ignore[attr-defined]
+                ws.on("framereceived", lambda f: frames.append(f"< {f}"))  # type: ignore[attr-defined]
+
+            page.on("websocket", on_ws)
+            page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+            page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+            await page.goto(f"{live_server}/graphql", wait_until="load")
+            await _set_editor(page, ".graphiql-query-editor .CodeMirror",
+                              f'subscription {{ contractEvents(contractId: "{gid}", afterSeq: {seq}) {{ seq kind }} }}')
+            await page.locator(".graphiql-editor-tools").get_by_text("Headers", exact=True).click()
+            await _set_editor(page, _HEADERS_EDITOR, json.dumps({"Authorization": f"Bearer {token}"}))
+            await page.locator(".graphiql-execute-button").click()
+            async with UnitOfWork(pool) as uow:  # type: ignore[arg-type]
+                await append_events(uow, cid, [("GRAPHIQL_SEES_THIS", {})], at=datetime.now(UTC))
+            result = page.locator(".graphiql-response .result-window")
+            try:
+                await expect(result).to_contain_text("GRAPHIQL_SEES_THIS", timeout=10_000)
+            except AssertionError:
+                raise AssertionError(frames) from None
+        finally:
+            await browser.close()
+    assert sockets and all(urlsplit(u).hostname == "127.0.0.1" and u.endswith("/graphql") for u in sockets), sockets
+    assert problems == [], problems

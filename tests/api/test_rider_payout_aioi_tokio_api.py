@@ -87,3 +87,21 @@ async def test_aioi_temporary_bi_and_remote_victim(client: httpx.AsyncClient, po
     near = (await assess(client, h, claim, "REMOTE_VICTIM_EXPENSE",
                          {"lossYen": 25_000, "outcome": "DEATH", "distanceKm": 99}, person="victim-1"))["assessment"]
     assert near["payableYen"] == 0
+
+
+async def test_connected_plan_driving_premium(client: httpx.AsyncClient) -> None:
+    """002 L1624-1628, L1840-1850: km × the (DEMONSTRATION) unit rate, the month's score discount, the 20,000 km cap."""
+    q = """{ product(id: "aioi-tough-biz") { connectedPlan { demonstration annualKmCap unitRateYenPerKm
+              high: drivingPremium(km: 1000, score: 80) { kmCharged grossYen discount amountYen }
+              capped: drivingPremium(km: 1001, score: 59, kmBeforeInYear: 19000) { kmCharged amountYen explanation }
+              bad: drivingPremium(km: 10, score: 101) { amountYen } } }
+            rakuten: product(id: "rakuten-drive-assist") { connectedPlan { annualKmCap } } }"""
+    body = await gql(client, q)
+    assert "errors" not in body, body
+    plan = body["data"]["product"]["connectedPlan"]
+    assert (plan["demonstration"], plan["annualKmCap"], plan["unitRateYenPerKm"]) == (True, 20_000, "3")
+    assert plan["high"] == {"kmCharged": 1000, "grossYen": 3000, "discount": "0.80", "amountYen": 600}
+    assert (plan["capped"]["kmCharged"], plan["capped"]["amountYen"]) == (1000, 3000)
+    assert any("not charged" in line for line in plan["capped"]["explanation"])
+    assert plan["bad"] is None
+    assert body["data"]["rakuten"]["connectedPlan"] is None

@@ -2,7 +2,8 @@
 
 - The pure domain imports no services, store, runtime, API or workers; the store no services; the
   services no API or workers.
-- The service parts are layered: agencies < contracts < payments < windows < claims < renewals < fleets. A part
+- The service parts are layered: agencies < contracts < payments < windows < claims < renewals < fleets
+  < notifications (it reads every part's events). A part
   imports its own modules, lower parts and the shared modules, never a higher part: where a lower
   part must make a higher one react, it publishes a reaction (domain/services/reactions.py).
 - No import cycle among the project's modules, and no function-local import of a service module
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("api", "domain", "workers")
 SERVICES = "domain.services"
 # Lowest first: each part may import the parts before it.
-PART_ORDER = ("agencies", "contracts", "payments", "windows", "claims", "renewals", "fleets")
+PART_ORDER = ("agencies", "contracts", "payments", "windows", "claims", "renewals", "fleets", "notifications")
 SHARED = {"access", "errors", "mutation_runner", "reactions"}   # import no part
 TOP = {"wiring"}                                                # may import every part
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from domain.calendar import YearMonth
+from domain.claims.impact import claim_grade_impact
 from domain.claims.rider_payout import (
     Assessment,
     LossFacts,
@@ -20,6 +21,7 @@ from domain.claims.rider_payout import (
     product_rules,
     rule_of,
 )
+from domain.grade_accidents import NoFault, VehicleCause
 from domain.products.model import Product
 from domain.products.payout import BrokenPart, InjuryClass, LossCause, Outcome
 from domain.rating import CoverageChoice, NamedInsured, RatingError, rate
@@ -319,7 +321,7 @@ def test_tokio_breakdown_amounts(part: BrokenPart, paid: int) -> None:
 
 def test_tokio_breakdown_conditions() -> None:
     engine = LossFacts(cause=C.BREAKDOWN, towed=True, broken_part=BrokenPart.ENGINE)
-    assert tokio("BREAKDOWN", engine, sum_insured=299_999) == 299_999       # ≤ the vehicle SI (L633)
+    assert tokio("BREAKDOWN", engine, sum_insured=299_999) == 299_999       # ≤ the vehicle SI (L631)
     assert tokio("BREAKDOWN", engine, sum_insured=300_000) == 300_000
     assert tokio("BREAKDOWN", LossFacts(cause=C.BREAKDOWN, towed=False, broken_part=BrokenPart.ENGINE),
                  sum_insured=1_000_000) == 0
@@ -506,3 +508,48 @@ def test_aioi_rider_scope_refusals() -> None:
     truck = with_vehicle(replace(q, riders=("CARRIER_CARGO",), age_condition=AgeCondition.ANY),
                          use_type=UseType.COMMERCIAL_SMALL_TRUCK)
     assert "CARRIER_CARGO" in riders_of(truck)
+
+
+# ================================================================== the grade class of the new lines
+
+# 002b L4761-4810, 004 L1593-1594: which class a payment under each new rider line has
+@pytest.mark.parametrize(("pid", "codes", "cls"), [
+    (AIOI, ("REMOTE_VICTIM_EXPENSE",), "NO_COUNT"),
+    (AIOI, ("PI_EXPENSES", "INJURY_LUMP_SUM", "TRAFFIC_ACCIDENT"), "NO_COUNT"),
+    (AIOI, ("PERSONAL_BELONGINGS",), "NO_COUNT"),                         # 002b L4807
+    (AIOI, ("BUSINESS_CARGO_1M", "CARRIER_CARGO", "CORPORATE_CONDOLENCE"), "NO_COUNT"),
+    (AIOI, ("LAWYER_DAILY_LIFE", "BICYCLE_LIABILITY", "FAMILY_BIKE_PI"), "NO_COUNT"),
+    (TOKIO, ("BREAKDOWN",), "ONE_DOWN"),                                  # 004 L1593 ①
+    (TOKIO, ("NEW_VALUE", "TOTAL_LOSS_EXPENSE"), "THREE_DOWN"),           # a collision
+])
+def test_grade_class_of_the_new_lines(pid: str, codes: tuple[str, ...], cls: str) -> None:
+    impact = claim_grade_impact(product(pid), codes, vehicle_cause=VehicleCause.COLLISION)
+    assert impact.accident_class is not None and impact.accident_class.value == cls
+
+
+def test_new_value_on_a_no_fault_accident_is_no_count() -> None:
+    # 004 L995-1002: the no-fault rule covers vehicle payments including new-value ones
+    impact = claim_grade_impact(product(TOKIO), ("NEW_VALUE",), vehicle_cause=VehicleCause.COLLISION,
+                                no_fault=NoFault.NO_FAULT_COLLISION)
+    assert impact.accident_class is not None and impact.accident_class.value == "NO_COUNT"
+
+
+# 004 L1127, L1129: victim relief (defect / hacking, confirmed objectively) and the incapacitated driver
+def test_tokio_victim_relief_riders() -> None:
+    hack = LossFacts(loss_yen=3_000_000, cause=C.DEFECT_OR_HACKING, liable=False, confirmed_objectively=True)
+    assert tokio("VICTIM_RELIEF_HACKING", hack) == 3_000_000
+    assert tokio("VICTIM_RELIEF_HACKING", replace(hack, confirmed_objectively=False)) == 0
+    incap = LossFacts(loss_yen=2_000_000, cause=C.DRIVER_INCAPACITY, liable=False)
+    assert tokio("INSANITY_VICTIM", incap) == 2_000_000
+    assert tokio("INSANITY_VICTIM", replace(incap, liable=True)) == 0
+
+
+# 004 L135, L938, L980: the dashcam rider at the pamphlet's ¥470 / ¥810 a month (1-year, no surcharge)
+def test_tokio_dap_price() -> None:
+    q = base_quote(TOKIO)
+    plain = rate(product(TOKIO), q).total
+    assert rate(product(TOKIO), replace(q, riders=("DAP_NEW",))).total - plain == 470 * 12
+    assert rate(product(TOKIO), replace(q, riders=("DAP_TWO_CAMERA",))).total - plain == 810 * 12
+    with pytest.raises(RatingError) as e:
+        rate(product(TOKIO), replace(q, riders=("DAP_NEW", "DAP_TWO_CAMERA")))
+    assert e.value.code == "RIDER_CONFLICT"

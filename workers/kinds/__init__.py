@@ -13,5 +13,6 @@ from workers.kinds import (  # noqa: F401
     payments,
     ping,
     renewal,
+    webhooks,
     windows,
 )

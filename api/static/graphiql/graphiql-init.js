@@ -29,7 +29,13 @@
   // createFetcher sends the headers typed into the Headers editor with every request, so a
   // pasted Authorization header reaches the API. Headers stay out of localStorage on purpose:
   // a bearer token left there outlives the session.
-  var fetcher = GraphiQL.createFetcher({ url: endpoint });
+  //
+  // Subscriptions go over a websocket to the same path (graphql-transport-ws). The toolkit sends
+  // the Headers editor's content as the connection_init payload, which is where the API reads the
+  // token of a websocket. The URL is built here from the page's own origin, so the page names no
+  // host; the CSP's connect-src 'self' covers ws(s) to this origin.
+  var wsUrl = (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + endpoint;
+  var fetcher = GraphiQL.createFetcher({ url: endpoint, subscriptionUrl: wsUrl });
 
   ReactDOM.createRoot(root).render(
     React.createElement(GraphiQL, {

@@ -1,0 +1,178 @@
+"""Webhook subscriptions through GraphQL: staff and agencies manage them, the secret is shown only by
+create and rotate, deliveries and their attempts read as `WebhookDelivery`, staff redeliver, and a
+reminder's notification shows on the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import asyncpg
+import httpx
+import pytest
+
+from api.auth import Role
+from api.node import to_global_id
+from domain.runtime.clock import JST
+from domain.runtime.settings import Settings
+from domain.services.notifications.delivery import deliver_lane, publish_events
+from domain.store.outbox import append_events
+from domain.store.uow import UnitOfWork
+from tests.api.conftest import gql
+from tests.api.test_agencies_api import bearer
+from tests.api.test_contract_mutations import snapshot
+from tests.factories import rated_contract
+from tests.receiver import Receiver
+from workers.kinds.webhooks import WebhookRuntime, client_for
+
+FIELDS = "id url kinds agencyId active description previousSecretValidUntil"
+CREATE = f"""mutation($i: CreateWebhookSubscriptionInput!) {{ createWebhookSubscription(input: $i) {{
+  subscription {{ {FIELDS} }} secret userErrors {{ field code }} dryRun }} }}"""
+UPDATE = f"""mutation($i: UpdateWebhookSubscriptionInput!) {{ updateWebhookSubscription(input: $i) {{
+  subscription {{ {FIELDS} }} secret userErrors {{ field code }} }} }}"""
+ROTATE = f"""mutation($i: WebhookSubscriptionIdInput!) {{ rotateWebhookSecret(input: $i) {{
+  subscription {{ {FIELDS} }} secret userErrors {{ field code }} }} }}"""
+DELETE = """mutation($i: WebhookSubscriptionIdInput!) { deleteWebhookSubscription(input: $i) {
+  deletedId userErrors { field code } } }"""
+LIST = f"{{ webhookSubscriptions {{ {FIELDS} }} }}"
+DELIVERIES = """query($s: ID) { webhookDeliveries(subscriptionId: $s) { id eventId kind seq state attemptCount
+  lastStatusCode attempts { attempt statusCode outcome latencyMs } } }"""
+REDELIVER = """mutation($i: RedeliverWebhookInput!) { redeliverWebhook(input: $i) {
+  delivery { id state attemptCount } userErrors { field code } } }"""
+NOTES = """query($id: ID!) { contract(id: $id) { notifications { kind channel state subject sentAt } } }"""
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+async def _delete_all(client: httpx.AsyncClient, staff: dict[str, str]) -> None:
+    for s in (await gql(client, LIST, headers=staff))["data"]["webhookSubscriptions"]:
+        await gql(client, DELETE, {"i": {"id": s["id"]}}, staff)
+
+
+async def test_staff_create_list_pause_rotate_delete_and_the_secret_is_never_read_back(
+        client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings) -> None:
+    staff = bearer(settings, Role.STAFF)
+    before = await snapshot(pool)
+    bad = (await gql(client, CREATE, {"i": {"url": "ftp://x"}}, staff))["data"]["createWebhookSubscription"]
+    assert bad["userErrors"] == [{"field": "input.url", "code": "INVALID_URL"}]
+    bad = (await gql(client, CREATE, {"i": {"url": "https://x.example/h", "kinds": ["lower"]}}, staff))
+    assert bad["data"]["createWebhookSubscription"]["userErrors"][0]["code"] == "INVALID_EVENT_KIND"
+    assert await snapshot(pool) == before
+
+    made = (await gql(client, CREATE, {"i": {"url": "https://crm.example/hook", "kinds": ["CLAIM_REPORTED"],
+                                             "description": "CRM"}}, staff))["data"]["createWebhookSubscription"]
+    assert made["userErrors"] == [] and made["secret"].startswith("whsec_") and len(made["secret"]) > 32
+    sub = made["subscription"]
+    assert (sub["url"], sub["kinds"], sub["agencyId"], sub["active"]) == (
+        "https://crm.example/hook", ["CLAIM_REPORTED"], None, True)
+    fields = (await gql(client, '{ __type(name: "WebhookSubscription") { fields { name } } }'))
+    assert not [f for f in fields["data"]["__type"]["fields"] if "secret" in f["name"].lower()
+                and f["name"] != "previousSecretValidUntil"]
+    assert made["secret"] not in str(await gql(client, LIST, headers=staff))
+
+    paused = (await gql(client, UPDATE, {"i": {"id": sub["id"], "active": False}}, staff))
+    assert paused["data"]["updateWebhookSubscription"]["subscription"]["active"] is False
+    assert paused["data"]["updateWebhookSubscription"]["secret"] is None
+    rotated = (await gql(client, ROTATE, {"i": {"id": sub["id"]}}, staff))["data"]["rotateWebhookSecret"]
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != made["secret"]
+    assert rotated["subscription"]["previousSecretValidUntil"] is not None
+    listed = (await gql(client, LIST, headers=staff))["data"]["webhookSubscriptions"]
+    assert sub["id"] in [s["id"] for s in listed]
+    node = await gql(client, "query($id: ID!) { node(id: $id) { id ... on WebhookSubscription { url } } }",
+                     {"id": sub["id"]}, staff)
+    assert node["data"]["node"]["url"] == "https://crm.example/hook"
+
+    gone = (await gql(client, DELETE, {"i": {"id": sub["id"]}}, staff))["data"]["deleteWebhookSubscription"]
+    assert gone == {"deletedId": sub["id"], "userErrors": []}
+    assert sub["id"] not in [s["id"] for s in (await gql(client, LIST, headers=staff))["data"]["webhookSubscriptions"]]
+    again = (await gql(client, DELETE, {"i": {"id": sub["id"]}}, staff))["data"]["deleteWebhookSubscription"]
+    assert again["userErrors"][0]["code"] == "WEBHOOK_SUBSCRIPTION_NOT_FOUND"
+
+
+async def test_an_agency_manages_only_its_own_and_a_policyholder_none(
+        client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings) -> None:
+    staff = bearer(settings, Role.STAFF)
+    mine, other = await rated_contract(pool), await rated_contract(pool)
+    assert mine.agency_id is not None and other.agency_id is not None
+    agent = bearer(settings, Role.AGENT, agency_id=mine.agency_id)
+    holder = bearer(settings, Role.POLICYHOLDER, party_id=mine.policyholder.id)
+    staff_sub = (await gql(client, CREATE, {"i": {"url": "https://ops.example/h"}}, staff))[
+        "data"]["createWebhookSubscription"]["subscription"]
+    made = (await gql(client, CREATE, {"i": {"url": "https://agency.example/h"}}, agent))["data"]["createWebhookSubscription"]
+    assert made["subscription"]["agencyId"] == to_global_id("Agency", mine.agency_id)
+    refused = (await gql(client, CREATE, {"i": {"url": "https://agency.example/h",
+                                                "agencyId": to_global_id("Agency", other.agency_id)}}, agent))
+    assert refused["data"]["createWebhookSubscription"]["userErrors"][0]["code"] == "AGENCY_NOT_FOUND"
+    for internal in ("http://127.0.0.1:8000/h", "http://169.254.169.254/latest", "http://10.0.0.5/h",
+                     "http://localhost/h", "http://[::1]/h"):
+        inside = (await gql(client, CREATE, {"i": {"url": internal}}, agent))["data"]["createWebhookSubscription"]
+        assert inside["userErrors"] == [{"field": "input.url", "code": "INVALID_URL"}], internal
+    listed = [s["id"] for s in (await gql(client, LIST, headers=agent))["data"]["webhookSubscriptions"]]
+    assert listed == [made["subscription"]["id"]]
+    for mutation, name in ((UPDATE, "updateWebhookSubscription"), (ROTATE, "rotateWebhookSecret"),
+                           (DELETE, "deleteWebhookSubscription")):
+        r = (await gql(client, mutation, {"i": {"id": staff_sub["id"]}}, agent))["data"][name]
+        assert r["userErrors"][0]["code"] == "WEBHOOK_SUBSCRIPTION_NOT_FOUND", name
+    node = "query($id: ID!) { node(id: $id) { id } webhookSubscription(id: $id) { id } }"
+    other_agent = bearer(settings, Role.AGENT, agency_id=other.agency_id)
+    for who in (other_agent, holder, {}):
+        seen = (await gql(client, node, {"id": made["subscription"]["id"]}, who))["data"]
+        assert seen == {"node": None, "webhookSubscription": None}
+        assert (await gql(client, DELIVERIES, {"s": made["subscription"]["id"]}, who))["data"]["webhookDeliveries"] == []
+    assert (await gql(client, node, {"id": made["subscription"]["id"]}, agent))["data"]["node"] is not None
+    ph = (await gql(client, CREATE, {"i": {"url": "https://me.example/h"}}, holder))["data"]["createWebhookSubscription"]
+    assert ph["userErrors"][0]["code"] == "FORBIDDEN"
+    assert (await gql(client, LIST, headers=holder))["data"]["webhookSubscriptions"] == []
+    assert (await gql(client, LIST))["data"]["webhookSubscriptions"] == []
+    await _delete_all(client, staff)
+
+
+async def test_deliveries_attempts_redelivery_and_the_contracts_notifications(
+        client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings, receiver: Receiver) -> None:
+    staff = bearer(settings, Role.STAFF)
+    c = await rated_contract(pool)
+    cid = c.created.contract.id
+    assert c.agency_id is not None
+    agent = bearer(settings, Role.AGENT, agency_id=c.agency_id)
+    made = (await gql(client, CREATE, {"i": {"url": receiver.url("/api"), "agencyId": to_global_id("Agency", c.agency_id)}},
+                      staff))["data"]["createWebhookSubscription"]
+    receiver.secrets["/api"] = [made["secret"]]
+    sid = made["subscription"]["id"]
+    now = datetime(2026, 4, 1, 9, 0, tzinfo=JST)
+    async with UnitOfWork(pool) as uow:
+        await append_events(uow, cid, [("RENEWAL_REMINDER", {"policyNumber": "P-1", "day": 7, "daysLeft": 23,
+                                                             "fullUntil": "2027-05-01"})], at=now)
+    async with UnitOfWork(pool) as uow:
+        while await publish_events(uow, now, settings, limit=10_000) == 10_000:
+            pass
+    (d,) = (await gql(client, DELIVERIES, {"s": sid}, staff))["data"]["webhookDeliveries"]
+    assert (d["kind"], d["state"], d["attemptCount"], d["attempts"]) == ("RENEWAL_REMINDER", "PENDING", 0, [])
+    notes = (await gql(client, NOTES, {"id": to_global_id("Contract", cid)}, staff))["data"]["contract"]["notifications"]
+    assert [(n["kind"], n["channel"], n["state"]) for n in notes] == [("RENEWAL_REMINDER", "WEBHOOK", "PENDING")]
+
+    rt = WebhookRuntime(settings, client_for(settings))
+    try:
+        sub_db = int(await pool.fetchval("SELECT id FROM webhook_subscriptions WHERE url = $1", receiver.url("/api")))
+        async with UnitOfWork(pool) as uow:
+            run = await deliver_lane(uow.conn, sub_db, cid, clock=lambda: now, settings=settings, send=rt.send)
+    finally:
+        await rt.client.aclose()
+    assert run.delivered == 1 and receiver.received()[0].verified
+    (d,) = (await gql(client, DELIVERIES, {"s": sid}, staff))["data"]["webhookDeliveries"]
+    assert (d["state"], d["attemptCount"], d["lastStatusCode"]) == ("DELIVERED", 1, 200)
+    assert [(a["attempt"], a["statusCode"], a["outcome"]) for a in d["attempts"]] == [(1, 200, "DELIVERED")]
+    assert d["eventId"] == receiver.received()[0].event_id
+    notes = (await gql(client, NOTES, {"id": to_global_id("Contract", cid)}, staff))["data"]["contract"]["notifications"]
+    assert notes[0]["state"] == "SENT" and notes[0]["sentAt"] and "day 7" in notes[0]["subject"]
+    # the agency reads its deliveries but only staff redeliver
+    assert [x["id"] for x in (await gql(client, DELIVERIES, {"s": sid}, agent))["data"]["webhookDeliveries"]] == [d["id"]]
+    no = (await gql(client, REDELIVER, {"i": {"deliveryId": d["id"]}}, agent))["data"]["redeliverWebhook"]
+    assert no["userErrors"][0]["code"] == "FORBIDDEN"
+    yes = (await gql(client, REDELIVER, {"i": {"deliveryId": d["id"]}}, staff))["data"]["redeliverWebhook"]
+    assert yes["userErrors"] == [] and yes["delivery"]["state"] == "PENDING"
+    await _delete_all(client, staff)
