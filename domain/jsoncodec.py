@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -21,21 +21,55 @@ Json = Any
 
 
 def to_json(value: Any) -> Json:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, YearMonth):
-        return str(value)
-    if isinstance(value, date):  # datetime included
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [to_json(v) for v in value]
+    enc = _ENCODERS.get(type(value))
+    if enc is None:
+        enc = _encoder(type(value))
+    return enc(value)
+
+
+def _identity(value: Any) -> Any:
     return value
+
+
+def _iso(value: date) -> str:
+    return value.isoformat()
+
+
+def _encoder(cls: type) -> Callable[[Any], Json]:
+    """The converter for values of `cls`, built once per class (the nightly recalculation encodes
+    a quote per contract: dispatch by the exact type instead of a chain of isinstance checks)."""
+    enc: Callable[[Any], Json]
+    if issubclass(cls, Enum):
+        enc = _enum_value
+    elif issubclass(cls, YearMonth):
+        enc = str
+    elif issubclass(cls, date):  # datetime included
+        enc = _iso
+    elif issubclass(cls, Decimal):
+        enc = str
+    elif dataclasses.is_dataclass(cls):
+        names = tuple(f.name for f in dataclasses.fields(cls))
+
+        def enc(value: Any) -> Json:
+            return {n: to_json(getattr(value, n)) for n in names}
+    elif issubclass(cls, Mapping):
+        def enc(value: Any) -> Json:
+            return {str(k): to_json(v) for k, v in value.items()}
+    elif issubclass(cls, tuple | list):
+        def enc(value: Any) -> Json:
+            return [to_json(v) for v in value]
+    else:
+        enc = _identity
+    _ENCODERS[cls] = enc
+    return enc
+
+
+def _enum_value(value: Enum) -> Any:
+    return value._value_   # what `.value` answers, without the property's cost
+
+
+_ENCODERS: dict[type, Callable[[Any], Json]] = {str: _identity, int: _identity, bool: _identity,
+                                                 type(None): _identity, float: _identity}
 
 
 @cache
@@ -44,16 +78,69 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def from_json(tp: Any, value: Json) -> Any:
+    try:
+        dec = _decoder(tp)
+    except TypeError:   # an unhashable type form: no cached decoder
+        return _from_json_uncached(tp, value)
+    return dec(value)
+
+
+@cache
+def _decoder(tp: Any) -> Callable[[Json], Any]:
+    """The converter from JSON to `tp`, built once per type form (see `_encoder`)."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return None if value is None else from_json(args[0], value)
+        inner = _decoder(args[0])
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple:
+        item = _decoder(typing.get_args(tp)[0])
+        return lambda value: tuple(item(v) for v in value)
+    if origin in (Mapping, dict, typing.Mapping):
+        vt = _decoder(typing.get_args(tp)[1])
+        return lambda value: {k: vt(v) for k, v in value.items()}
+    if isinstance(tp, type):
+        if issubclass(tp, Enum):
+            return tp
+        if tp is YearMonth:
+            return YearMonth.parse
+        if tp is datetime:
+            return datetime.fromisoformat
+        if tp is date:
+            return date.fromisoformat
+        if tp is Decimal:
+            return Decimal
+        if dataclasses.is_dataclass(tp):
+            fields = [(f.name, _decoder_later(tp, f.name)) for f in dataclasses.fields(tp)]
+
+            def dec(value: Json) -> Any:
+                return tp(**{n: d(value[n]) for n, d in fields if n in value})
+            return dec
+    return _identity
+
+
+def _decoder_later(cls: type, name: str) -> Callable[[Json], Any]:
+    """A field's decoder, resolved on first use (a dataclass may refer to itself)."""
+    got: list[Callable[[Json], Any]] = []
+
+    def dec(value: Json) -> Any:
+        if not got:
+            got.append(_decoder(_hints(cls)[name]))
+        return got[0](value)
+    return dec
+
+
+def _from_json_uncached(tp: Any, value: Json) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return None if value is None else _from_json_uncached(args[0], value)
     if origin is tuple:
         item = typing.get_args(tp)[0]
-        return tuple(from_json(item, v) for v in value)
+        return tuple(_from_json_uncached(item, v) for v in value)
     if origin in (Mapping, dict, typing.Mapping):
         _, vt = typing.get_args(tp)
-        return {k: from_json(vt, v) for k, v in value.items()}
+        return {k: _from_json_uncached(vt, v) for k, v in value.items()}
     if isinstance(tp, type):
         if issubclass(tp, Enum):
             return tp(value)
@@ -67,7 +154,7 @@ def from_json(tp: Any, value: Json) -> Any:
             return Decimal(value)
         if dataclasses.is_dataclass(tp):
             hints = _hints(tp)
-            kwargs = {f.name: from_json(hints[f.name], value[f.name])
+            kwargs = {f.name: _from_json_uncached(hints[f.name], value[f.name])
                       for f in dataclasses.fields(tp) if f.name in value}
             return tp(**kwargs)
     return value

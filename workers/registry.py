@@ -20,20 +20,26 @@ from domain.store.timers import TimerRow
 TimerHandler = Callable[[asyncpg.Connection, TimerRow, Clock], Awaitable[None]]
 
 handlers: dict[str, TimerHandler] = {}
+# Kinds whose handler schedules its successor due at once (a chain of pages): the job hands due
+# timers to arq right after it commits instead of leaving them to the next sweep.
+hands_over_now: set[str] = set()
 
 
 class UnknownTimerKind(LookupError):
     pass
 
 
-def timer_kind(name: str) -> Callable[[TimerHandler], TimerHandler]:
-    """Register the decorated coroutine function as the handler of timers of kind `name`."""
+def timer_kind(name: str, *, hand_over_now: bool = False) -> Callable[[TimerHandler], TimerHandler]:
+    """Register the decorated coroutine function as the handler of timers of kind `name`.
+    `hand_over_now`: see `hands_over_now`."""
 
     def register(handler: TimerHandler) -> TimerHandler:
         existing = handlers.get(name)
         if existing is not None and existing is not handler:
             raise ValueError(f"timer kind {name!r} is already handled by {existing.__qualname__}")
         handlers[name] = handler
+        if hand_over_now:
+            hands_over_now.add(name)
         return handler
 
     return register

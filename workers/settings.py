@@ -75,7 +75,7 @@ def worker_settings(settings: Settings, clock: Clock | None = None, tuning: Time
                     following.offset = await read_offset(conn)
                 # The nightly recalculation chain: each night schedules the next; this starts it
                 # (idempotent, one timer per date) in case it was never started or was lost.
-                await ensure_nightly(conn, clock.now())
+                await ensure_nightly(conn, clock.now(), parts=settings.recalc_parts)
         ctx[CTX_KEY] = TimerRuntime(pool=own, clock=clock, settings=settings, tuning=tuning)
         await webhooks.start(settings)
         if following is not None:

@@ -53,7 +53,7 @@ from workers.metrics import (
     TIMER_LAG,
     Outcome,
 )
-from workers.registry import handler_for
+from workers.registry import handler_for, hands_over_now
 
 log = logging.getLogger("workers.timers")
 
@@ -107,6 +107,11 @@ async def run_timer(ctx: dict[str, Any], timer_id: int) -> str:
         TIMER_JOBS.labels(kind, Outcome.ERROR.value).inc()
         raise
     TIMER_JOBS.labels(kind, outcome.value).inc()
+    if outcome is Outcome.DONE and kind in hands_over_now:
+        try:
+            await sweep_timers(ctx)   # the successor it scheduled, now rather than at the next sweep
+        except Exception as exc:  # noqa: BLE001 -- the cron sweep hands it over anyway
+            log.warning("timer %s (%s): immediate hand-over failed (%s); the sweep will", timer_id, kind, exc)
     return outcome.value
 
 

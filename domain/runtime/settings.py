@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     timer_batch: int = Field(default=500, ge=1)
     timer_max_attempts: int = Field(default=8, ge=1)
     arq_queue: str = "autopolicy"
+    # Parts of the nightly recalculation run: each part is a chain of page jobs that any worker may
+    # take, one page at a time (docs/operations.md, "Recalculation across workers"). At least the
+    # number of worker processes, so every worker has a part to run.
+    recalc_parts: int = Field(default=2, ge=1)
 
     # Webhooks (docs/decisions.md "Webhooks"): per-request timeout; retries back off from base to
     # cap with jitter and end in the dead letter after max_age or max_attempts.

@@ -265,6 +265,17 @@ async def claims_of_term(conn: Executor, term_id: int) -> list[StoredClaim]:
     return [claim_from_row(r) for r in rows]
 
 
+async def claims_of_terms(conn: Executor, term_ids: Sequence[int]) -> dict[int, list[StoredClaim]]:
+    """`claims_of_term` for a page of terms in one statement (the nightly recalculation)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM claims WHERE term_id = any($1::bigint[]) ORDER BY term_id, accident_at, id",
+        list(term_ids))
+    out: dict[int, list[StoredClaim]] = {}
+    for r in rows:
+        out.setdefault(r["term_id"], []).append(claim_from_row(r))
+    return out
+
+
 async def pending_claims_of_window(conn: Executor, window_id: int) -> list[StoredClaim]:
     """Claims a window holds COVERAGE_PENDING, locked for the caller's transaction, in id order."""
     rows = await conn.fetch(

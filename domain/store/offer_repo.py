@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
+
 from domain.store.uow import Executor
 from domain.vocab import LicenceColour
 
@@ -111,7 +113,7 @@ async def subject_of(conn: Executor, contract_id: int) -> OfferSubject | None:
 async def rating_inputs(conn: Executor, version_ids: Sequence[int]) -> dict[int, Any]:
     rows = await conn.fetch(
         "SELECT id, rating_input::text AS q FROM contract_versions WHERE id = any($1::bigint[])", list(version_ids))
-    return {r["id"]: json.loads(r["q"]) for r in rows}
+    return {r["id"]: orjson.loads(r["q"]) for r in rows}
 
 
 # --- offers -----------------------------------------------------------------------------------
@@ -193,7 +195,7 @@ async def insert_docs(conn: Executor, docs: Sequence[NewDoc], at: datetime) -> N
     await conn.execute(
         """INSERT INTO renewal_offer_docs (fingerprint, product_id, tariff_version, premium_yen,
                                            current_premium_yen, offer, created_at)
-           SELECT f, p, t, y, c, o::jsonb, $7
+           SELECT f, p, t, y, c, o, $7
            FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) x(f, p, t, y, c, o)
            ON CONFLICT (fingerprint) DO NOTHING""",
         [d.fingerprint for d in docs], [d.product_id for d in docs], [d.tariff_version for d in docs],
@@ -252,7 +254,7 @@ async def append_offer_events(conn: Executor, items: Sequence[tuple[int, Mapping
                       RETURNING c.id, c.event_seq)
            INSERT INTO events (contract_id, seq, kind, payload, at)
            SELECT s.id, s.event_seq, $3, x.payload::jsonb, $4 FROM s JOIN x ON x.cid = s.id""",
-        [cid for cid, _ in items], [json.dumps(p, ensure_ascii=False, separators=(",", ":")) for _, p in items],
+        [cid for cid, _ in items], [orjson.dumps(p).decode() for _, p in items],
         OFFER_EVENT, at)
 
 

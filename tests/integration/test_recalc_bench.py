@@ -29,3 +29,13 @@ async def test_bench_recalc_small_book(bench_url: str) -> None:
     assert r["docs"] == 60                                            # 20 templates × 3 start dates
     assert r["cold_s"] > 0 and r["warm_s"] > 0 and r["floor_s"] > 0
     assert r["child_rss_mb"] < 512
+
+
+async def test_bench_recalc_distinct_book_prices_every_contract_for_real(bench_url: str) -> None:
+    """--distinct: no two contracts share a rating input, so every offer is its own computation and
+    its own stored document (the fingerprint cache has nothing to collapse)."""
+    r = await bench(bench_url, 400, templates=0, start_days=0, parts=2, page=50, repeat=1, quiet=True,
+                    distinct=True)
+    assert r["inputs"] == r["contracts"] == r["scanned"] == r["written"] == 400
+    assert r["failed"] == 0
+    assert r["docs"] == r["offers"] == r["events"] == 400

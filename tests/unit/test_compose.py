@@ -88,3 +88,44 @@ def test_every_installed_compose_accepts_the_file() -> None:
         r = subprocess.run([*cmd, "config", "-q"], cwd=ROOT, capture_output=True, text=True, check=False,
                            timeout=60)
         assert r.returncode == 0, f"{' '.join(cmd)}: {r.stderr}"
+
+
+# --- several API processes and workers (issue 16) --------------------------------------------------
+
+
+def _published_host_ports(service: dict[str, object]) -> list[str]:
+    """Host ports a service publishes ("8000:8080" → "8000"; "8080" alone publishes an ephemeral one)."""
+    out = []
+    for p in service.get("ports", []) or []:  # type: ignore[attr-defined]
+        text = str(p["published"]) if isinstance(p, dict) else str(p)
+        parts = text.split(":")
+        if len(parts) >= 2:
+            out.append(parts[-2])
+    return out
+
+
+def test_scaling_api_and_worker_to_three_clashes_on_nothing() -> None:
+    """`--scale api=3 --scale worker=3`: a replicated service may not publish a fixed host port or
+    set a container name (the second replica could not start)."""
+    services = COMPOSE["services"]
+    for name in ("api", "worker"):
+        assert not _published_host_ports(services[name]), name
+        assert "container_name" not in services[name], name
+    assert services["api"]["expose"] == ["8000"]
+    published = [p for s in services.values() for p in _published_host_ports(s)]
+    assert len(published) == len(set(published))                     # one owner per host port
+
+
+def test_one_balancer_publishes_the_api_for_every_replica() -> None:
+    lb = COMPOSE["services"]["lb"]
+    assert _published_host_ports(lb) == ["8000"]
+    assert lb["depends_on"]["api"]["condition"] == "service_healthy" and "healthcheck" in lb
+    source = lb["volumes"][0].split(":")[0]
+    conf = (ROOT / source).read_text()
+    assert "resolver 127.0.0.11" in conf                              # Docker's DNS: every replica, re-resolved
+    assert "set $api http://api:8000;" in conf and "proxy_pass $api;" in conf
+
+
+def test_workers_split_the_nightly_recalculation_into_parts_enough_for_three() -> None:
+    env = COMPOSE["services"]["worker"]["environment"]
+    assert int(env["RECALC_PARTS"]) >= 3

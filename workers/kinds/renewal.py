@@ -3,8 +3,9 @@
 - `renewal.nightly` (subject renewal:nightly, one per date): start the day's recalculation run,
   schedule a `renewal.batch` per part and the next night's `renewal.nightly`.
 - `renewal.batch` (payload run, part; key per cursor): one page of a part in this job's
-  transaction, then the next page's timer. Killed mid-page: nothing of the page committed and the
-  timer is handed over again, so the page is redone once.
+  transaction, then the next page's timer, handed to arq as soon as this one commits (any
+  worker may take it). Killed mid-page: nothing of the page committed and the timer is handed
+  over again, so the page is redone once.
 - `renewal.recalc` (subject contract:<id>): recompute one contract's offer now
   (recalc.request_recalculation schedules it, on a RenewalInputsChanged reaction).
 """
@@ -33,7 +34,7 @@ async def nightly(conn: asyncpg.Connection, timer: TimerRow, clock: Clock) -> No
                                page=int(timer.payload.get("page", recalc.PAGE)))
 
 
-@timer_kind(recalc.BATCH_KIND)
+@timer_kind(recalc.BATCH_KIND, hand_over_now=True)
 async def batch(conn: asyncpg.Connection, timer: TimerRow, clock: Clock) -> None:
     run_id, part_no = int(timer.payload["run"]), int(timer.payload["part"])
     page = int(timer.payload.get("page", recalc.PAGE))

@@ -734,8 +734,19 @@ async def assess_kyosai(uow: UnitOfWork, actor: Actor, req: t.AssessKyosai, now:
 
 async def term_claims(uow: UnitOfWork, contract_id: int, term_id: int) -> list[TermClaim]:
     """The classified (or withdrawn) claims of a term, oldest accident first."""
+    return _term_claims(contract_id, await repo.claims_of_term(uow.conn, term_id))
+
+
+async def terms_claims(uow: UnitOfWork, terms: Iterable[tuple[int, int]]) -> dict[int, list[TermClaim]]:
+    """`term_claims` of many (contract id, term id) in one statement, by term id."""
+    pairs = list(terms)
+    stored = await repo.claims_of_terms(uow.conn, [t for _, t in pairs])
+    return {t: _term_claims(c, stored.get(t, [])) for c, t in pairs}
+
+
+def _term_claims(contract_id: int, stored: Iterable[repo.StoredClaim]) -> list[TermClaim]:
     out = []
-    for c in await repo.claims_of_term(uow.conn, term_id):
+    for c in stored:
         if c.contract_id != contract_id:
             continue
         withdrawn = c.status is ClaimStatus.WITHDRAWN

@@ -10,8 +10,11 @@ its events once; a page that does not commit wrote nothing).
 
 Who drives the pages:
 - the nightly timer (workers/kinds/renewal.py): `renewal.nightly` creates the day's run and
-  schedules one `renewal.batch` timer per part; each batch timer does one page in its job's
-  transaction and schedules the next page's timer, keyed by the cursor;
+  schedules one `renewal.batch` timer per part (RECALC_PARTS, at least one per worker process);
+  each batch timer does one page in its job's transaction and schedules the next page's timer,
+  keyed by the cursor, which is handed to arq as soon as the page commits (not at the next sweep).
+  Any worker may take any page; a part's pages run one at a time (its row is locked by the page,
+  and its chain has one timer per cursor), so each part, and each contract, is done once;
 - `autopolicy recalc` and bench/recalc.py: `run_part` loops over pages with a UnitOfWork each,
   one OS process per part when there are several (disjoint id ranges never contend).
 """
@@ -124,11 +127,11 @@ def nightly_due(day: date) -> datetime:
     return datetime.combine(day, NIGHTLY_AT, tzinfo=JST)
 
 
-async def ensure_nightly(conn: asyncpg.Connection, now: datetime) -> int:
+async def ensure_nightly(conn: asyncpg.Connection, now: datetime, *, parts: int = NIGHTLY_PARTS) -> int:
     """Schedule the next nightly run (idempotent: one timer per date). Call at worker start-up."""
     today = now.astimezone(JST).date()
     day = today if now < nightly_due(today) else today + timedelta(days=1)
-    return await schedule_nightly(conn, day)
+    return await schedule_nightly(conn, day, parts=parts)
 
 
 async def schedule_nightly(conn: asyncpg.Connection, day: date, *, parts: int = NIGHTLY_PARTS,
