@@ -10,10 +10,19 @@ from api.app import create_app
 from domain.runtime.clock import JST, ManualClock
 from domain.runtime.settings import Settings
 
+START = datetime(2026, 4, 1, 9, 0, tzinfo=JST)
+
 
 @pytest.fixture(scope="session")
 def clock() -> ManualClock:
-    return ManualClock(datetime(2026, 4, 1, 9, 0, tzinfo=JST))
+    return ManualClock(START)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def clock_from_the_start(clock: ManualClock) -> None:
+    """Each module starts at the same business moment, whatever an earlier module moved the shared
+    clock to (the tests of one module may carry a story across their functions)."""
+    clock.set(START)
 
 
 @pytest.fixture(scope="session")
