@@ -14,7 +14,7 @@ clock says otherwise. In production the business clock is the wall clock.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import lru_cache
@@ -39,6 +39,8 @@ class Principal:
     role: Role
     party_id: int | None = None   # policyholder: whose contracts
     agency_id: int | None = None  # agent: which agency
+    # the token's exp (unix seconds): a long-lived subscription ends when its token does
+    expires_at: float | None = field(default=None, compare=False)
 
 
 class AuthError(Exception):
@@ -95,7 +97,7 @@ def verify_token(settings: Settings, token: str, now: datetime) -> Principal:
         role = Role(claims.get("role"))
     except ValueError as exc:
         raise AuthError("TOKEN_INVALID", "the token names no known role") from exc
-    return Principal(str(claims["sub"]), role, claims.get("party_id"), claims.get("agency_id"))
+    return Principal(str(claims["sub"]), role, claims.get("party_id"), claims.get("agency_id"), float(exp))
 
 
 @lru_cache(maxsize=4096)

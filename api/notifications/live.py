@@ -10,6 +10,7 @@ rule is the queries': a contract or claim the caller may not read is "not found"
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from typing import TypeVar
 
@@ -57,6 +58,31 @@ async def _masked(stream: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
         await stream.aclose()
 
 
+# how often an idle subscription looks at its token's expiry (wall seconds)
+RECHECK_S = 30.0
+
+
+def _token_alive(ctx: Context) -> None:
+    p = ctx.principal
+    if p is not None and p.expires_at is not None and p.expires_at <= ctx.clock.now().timestamp():
+        raise _refused("the token has expired (by the business clock); subscribe again with a new one",
+                       "TOKEN_EXPIRED")
+
+
+async def _woken(ctx: Context, wake: asyncio.Event) -> None:
+    """Until the contract may have new events; TOKEN_EXPIRED ends the stream once the caller's token
+    has expired, so a subscription never outlives the credential that opened it."""
+    while True:
+        _token_alive(ctx)
+        try:
+            await asyncio.wait_for(wake.wait(), RECHECK_S)
+        except TimeoutError:
+            continue
+        wake.clear()
+        _token_alive(ctx)
+        return
+
+
 @strawberry.type(description="A claim's event, with the claim as it is after it.")
 class ClaimUpdate:
     event: ContractEvent
@@ -88,8 +114,7 @@ async def _contract_events(ctx: Context, contract_id: strawberry.ID,
     async with _hub(ctx).watch(db_id) as wake:
         last = after_seq if after_seq is not None else await live.last_seq(ctx.pool, db_id)
         while True:
-            await wake.wait()
-            wake.clear()
+            await _woken(ctx, wake)
             while batch := await live.events_after(ctx.pool, db_id, last):
                 for e in batch:
                     last = e.seq
@@ -105,8 +130,7 @@ async def _claim_updates(ctx: Context, claim_id: strawberry.ID,
     async with _hub(ctx).watch(target.contract_id) as wake:
         last = after_seq if after_seq is not None else await live.last_seq(ctx.pool, target.contract_id)
         while True:
-            await wake.wait()
-            wake.clear()
+            await _woken(ctx, wake)
             while batch := await live.events_after(ctx.pool, target.contract_id, last):
                 for e in batch:
                     last = e.seq

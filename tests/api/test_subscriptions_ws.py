@@ -195,3 +195,33 @@ async def test_after_seq_replays_in_order_and_another_policyholder_is_refused(
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
     token = long_token(settings, Role.POLICYHOLDER, "x", party_id=mine.policyholder.id)
     assert token   # a good one is accepted (the replay above)
+
+
+async def test_a_subscription_ends_when_its_token_expires(
+        servers: tuple[Server, Server], pool: asyncpg.Pool, settings: Settings) -> None:
+    """A subscription never outlives the token that opened it: the next event after its expiry (by
+    the server's business clock) ends the stream with TOKEN_EXPIRED instead of the event."""
+    from datetime import timedelta
+
+    from api.auth import mint_token
+
+    a, _ = servers
+    book = await rated_contract(pool)
+    cid = to_global_id("Contract", book.created.contract.id)
+    token = mint_token(settings, subject="short", role=Role.POLICYHOLDER, now=a.clock.now(),
+                       ttl=timedelta(hours=1), party_id=book.policyholder.id)
+    sub = await Sub.open(a.ws_url, {"authorization": f"Bearer {token}"}, EVENTS,
+                         {"c": cid, "a": await seq_of(pool, book.created.contract.id)})
+    start = a.clock.now()
+    try:
+        async with UnitOfWork(pool) as uow:
+            await append_events(uow, book.created.contract.id, [("BEFORE_EXPIRY", {})], at=start)
+        assert (await sub.next())["payload"]["data"]["contractEvents"]["kind"] == "BEFORE_EXPIRY"
+        a.clock.set(start + timedelta(hours=2))
+        async with UnitOfWork(pool) as uow:
+            await append_events(uow, book.created.contract.id, [("AFTER_EXPIRY", {})], at=start)
+        msg = await sub.next()
+        assert "AFTER_EXPIRY" not in json.dumps(msg) and "TOKEN_EXPIRED" in json.dumps(msg), msg
+    finally:
+        a.clock.set(start)
+        await sub.close()
