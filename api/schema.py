@@ -6,13 +6,17 @@ variant differs only in refusing introspection and field suggestions, never in t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 import strawberry
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import Info
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionResult, Info
+from strawberry.types.graphql import OperationType
 
 from api.agencies.mutations import AgencyMutations
 from api.agencies.queries import AgencyQueries
@@ -106,9 +110,22 @@ def _extensions(production: bool) -> list[type[SchemaExtension]]:
     return exts
 
 
+class Schema(strawberry.Schema):
+    async def execute(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                      context_value: Any | None = None, root_value: Any | None = None,
+                      operation_name: str | None = None,
+                      allowed_operation_types: Iterable[OperationType] | None = None,
+                      operation_extensions: dict[str, Any] | None = None) -> ExecutionResult:
+        # One result has no stream: a subscription sent as a plain POST would run as a query and
+        # answer null, so it is refused (HTTP 400) and goes over the websocket instead.
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES) - {OperationType.SUBSCRIPTION}
+        return await super().execute(query, variable_values, context_value, root_value, operation_name,
+                                     allowed, operation_extensions)
+
+
 @lru_cache(maxsize=2)
 def build_schema(production: bool) -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

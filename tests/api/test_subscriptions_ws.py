@@ -225,3 +225,12 @@ async def test_a_subscription_ends_when_its_token_expires(
     finally:
         a.clock.set(start)
         await sub.close()
+
+
+async def test_a_subscription_sent_as_a_plain_post_is_refused(
+        servers: tuple[Server, Server], settings: Settings) -> None:
+    """Over HTTP a subscription has no stream to answer with: 400 and why, not a null field."""
+    a, _ = servers
+    async with httpx.AsyncClient() as c:
+        r = await c.post(a.http_url, json={"query": EVENTS, "variables": {"c": "x"}}, headers=staff(settings))
+    assert r.status_code == 400 and "subscriptions are not allowed" in r.text, r.text
