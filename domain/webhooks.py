@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -91,3 +93,27 @@ class RetryPolicy:
             return None
         at = now + self.delay(failures, rand)
         return None if at > give_up_at else at
+
+
+def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names by itself, in every form the system resolver accepts: besides the
+    usual ones, the legacy IPv4 forms (2130706433, 127.1, 0x7f.0.0.1, 0) reach 127.0.0.1 too."""
+    h = host.strip("[]")
+    try:
+        return ipaddress.ip_address(h)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(h))
+    except OSError:
+        return None
+
+
+def internal_host(host: str) -> bool:
+    """A host an agency's webhook must not name: localhost, or an address that is not globally
+    routable (loopback, private, link-local such as cloud metadata, shared 100.64/10, reserved)."""
+    h = host.lower().rstrip(".")
+    if h in ("localhost", "localhost.localdomain") or h.endswith(".localhost"):
+        return True
+    ip = literal_address(h)
+    return ip is not None and not ip.is_global

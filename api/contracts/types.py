@@ -549,11 +549,13 @@ class Contract(Node):
     async def notifications(self, info: Info[Context, None], last: int = 20) -> list[Notification]:
         pool = info.context.pool
         last = max(1, min(last, 100))
+        actor = info.context.actor
+        internal = actor is not None and actor.sees_everything
 
         async def load(keys: list[tuple[int, int]]) -> list[list[Notification]]:
             got = await notification_services.notifications_of(pool, list({k[0] for k in keys}),
                                                               last=max(k[1] for k in keys))
-            return [[Notification.of(n) for n in got.get(k[0], [])[-k[1]:]] for k in keys]
+            return [[Notification.of(n, internal=internal) for n in got.get(k[0], [])[-k[1]:]] for k in keys]
 
         loader = _loader(info, "notifications", lambda: DataLoader(load_fn=load))
         return await loader.load((self.detail.contract.id, last))  # type: ignore[no-any-return]

@@ -65,7 +65,7 @@ class WebhookSubscriptionPayload:
     replayed: bool
     subscription: WebhookSubscription | None
     secret: str | None = strawberry.field(
-        description="Create and rotate only: the signing secret, shown this once (store it now).")
+        description="Create and rotate only: the signing secret, shown this once (store it now); null on an idempotent replay (rotate to get a new one).")
 
 
 @strawberry.type
@@ -104,7 +104,7 @@ class NotificationMutations:
         return WebhookSubscriptionPayload(
             user_errors=errors_of(o), dry_run=o.dry_run, replayed=o.replayed,
             subscription=None if r is None else WebhookSubscription.of(r.subscription),
-            secret=None if r is None or o.dry_run else r.secret)
+            secret=None if r is None or o.dry_run or not r.secret else r.secret)
 
     @strawberry.mutation(description="Change the URL, kinds or description; `active: false` pauses, `true` resumes.")
     async def update_webhook_subscription(self, info: Info[Context, None],
@@ -131,7 +131,7 @@ class NotificationMutations:
         return WebhookSubscriptionPayload(
             user_errors=errors_of(o), dry_run=o.dry_run, replayed=o.replayed,
             subscription=None if r is None else WebhookSubscription.of(r.subscription),
-            secret=None if r is None or o.dry_run else r.secret)
+            secret=None if r is None or o.dry_run or not r.secret else r.secret)
 
     @strawberry.mutation(description="Delete a subscription: nothing more is sent; its deliveries stay readable.")
     async def delete_webhook_subscription(self, info: Info[Context, None],

@@ -109,17 +109,20 @@ class Notification:
     id: strawberry.ID
     kind: str = strawberry.field(description="The event kind: RENEWAL_REMINDER, WINDOW_OPENED, ...")
     channel: str = strawberry.field(description="WEBHOOK (or EMAIL).")
-    recipient: str
+    recipient: str | None = strawberry.field(description=(
+        "Insurer staff only (a subscription or mailbox of the insurer's): null for others."))
     state: str = strawberry.field(description="PENDING, SENT or FAILED.")
     subject: str
     body: str
     event_id: str = strawberry.field(description="The event's stable id (evt_...).")
     created_at: dt.datetime
     sent_at: dt.datetime | None
-    last_error: str | None
+    last_error: str | None = strawberry.field(description="Insurer staff only: why the last try failed.")
 
     @classmethod
-    def of(cls, n: webhook_repo.Notification) -> Notification:
-        return cls(id=to_global_id("Notification", n.id), kind=n.kind, channel=n.channel, recipient=n.recipient,
+    def of(cls, n: webhook_repo.Notification, *, internal: bool) -> Notification:
+        """`internal`: the caller is insurer staff; others see what they were told, not where to."""
+        return cls(id=to_global_id("Notification", n.id), kind=n.kind, channel=n.channel,
+                   recipient=n.recipient if internal else None,
                    state=n.state, subject=n.subject, body=n.body, event_id=f"evt_{n.event_id}",
-                   created_at=n.created_at, sent_at=n.sent_at, last_error=n.last_error)
+                   created_at=n.created_at, sent_at=n.sent_at, last_error=n.last_error if internal else None)

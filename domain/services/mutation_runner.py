@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import asyncpg
 
@@ -36,6 +36,13 @@ class Outcome(Generic[R]):
     errors: tuple[UserError, ...] = ()
     dry_run: bool = False
     replayed: bool = False
+
+
+@runtime_checkable
+class Replayable(Protocol):
+    """A result whose replay answers less than the first answer did."""
+
+    def for_replay(self) -> Any: ...
 
 
 async def run_mutation(
@@ -70,7 +77,9 @@ async def run_mutation(
             result = await use_case(uow, actor)
             if use_key:
                 assert idempotency_key is not None
-                await idempotency.finish(uow, actor.subject, idempotency_key, to_json(result))
+                # what a replay answers; a result may keep something out of it (a secret shown once)
+                stored = result.for_replay() if isinstance(result, Replayable) else result
+                await idempotency.finish(uow, actor.subject, idempotency_key, to_json(stored))
         return Outcome(result, dry_run=dry_run)
     except Exception as exc:
         errors = as_user_errors(exc)

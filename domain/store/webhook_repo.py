@@ -28,6 +28,7 @@ class Subscription:
     updated_at: datetime
     deleted_at: datetime | None
     # Only the delivery worker reads these; the API never answers them.
+    public_only: bool          # made by an agency: its URL must resolve to public addresses
     secret: str
     previous_secret: str | None
     previous_secret_until: datetime | None
@@ -92,7 +93,7 @@ class Lane:
 
 
 _SUB_COLS = """id, url, kinds, agency_id, active, description, created_by, created_at, updated_at,
-               deleted_at, secret, previous_secret, previous_secret_until"""
+               deleted_at, public_only, secret, previous_secret, previous_secret_until"""
 _DEL_COLS = """id, subscription_id, event_id, contract_id, seq, kind, state, attempts, next_attempt_at,
                give_up_at, last_status, last_error, delivered_at, dead_at, created_at"""
 _NOTE_COLS = "id, contract_id, event_id, kind, channel, recipient, state, subject, body, created_at, sent_at, last_error"
@@ -100,7 +101,7 @@ _NOTE_COLS = "id, contract_id, event_id, kind, channel, recipient, state, subjec
 
 def _sub(r: Mapping[str, Any]) -> Subscription:
     return Subscription(r["id"], r["url"], tuple(r["kinds"]), r["agency_id"], r["active"], r["description"],
-                        r["created_by"], r["created_at"], r["updated_at"], r["deleted_at"], r["secret"],
+                        r["created_by"], r["created_at"], r["updated_at"], r["deleted_at"], r["public_only"], r["secret"],
                         r["previous_secret"], r["previous_secret_until"])
 
 
@@ -117,13 +118,13 @@ def _note(r: Mapping[str, Any]) -> Notification:
 
 async def create_subscription(conn: Executor, *, url: str, kinds: Sequence[str], agency_id: int | None,
                               secret: str, active: bool, description: str, created_by: str,
-                              now: datetime) -> Subscription:
+                              public_only: bool, now: datetime) -> Subscription:
     r = await conn.fetchrow(
         f"""INSERT INTO webhook_subscriptions (url, kinds, agency_id, secret, active, description, created_by,
-                                               created_at, updated_at, after_event_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, (SELECT coalesce(max(id), 0) FROM events))
+                                               created_at, updated_at, after_event_id, public_only)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, (SELECT coalesce(max(id), 0) FROM events), $9)
             RETURNING {_SUB_COLS}""",
-        url, list(kinds), agency_id, secret, active, description, created_by, now)
+        url, list(kinds), agency_id, secret, active, description, created_by, now, public_only)
     return _sub(r)
 
 
@@ -144,11 +145,12 @@ async def list_subscriptions(conn: Executor, *, agency_id: int | None, all_agenc
 
 
 async def update_subscription(conn: Executor, sub_id: int, *, url: str, kinds: Sequence[str], active: bool,
-                              description: str, now: datetime) -> Subscription:
+                              description: str, public_only: bool, now: datetime) -> Subscription:
     r = await conn.fetchrow(
-        f"""UPDATE webhook_subscriptions SET url = $2, kinds = $3, active = $4, description = $5, updated_at = $6
+        f"""UPDATE webhook_subscriptions SET url = $2, kinds = $3, active = $4, description = $5, updated_at = $6,
+                   public_only = $7
             WHERE id = $1 RETURNING {_SUB_COLS}""",
-        sub_id, url, list(kinds), active, description, now)
+        sub_id, url, list(kinds), active, description, now, public_only)
     return _sub(r)
 
 

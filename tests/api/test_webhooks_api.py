@@ -109,7 +109,12 @@ async def test_an_agency_manages_only_its_own_and_a_policyholder_none(
                                                 "agencyId": to_global_id("Agency", other.agency_id)}}, agent))
     assert refused["data"]["createWebhookSubscription"]["userErrors"][0]["code"] == "AGENCY_NOT_FOUND"
     for internal in ("http://127.0.0.1:8000/h", "http://169.254.169.254/latest", "http://10.0.0.5/h",
-                     "http://localhost/h", "http://[::1]/h"):
+                     "http://localhost/h", "http://[::1]/h",
+                     # the resolver's legacy IPv4 forms of 127.0.0.1 and 0.0.0.0, and shared 100.64/10
+                     "http://2130706433/h", "http://127.1/h", "http://0x7f.0.0.1/h", "http://0/h",
+                     "http://100.100.100.200/h",
+                     # malformed: a refusal, not an internal error
+                     "http://[::1/h", "http://x.example:99999/h"):
         inside = (await gql(client, CREATE, {"i": {"url": internal}}, agent))["data"]["createWebhookSubscription"]
         assert inside["userErrors"] == [{"field": "input.url", "code": "INVALID_URL"}], internal
     listed = [s["id"] for s in (await gql(client, LIST, headers=agent))["data"]["webhookSubscriptions"]]
@@ -176,3 +181,55 @@ async def test_deliveries_attempts_redelivery_and_the_contracts_notifications(
     yes = (await gql(client, REDELIVER, {"i": {"deliveryId": d["id"]}}, staff))["data"]["redeliverWebhook"]
     assert yes["userErrors"] == [] and yes["delivery"]["state"] == "PENDING"
     await _delete_all(client, staff)
+
+
+async def test_an_idempotent_replay_of_create_does_not_show_the_secret_again(
+        client: httpx.AsyncClient, settings: Settings) -> None:
+    """The secret is shown once: the stored answer a replay gives leaves it out (rotate to get one)."""
+    staff = bearer(settings, Role.STAFF)
+    i = {"url": "https://replay.example/h", "idempotencyKey": "create-once-secret"}
+    first = (await gql(client, CREATE, {"i": i}, staff))["data"]["createWebhookSubscription"]
+    again = (await gql(client, CREATE, {"i": i}, staff))["data"]["createWebhookSubscription"]
+    assert first["secret"].startswith("whsec_")
+    assert again["subscription"]["id"] == first["subscription"]["id"] and again["secret"] is None
+    await gql(client, DELETE, {"i": {"id": first["subscription"]["id"]}}, staff)
+
+
+async def test_a_policyholder_sees_what_they_were_told_not_where_it_went(
+        client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings) -> None:
+    staff = bearer(settings, Role.STAFF)
+    c = await rated_contract(pool)
+    cid = c.created.contract.id
+    holder = bearer(settings, Role.POLICYHOLDER, party_id=c.policyholder.id)
+    made = (await gql(client, CREATE, {"i": {"url": "https://ops.example/notes"}}, staff))[
+        "data"]["createWebhookSubscription"]["subscription"]
+    now = datetime(2026, 4, 1, 9, 0, tzinfo=JST)
+    async with UnitOfWork(pool) as uow:
+        await append_events(uow, cid, [("RENEWAL_REMINDER", {"policyNumber": "P-1", "day": 0, "daysLeft": 30,
+                                                             "fullUntil": "2027-05-01"})], at=now)
+    async with UnitOfWork(pool) as uow:
+        while await publish_events(uow, now, settings, limit=10_000) == 10_000:
+            pass
+    q = """query($id: ID!) { contract(id: $id) { notifications { kind recipient lastError } } }"""
+    as_staff = (await gql(client, q, {"id": to_global_id("Contract", cid)}, staff))["data"]["contract"]
+    as_holder = (await gql(client, q, {"id": to_global_id("Contract", cid)}, holder))["data"]["contract"]
+    assert [n["kind"] for n in as_holder["notifications"]] == [n["kind"] for n in as_staff["notifications"]] != []
+    assert all(n["recipient"] for n in as_staff["notifications"])
+    assert all(n["recipient"] is None and n["lastError"] is None for n in as_holder["notifications"])
+    await gql(client, DELETE, {"i": {"id": made["id"]}}, staff)
+
+
+async def test_the_worker_refuses_an_agency_url_that_resolves_inside_and_a_name_it_cannot_send_to(
+        settings: Settings, receiver: Receiver) -> None:
+    """At each send an agency's URL is resolved and refused when an address is not public (DNS may
+    point a public-looking name anywhere); any failure is an attempt's outcome, not a crash of the job."""
+    rt = WebhookRuntime(settings, client_for(settings))
+    try:
+        inside = await rt.send(receiver.url("/in"), {}, b"{}", True)
+        staff_may = await rt.send(receiver.url("/in"), {}, b"{}", False)
+        unsendable = await rt.send("http://xn--a.example/h", {}, b"{}", True)
+    finally:
+        await rt.client.aclose()
+    assert (inside.status, inside.outcome) == (None, "CONNECTION_ERROR") and "non-public" in (inside.error or "")
+    assert staff_may.outcome in ("DELIVERED", "HTTP_ERROR") and staff_may.status is not None
+    assert (unsendable.status, unsendable.outcome) == (None, "CONNECTION_ERROR")

@@ -27,10 +27,21 @@ from domain.services.notifications.delivery import EMAIL_KIND, deliver_lane, sen
 from domain.services.notifications.subscriptions import LANE_KIND
 from domain.services.notifications.types import SendResult
 from domain.store.timers import TimerRow
+from domain.webhooks import internal_host
 from workers.registry import timer_kind
 
-# Receivers answer with a short acknowledgement; a long body is not read past this.
+# Receivers answer with a short acknowledgement; a longer reply is not read past this.
+_MAX_REPLY_BYTES = 64 * 1024
 _MAX_CONNECTIONS = 100
+
+
+async def _non_public(url: str) -> str | None:
+    """Why an agency's URL may not be posted to now: its name resolves to an address that is not
+    globally routable (the check at creation sees only the name; DNS can point it anywhere)."""
+    parts = httpx.URL(url)
+    infos = await asyncio.get_running_loop().getaddrinfo(parts.host, parts.port or (443 if parts.scheme == "https" else 80))
+    bad = sorted({str(i[4][0]) for i in infos if internal_host(str(i[4][0]))})
+    return f"{parts.host} resolves to a non-public address ({', '.join(bad)})" if bad else None
 
 
 @dataclass
@@ -38,13 +49,23 @@ class WebhookRuntime:
     settings: Settings
     client: httpx.AsyncClient
 
-    async def send(self, url: str, headers: Mapping[str, str], body: bytes) -> SendResult:
+    async def send(self, url: str, headers: Mapping[str, str], body: bytes, public_only: bool) -> SendResult:
+        """One POST, answered within the timeout as a whole (a receiver trickling its reply does
+        not hold the lane); any failure is an attempt's outcome, never an exception of the job."""
         started = time.perf_counter()
         try:
-            r = await self.client.post(url, content=body, headers=dict(headers))
-        except httpx.TimeoutException as exc:
+            async with asyncio.timeout(self.settings.webhook_timeout_seconds):
+                if public_only and (why := await _non_public(url)) is not None:
+                    return SendResult(None, "CONNECTION_ERROR", _ms(started), why)
+                async with self.client.stream("POST", url, content=body, headers=dict(headers)) as r:
+                    read = 0
+                    async for chunk in r.aiter_raw():
+                        read += len(chunk)
+                        if read >= _MAX_REPLY_BYTES:
+                            break
+        except (httpx.TimeoutException, TimeoutError) as exc:
             return SendResult(None, "TIMEOUT", _ms(started), f"timeout: {type(exc).__name__}")
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # noqa: BLE001 - refused, reset, DNS, a name httpx cannot encode: a failed attempt
             return SendResult(None, "CONNECTION_ERROR", _ms(started), f"{type(exc).__name__}: {exc}"[:500])
         ok = 200 <= r.status_code < 300
         return SendResult(r.status_code, "DELIVERED" if ok else "HTTP_ERROR", _ms(started),

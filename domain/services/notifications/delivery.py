@@ -176,7 +176,7 @@ async def deliver_lane(
             DELIVERY_ID_HEADER: str(head.id), ATTEMPT_HEADER: str(attempt),
             SIGNATURE_HEADER: signature_header(sub.signing_secrets(now), int(unix_now()), body),
         }
-        result = await send(sub.url, headers, body)
+        result = await send(sub.url, headers, body, sub.public_only)
         now = clock()
         await webhook_repo.record_attempt(conn, Attempt(head.id, attempt, now, result.latency_ms, result.status,
                                                         result.outcome, result.error))

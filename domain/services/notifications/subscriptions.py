@@ -8,10 +8,11 @@ The secret is shown once, in the answer of create and of rotate; reads never car
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+
+import httpx
 
 from domain.lifecycle import Role
 from domain.runtime.settings import Settings
@@ -29,7 +30,7 @@ from domain.services.notifications.types import (
 from domain.store import timers, webhook_repo
 from domain.store.uow import Executor, UnitOfWork
 from domain.store.webhook_repo import Lane, Subscription
-from domain.webhooks import valid_kind
+from domain.webhooks import internal_host, valid_kind
 
 LANE_KIND = "webhook.lane"
 MAX_KINDS = 50
@@ -54,24 +55,20 @@ def _reaches(actor: Actor, s: Subscription) -> bool:
                                      and actor.role is Role.AGENT)
 
 
-def _internal_host(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
-
-
 def _check_url(url: str, actor: Actor) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000 or any(c.isspace() for c in url):
-        raise refuse("INVALID_URL", "input.url", "an absolute http(s) URL of at most 2000 characters")
+    why = "an absolute http(s) URL of at most 2000 characters"
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port   # .port raises on a bad port
+        httpx.URL(url)                         # what the worker will POST to (brackets, IDNA)
+    except (ValueError, httpx.InvalidURL):
+        raise refuse("INVALID_URL", "input.url", why) from None
+    if parts.scheme not in ("http", "https") or not host or len(url) > 2000 or any(c.isspace() for c in url):
+        raise refuse("INVALID_URL", "input.url", why)
     # An agency is outside the insurer: the worker must not POST for it into the insurer's own
     # network (loopback, private, link-local such as cloud metadata). Staff may (internal systems).
-    if not actor.sees_everything and _internal_host(parts.hostname):
+    if not actor.sees_everything and internal_host(host):
         raise refuse("INVALID_URL", "input.url", "an agency's webhook URL must be a public address")
     return url
 
@@ -115,7 +112,8 @@ async def create_subscription(uow: UnitOfWork, actor: Actor, req: CreateSubscrip
     secret = new_secret()
     s = await webhook_repo.create_subscription(
         uow.conn, url=_check_url(req.url, actor), kinds=_check_kinds(req.kinds), agency_id=agency_id, secret=secret,
-        active=req.active, description=req.description[:500], created_by=actor.subject, now=now)
+        active=req.active, description=req.description[:500], created_by=actor.subject,
+        public_only=not actor.sees_everything, now=now)
     return SubscriptionWithSecret(view(s), secret)
 
 
@@ -126,8 +124,10 @@ async def update_subscription(uow: UnitOfWork, actor: Actor, req: UpdateSubscrip
     kinds = s.kinds if req.kinds is None else _check_kinds(req.kinds)
     active = s.active if req.active is None else req.active
     desc = s.description if req.description is None else req.description[:500]
+    # the URL's checks follow whoever set it: an agency's only public addresses, staff's any
+    public_only = s.public_only if req.url is None else not actor.sees_everything
     out = await webhook_repo.update_subscription(uow.conn, s.id, url=url, kinds=kinds, active=active,
-                                                 description=desc, now=now)
+                                                 description=desc, public_only=public_only, now=now)
     if active and not s.active:
         # Resumed: what was held while paused goes out now, with a full retry budget.
         await webhook_repo.extend_pending(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 
@@ -48,6 +48,10 @@ class SubscriptionWithSecret:
     subscription: SubscriptionView
     secret: str
 
+    def for_replay(self) -> SubscriptionWithSecret:
+        # shown once: an idempotent replay (or the stored record) never carries it again
+        return replace(self, secret="")
+
 
 @dataclass(frozen=True, slots=True)
 class Deleted:
@@ -70,7 +74,8 @@ class SendResult:
 
 
 # url, headers, body -> result. The worker's is httpx; it never raises for a failed delivery.
-Sender = Callable[[str, Mapping[str, str], bytes], Awaitable[SendResult]]
+# (url, headers, body, public_only: refuse a name resolving to a non-public address)
+Sender = Callable[[str, Mapping[str, str], bytes, bool], Awaitable[SendResult]]
 
 
 @dataclass(frozen=True, slots=True)
