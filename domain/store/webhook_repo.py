@@ -169,9 +169,16 @@ async def delete_subscription(conn: Executor, sub_id: int, now: datetime) -> Non
     await conn.execute(
         "UPDATE webhook_subscriptions SET deleted_at = $2, active = false, updated_at = $2 WHERE id = $1",
         sub_id, now)
-    await conn.execute(
+    await dead_letter_deleted(conn, sub_id, now)
+
+
+async def dead_letter_deleted(conn: Executor, sub_id: int, now: datetime) -> int:
+    """The pending deliveries of a deleted subscription are dead (also those a publisher's fan-out
+    wrote while the delete committed: the lane job finds them). Answers how many."""
+    done = await conn.execute(
         """UPDATE webhook_deliveries SET state = 'DEAD', dead_at = $2, last_error = 'subscription deleted'
            WHERE subscription_id = $1 AND state = 'PENDING'""", sub_id, now)
+    return int(done.split()[-1])
 
 
 async def pending_lanes(conn: Executor, sub_id: int) -> list[Lane]:

@@ -233,3 +233,32 @@ async def test_the_worker_refuses_an_agency_url_that_resolves_inside_and_a_name_
     assert (inside.status, inside.outcome) == (None, "CONNECTION_ERROR") and "non-public" in (inside.error or "")
     assert staff_may.outcome in ("DELIVERED", "HTTP_ERROR") and staff_may.status is not None
     assert (unsendable.status, unsendable.outcome) == (None, "CONNECTION_ERROR")
+
+
+async def test_deliveries_left_pending_by_a_fan_out_racing_a_delete_are_dead_lettered_by_the_lane(
+        client: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings) -> None:
+    staff = bearer(settings, Role.STAFF)
+    c = await rated_contract(pool)
+    cid = c.created.contract.id
+    made = (await gql(client, CREATE, {"i": {"url": "https://race.example/h"}}, staff))[
+        "data"]["createWebhookSubscription"]["subscription"]
+    now = datetime(2026, 4, 1, 9, 0, tzinfo=JST)
+    async with UnitOfWork(pool) as uow:
+        await append_events(uow, cid, [("NOTE_RACE", {})], at=now)
+    async with UnitOfWork(pool) as uow:
+        while await publish_events(uow, now, settings, limit=10_000) == 10_000:
+            pass
+    sub_db = int(await pool.fetchval("SELECT id FROM webhook_subscriptions WHERE url = 'https://race.example/h'"))
+    # the delete committed after the fan-out read the subscription: its delivery is still pending
+    await pool.execute("UPDATE webhook_subscriptions SET deleted_at = $2, active = false WHERE id = $1", sub_db, now)
+    rt = WebhookRuntime(settings, client_for(settings))
+    try:
+        async with UnitOfWork(pool) as uow:
+            run = await deliver_lane(uow.conn, sub_db, cid, clock=lambda: now, settings=settings, send=rt.send)
+    finally:
+        await rt.client.aclose()
+    assert run.dead >= 1 and run.delivered == 0
+    states = await pool.fetch("SELECT state FROM webhook_deliveries WHERE subscription_id = $1 AND contract_id = $2",
+                              sub_db, cid)
+    assert {r["state"] for r in states} == {"DEAD"}
+    assert made["id"]

@@ -147,8 +147,11 @@ async def deliver_lane(
     if not await webhook_repo.lock_lane(conn, sub_id, contract_id):
         return LaneRun()
     sub = await webhook_repo.get_subscription(conn, sub_id)
-    if sub is None or not sub.active:
-        return LaneRun()   # deleted (its deliveries are dead) or paused (resuming reschedules)
+    if sub is None:
+        # deleted: a fan-out that raced the delete may have left deliveries pending; they are dead
+        return LaneRun(dead=await webhook_repo.dead_letter_deleted(conn, sub_id, clock()))
+    if not sub.active:
+        return LaneRun()   # paused (resuming reschedules)
     policy = retry_policy(settings)
     started = time.monotonic()
     delivered = failed = dead = 0
