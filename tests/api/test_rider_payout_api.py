@@ -83,6 +83,11 @@ async def test_assessment_then_payment_of_the_excess_repair_rider(client: httpx.
     # stated again: already paid, nothing more; paying again answers NOTHING_PAYABLE
     again = (await assess(client, h, cid, "EXCESS_REPAIR", OVER_CAP, vehicle="other-car"))["assessment"]
     assert (again["alreadyPaidYen"], again["payableYen"]) == (500_000, 0)
+    # a person's name on a per-vehicle rule opens no fresh allowance: the vehicle is asked for
+    named = await assess(client, h, cid, "EXCESS_REPAIR", OVER_CAP, person="someone")
+    assert named["assessment"] is None and named["userErrors"][0]["code"] == "VEHICLE_REQUIRED"
+    both = (await assess(client, h, cid, "EXCESS_REPAIR", OVER_CAP, person="someone", vehicle="other-car"))
+    assert (both["assessment"]["alreadyPaidYen"], both["assessment"]["payableYen"]) == (500_000, 0)
     r = await gql(client, PAY, {"i": pay}, h)
     assert r["data"]["recordClaimPayment"]["userErrors"][0]["code"] == "NOTHING_PAYABLE"
 

@@ -136,8 +136,12 @@ async def assess_line(uow: UnitOfWork, product: Product, claim: repo.StoredClaim
     bases = _caps_of(rule)
     if CapBasis.PER_PERSON in bases and person is None:
         raise RuleError("PERSON_REQUIRED", "person", f"{code} pays per person: say whose loss it is")
-    if CapBasis.PER_VEHICLE in bases and vehicle is None and person is None:
+    if CapBasis.PER_VEHICLE in bases and vehicle is None and CapBasis.PER_PERSON not in bases:
         raise RuleError("VEHICLE_REQUIRED", "vehicle", f"{code} pays per vehicle: say which vehicle")
+    # what was paid before counts over the caps' own scope: a label the rule's caps do not name
+    # (a person on a per-vehicle rule) must not open a fresh allowance
+    person = person if CapBasis.PER_PERSON in bases else None
+    vehicle = vehicle if CapBasis.PER_VEHICLE in bases else None
     coverages, riders = await _version_row(uow, claim)
     held = frozenset({str(c.get("code")) for c in coverages} | set(riders))
     si, unlimited, deductible = await _sum_insured(uow, product, claim, rule.sum_insured_of or code)
