@@ -831,6 +831,9 @@ def parse_product(data: Mapping[str, Any], file: str = "<memory>") -> Product:
     order = tuple(_enum(root, f"factor_order[{i}]", Factor, x) for i, x in enumerate(order_raw))
     if len(set(order)) != len(order):
         raise root.fail("factor_order", "a factor is listed twice")
+    if Factor.FLEET in order:
+        # the fleet rate takes the grade's place for a fleet car; listed too, it would apply twice
+        raise root.fail("factor_order", "FLEET is not listed: a fleet car's rate stands where GRADE is")
     p["factor_order"] = order
     p["coverages"] = _coverages(root)
     cov_codes = {c.code for c in p["coverages"]}

@@ -236,6 +236,15 @@ def test_grade_and_factor_order_agree() -> None:
     assert e.key == "factor_order" and "GRADE" in e.reason
 
 
+def test_fleet_is_never_in_the_factor_order() -> None:
+    """The fleet rate stands where GRADE is for a fleet car (002b L5015-5016); listing FLEET as well
+    would apply it twice."""
+    data = _raw()
+    data["factor_order"] = [*data["factor_order"], Factor.FLEET.value]
+    e = _error(data)
+    assert e.key == "factor_order" and "FLEET" in e.reason
+
+
 def test_extends_unknown_version() -> None:
     data = _raw()
     data["tariffs"][1]["extends"] = "nope"
