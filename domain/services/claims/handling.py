@@ -147,11 +147,18 @@ def _ev(actor: Actor, kind: str, **kw: Any) -> repo.NewEvent:
     return repo.NewEvent(kind=kind, actor_subject=actor.subject, actor_role=actor.role.value, **kw)
 
 
-async def visible_claim(uow: UnitOfWork, actor: Actor, claim_id: int) -> tuple[repo.StoredClaim, Contract]:
-    """The claim and its contract, both locked (contract first); another's claim looks missing."""
+async def visible_claim(uow: UnitOfWork, actor: Actor, claim_id: int, *,
+                        lock: bool = True) -> tuple[repo.StoredClaim, Contract]:
+    """The claim and its contract, both locked (contract first) unless `lock` is off (a read);
+    another's claim looks missing."""
     first = await repo.get_claim(uow.conn, claim_id)
     if first is None:
         raise not_found("claim", "input.claimId", claim_id)
+    if not lock:
+        contract = await get_contract(uow.conn, first.contract_id)
+        if contract is None or not can_read_contract(actor, contract):
+            raise not_found("claim", "input.claimId", claim_id)
+        return first, contract
     contract = await get_contract_for_update(uow.conn, first.contract_id)
     if contract is None or not can_read_contract(actor, contract):
         raise not_found("claim", "input.claimId", claim_id)
@@ -461,8 +468,9 @@ async def assess_rider(uow: UnitOfWork, product: Product, claim: repo.StoredClai
 
 async def rider_assessment(uow: UnitOfWork, actor: Actor, req: t.AssessRider, now: datetime) -> Assessment:
     """What a rider (or a coverage with a pay-out rule) pays on this claim for the stated loss, with its
-    explanation; stores nothing (the query runs in a unit of work that rolls back)."""
-    claim, contract = await visible_claim(uow, actor, req.claim_id)
+    explanation; stores nothing (the query runs in a unit of work that rolls back) and locks nothing,
+    so a holder or agent asking does not queue behind the staff's writes to the contract."""
+    claim, contract = await visible_claim(uow, actor, req.claim_id, lock=False)
     return await assess_rider(uow, product_for(contract), claim, req.rider, req.loss, person=req.person,
                               vehicle=req.vehicle)
 
