@@ -720,24 +720,10 @@ def _rate_long_term(product: Product, q: QuoteInput, on: date, one: _OneYear) ->
                    explanation=replace(first.explanation, steps=tuple(steps)))
 
 
-def _rate_reference(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool = True) -> Premium:
-    """The reference implementation of one year's pricing: the rules as written, step by step.
-    `_rate` (the compiled plan below) must give exactly this; tests/unit/test_rating_plan.py
-    compares both on 10,000 random quotes."""
-    if q.term_months > 12:
-        return _rate_long_term(product, q, on, _rate_reference)
-    _validate(product, q)
-    tariff = product.tariff_on(on)
-    if tariff is None:
-        raise RatingError("NO_TARIFF_IN_FORCE", "startDate", f"{product.id} has no tariff version in force on {on}")
-    selected = _selected_coverages(product, q)
-    chosen = {cov.code: opt for cov, opt in selected}
-    riders = _effective_riders(product, q, chosen)
-    applied = _discounts(product, q, first_policy_year)
-    shared = _shared_factors(product, tariff, q)
-    size = PASSENGER_SIZE.get(q.vehicle.use_type)
-    demo = f"DEMONSTRATION {tariff.version}" if tariff.demonstration else tariff.version
-
+def _term_adjustments(product: Product, tariff: Tariff, q: QuoteInput, applied: list[_Applied]
+                      ) -> tuple[tuple[Decimal, str] | None, Decimal | None, Decimal | None, tuple[int, int] | None]:
+    """What both pricing paths apply to every line after its factors: (instalment surcharge and its
+    source, grade-1 repeat surcharge, short-term rate, fleet join's (days, of days)); None where not."""
     monthly = q.payment_method is PaymentMethod.MONTHLY
     pay = product.payment
     surcharge: tuple[Decimal, str] | None = None
@@ -765,6 +751,30 @@ def _rate_reference(product: Product, q: QuoteInput, on: date, *, first_policy_y
             joins = days_pro_rata(q.start_date, q.fleet.ends_on)
         except RuleError as e:
             raise RatingError(e.code, "fleet.endsOn", e.message) from None
+    return surcharge, repeat, term_rate, joins
+
+
+def _rate_reference(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool = True) -> Premium:
+    """The reference implementation of one year's pricing: the rules as written, step by step.
+    `_rate` (the compiled plan below) must give exactly this; tests/unit/test_rating_plan.py
+    compares both on 10,000 random quotes."""
+    if q.term_months > 12:
+        return _rate_long_term(product, q, on, _rate_reference)
+    _validate(product, q)
+    tariff = product.tariff_on(on)
+    if tariff is None:
+        raise RatingError("NO_TARIFF_IN_FORCE", "startDate", f"{product.id} has no tariff version in force on {on}")
+    selected = _selected_coverages(product, q)
+    chosen = {cov.code: opt for cov, opt in selected}
+    riders = _effective_riders(product, q, chosen)
+    applied = _discounts(product, q, first_policy_year)
+    shared = _shared_factors(product, tariff, q)
+    size = PASSENGER_SIZE.get(q.vehicle.use_type)
+    demo = f"DEMONSTRATION {tariff.version}" if tariff.demonstration else tariff.version
+
+    monthly = q.payment_method is PaymentMethod.MONTHLY
+    pay = product.payment
+    surcharge, repeat, term_rate, joins = _term_adjustments(product, tariff, q, applied)
 
     steps: list[Step] = []
     lines: list[PremiumLine] = []
@@ -973,31 +983,7 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
 
     monthly = q.payment_method is PaymentMethod.MONTHLY
     pay = product.payment
-    surcharge: tuple[Decimal, str] | None = None
-    if monthly and pay.instalment_surcharge:
-        waived_by = next((a.rule.code for a in applied if a.rule.waives_instalment_surcharge), None)
-        if q.channel in pay.waived_for_channels:
-            waived_by = waived_by or q.channel.value
-        if q.discounts.large_instalment and pay.waived_by_large_instalment:
-            waived_by = waived_by or "LARGE_INSTALMENT"
-        if waived_by is None:
-            surcharge = (_ONE + pay.instalment_surcharge, pay.surcharge_source)
-
-    repeat: Decimal | None = None
-    fleet_rated = q.fleet is not None and q.fleet.rate_percent is not None
-    if (q.grade_one_repeat and q.grade is not None and q.grade.grade == 1 and not fleet_rated
-            and product.grade_one_repeat_surcharge is not None):
-        repeat = _ONE + product.grade_one_repeat_surcharge
-
-    term_rate: Decimal | None = None
-    if q.term_months != 12 and tariff.short_term is ShortTermMethod.PRO_RATA_MONTHS:
-        term_rate = (Decimal(q.term_months) / _TWELVE).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-    joins: tuple[int, int] | None = None
-    if q.fleet is not None and q.fleet.ends_on is not None and q.fleet.ends_on != add_months(q.start_date, 12):
-        try:
-            joins = days_pro_rata(q.start_date, q.fleet.ends_on)
-        except RuleError as e:
-            raise RatingError(e.code, "fleet.endsOn", e.message) from None
+    surcharge, repeat, term_rate, joins = _term_adjustments(product, tariff, q, applied)
 
     steps: list[Step] = []
     add_step = steps.append
