@@ -10,6 +10,7 @@ from strawberry.types import Info
 from api.context import Context
 from api.mutation_support import UserError, errors_of, id_of, required_id, run_use_case
 from api.notifications.types import WebhookDelivery, WebhookSubscription
+from domain.services.mutation_runner import Outcome
 from domain.services.notifications import subscriptions as subs
 from domain.services.notifications.types import (
     CreateSubscription,
@@ -88,6 +89,15 @@ def _sub_id(gid: strawberry.ID) -> int:
     return required_id(gid, "WebhookSubscription", "input.id")
 
 
+def _with_secret(o: Outcome[SubscriptionWithSecret]) -> WebhookSubscriptionPayload:
+    """Create's and rotate's answer: the secret only the first time (not on a dry run or a replay)."""
+    r = o.result
+    return WebhookSubscriptionPayload(
+        user_errors=errors_of(o), dry_run=o.dry_run, replayed=o.replayed,
+        subscription=None if r is None else WebhookSubscription.of(r.subscription),
+        secret=None if r is None or o.dry_run or not r.secret else r.secret)
+
+
 @strawberry.type
 class NotificationMutations:
     @strawberry.mutation(description="Subscribe a URL to events (staff, or an agency for its contracts).")
@@ -100,11 +110,7 @@ class NotificationMutations:
 
         o = await run_use_case(info, "createWebhookSubscription", build, subs.create_subscription,
                                SubscriptionWithSecret, input.idempotency_key, input.dry_run)
-        r = o.result
-        return WebhookSubscriptionPayload(
-            user_errors=errors_of(o), dry_run=o.dry_run, replayed=o.replayed,
-            subscription=None if r is None else WebhookSubscription.of(r.subscription),
-            secret=None if r is None or o.dry_run or not r.secret else r.secret)
+        return _with_secret(o)
 
     @strawberry.mutation(description="Change the URL, kinds or description; `active: false` pauses, `true` resumes.")
     async def update_webhook_subscription(self, info: Info[Context, None],
@@ -127,11 +133,7 @@ class NotificationMutations:
         o = await run_use_case(info, "rotateWebhookSecret", lambda: _sub_id(input.id),
                                partial(subs.rotate_secret, settings=info.context.settings),
                                SubscriptionWithSecret, input.idempotency_key, input.dry_run)
-        r = o.result
-        return WebhookSubscriptionPayload(
-            user_errors=errors_of(o), dry_run=o.dry_run, replayed=o.replayed,
-            subscription=None if r is None else WebhookSubscription.of(r.subscription),
-            secret=None if r is None or o.dry_run or not r.secret else r.secret)
+        return _with_secret(o)
 
     @strawberry.mutation(description="Delete a subscription: nothing more is sent; its deliveries stay readable.")
     async def delete_webhook_subscription(self, info: Info[Context, None],
