@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,3 +57,30 @@ def run_on_services(args: argparse.Namespace, run: Callable[[argparse.Namespace]
         args.admin_url = args.admin_url or svc.database_url
         args.redis_url = args.redis_url or svc.redis_url
         return run(args)
+
+
+@asynccontextmanager
+async def scratch_database(svc: Services, label: str, redis_url: str) -> AsyncIterator[str]:
+    """The URL of a migrated database `autopolicy_bench_<label>_<pid>` made on the server; dropped
+    at the end, and the bench's Redis logical database `redis_url` flushed."""
+    import asyncpg
+    import redis
+
+    from domain.runtime.services import with_database
+    from domain.store.migrate import migrate
+
+    name = f"autopolicy_bench_{label}_{os.getpid()}"
+    db_url = with_database(svc.database_url, name)
+    admin = await asyncpg.connect(svc.database_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        conn = await asyncpg.connect(db_url)
+        await migrate(conn)
+        await conn.close()
+        yield db_url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+        client = redis.Redis.from_url(redis_url)
+        client.flushdb()
+        client.close()

@@ -29,13 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-from bench.servers import bench_services
+from bench.servers import bench_services, scratch_database
 from domain.runtime.clock import SystemClock
-from domain.runtime.services import Services, with_database
+from domain.runtime.services import Services
 from domain.runtime.settings import Settings
 from domain.store import timers
 from domain.store.db import create_pool
-from domain.store.migrate import migrate
 from workers.config import TimerTuning
 from workers.settings import create_worker, worker_settings
 
@@ -119,16 +118,14 @@ async def run_floor(pool: asyncpg.Pool, n: int, concurrency: int) -> float:
 
 async def measure(svc: Services, args: argparse.Namespace) -> None:
     claim = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
-    name = f"autopolicy_bench_timers_{os.getpid()}"
-    db_url = with_database(svc.database_url, name)
     redis_url = claim_redis_db(svc.redis_url, claim)
-    admin = await asyncpg.connect(svc.database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    async with scratch_database(svc, "timers", redis_url) as db_url:
+        await _measure(svc, args, claim, db_url, redis_url)
+
+
+async def _measure(svc: Services, args: argparse.Namespace, claim: str, db_url: str, redis_url: str) -> None:
     pool = None
     try:
-        conn = await asyncpg.connect(db_url)
-        await migrate(conn)
-        await conn.close()
         pool = await create_pool(db_url, min_size=2, max_size=args.max_jobs + 4)
         settings = Settings(database_url=db_url, redis_url=redis_url, arq_queue="bench-timers",
                             timer_sweep_seconds=1, environment="test")
@@ -153,11 +150,6 @@ async def measure(svc: Services, args: argparse.Namespace) -> None:
     finally:
         if pool is not None:
             await pool.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        client = redis.Redis.from_url(redis_url)
-        client.flushdb()
-        client.close()
 
 
 def main() -> None:

@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.book import generate_book
-from bench.servers import bench_services
+from bench.servers import bench_services, scratch_database
 from bench.timers import claim_redis_db
 from domain.lifecycle import Role
 from domain.runtime.clock import JST, SystemClock
-from domain.runtime.services import Services, with_database
+from domain.runtime.services import Services
 from domain.runtime.settings import Settings
 from domain.services.access import Actor
 from domain.services.notifications import subscriptions as subs
@@ -45,7 +45,6 @@ from domain.services.notifications.delivery import body_of
 from domain.services.notifications.types import CreateSubscription
 from domain.store import outbox
 from domain.store.db import create_pool
-from domain.store.migrate import migrate
 from domain.store.uow import UnitOfWork
 from domain.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header
 from tests.receiver import serve
@@ -148,17 +147,15 @@ async def run_floor(events: list[outbox.Event], receiver: ReceiverProcess, paths
 
 async def measure(svc: Services, args: argparse.Namespace) -> None:
     claim = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
-    name = f"autopolicy_bench_webhooks_{os.getpid()}"
-    db_url = with_database(svc.database_url, name)
     redis_url = claim_redis_db(svc.redis_url, claim)
-    admin = await asyncpg.connect(svc.database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    async with scratch_database(svc, "webhooks", redis_url) as db_url:
+        await _measure(svc, args, claim, db_url, redis_url)
+
+
+async def _measure(svc: Services, args: argparse.Namespace, claim: str, db_url: str, redis_url: str) -> None:
     pool = None
     receiver = ReceiverProcess()
     try:
-        conn = await asyncpg.connect(db_url)
-        await migrate(conn)
-        await conn.close()
         pool = await create_pool(db_url, min_size=2, max_size=args.max_jobs + 6)
         await generate_book(pool, args.contracts)
         contract_ids = [r["id"] for r in await pool.fetch("SELECT id FROM contracts ORDER BY id")]
@@ -196,11 +193,6 @@ async def measure(svc: Services, args: argparse.Namespace) -> None:
         receiver.stop()
         if pool is not None:
             await pool.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        client = redis.Redis.from_url(redis_url)
-        client.flushdb()
-        client.close()
 
 
 def main() -> None:
