@@ -12,7 +12,7 @@ discount after the grade discount" (004 L156).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -720,6 +720,26 @@ def _rate_long_term(product: Product, q: QuoteInput, on: date, one: _OneYear) ->
                    explanation=replace(first.explanation, steps=tuple(steps)))
 
 
+def _premium(product: Product, tariff: Tariff, q: QuoteInput, lines: list[PremiumLine],
+             riders: Sequence[Rider], used_discounts: Mapping[str, None], steps: Sequence[Step]) -> Premium:
+    """The premium of priced lines (both pricing paths): total, instalments (the first carries the
+    remainder) and the explanation."""
+    total = sum(line.amount for line in lines)
+    if q.payment_method is PaymentMethod.MONTHLY:
+        n = product.payment.instalments_per_year * q.term_months // 12 or 1
+        each, rest = divmod(total, n)
+        instalments = (each + rest,) + (each,) * (n - 1)
+    else:
+        instalments = (total,)
+    return Premium(
+        product_id=product.id, tariff_version=tariff.version, demonstration=tariff.demonstration,
+        start_date=q.start_date, term_months=q.term_months, payment_method=q.payment_method,
+        total=total, lines=tuple(lines), instalments=instalments,
+        riders=tuple(r.code for r in riders), discounts=tuple(used_discounts),
+        explanation=Explanation(product.id, tariff.version, tariff.demonstration, tuple(steps)),
+    )
+
+
 def _term_adjustments(product: Product, tariff: Tariff, q: QuoteInput, applied: list[_Applied]
                       ) -> tuple[tuple[Decimal, str] | None, Decimal | None, Decimal | None, tuple[int, int] | None]:
     """What both pricing paths apply to every line after its factors: (instalment surcharge and its
@@ -773,7 +793,6 @@ def _rate_reference(product: Product, q: QuoteInput, on: date, *, first_policy_y
     demo = f"DEMONSTRATION {tariff.version}" if tariff.demonstration else tariff.version
 
     monthly = q.payment_method is PaymentMethod.MONTHLY
-    pay = product.payment
     surcharge, repeat, term_rate, joins = _term_adjustments(product, tariff, q, applied)
 
     steps: list[Step] = []
@@ -879,20 +898,7 @@ def _rate_reference(product: Product, q: QuoteInput, on: date, *, first_policy_y
         final = finish(rider.code, amount, fixed_monthly)
         lines.append(PremiumLine(rider.code, True, rider.ja, rider.en, int(final)))
 
-    total = sum(line.amount for line in lines)
-    if monthly:
-        n = pay.instalments_per_year * q.term_months // 12 or 1
-        each, rest = divmod(total, n)
-        instalments = (each + rest,) + (each,) * (n - 1)
-    else:
-        instalments = (total,)
-    return Premium(
-        product_id=product.id, tariff_version=tariff.version, demonstration=tariff.demonstration,
-        start_date=q.start_date, term_months=q.term_months, payment_method=q.payment_method,
-        total=total, lines=tuple(lines), instalments=instalments,
-        riders=tuple(r.code for r in riders), discounts=tuple(used_discounts),
-        explanation=Explanation(product.id, tariff.version, tariff.demonstration, tuple(steps)),
-    )
+    return _premium(product, tariff, q, lines, riders, used_discounts, steps)
 
 
 # ------------------------------------------------------------------------------- compiled plan
@@ -982,7 +988,6 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
     demo = plan.demo
 
     monthly = q.payment_method is PaymentMethod.MONTHLY
-    pay = product.payment
     surcharge, repeat, term_rate, joins = _term_adjustments(product, tariff, q, applied)
 
     steps: list[Step] = []
@@ -1090,17 +1095,4 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
         final = finish(rider.code, amount, fixed_monthly)
         lines.append(PremiumLine(rider.code, True, rider.ja, rider.en, int(final)))
 
-    total = sum(line.amount for line in lines)
-    if monthly:
-        n = pay.instalments_per_year * q.term_months // 12 or 1
-        each, rest = divmod(total, n)
-        instalments = (each + rest,) + (each,) * (n - 1)
-    else:
-        instalments = (total,)
-    return Premium(
-        product_id=product.id, tariff_version=tariff.version, demonstration=tariff.demonstration,
-        start_date=q.start_date, term_months=q.term_months, payment_method=q.payment_method,
-        total=total, lines=tuple(lines), instalments=instalments,
-        riders=tuple(r.code for r in riders), discounts=tuple(used_discounts),
-        explanation=Explanation(product.id, tariff.version, tariff.demonstration, tuple(steps)),
-    )
+    return _premium(product, tariff, q, lines, riders, used_discounts, steps)
