@@ -311,16 +311,20 @@ async def test_graphiql_runs_a_subscription_over_its_websocket(
                               f'subscription {{ contractEvents(contractId: "{gid}", afterSeq: {seq}) {{ seq kind }} }}')
             await page.locator(".graphiql-editor-tools").get_by_text("Headers", exact=True).click()
             await _set_editor(page, _HEADERS_EDITOR, json.dumps({"Authorization": f"Bearer {token}"}))
-            # GraphiQL routes an operation to the websocket once its editor has parsed it; a click
-            # before that (a loaded machine) sends it over HTTP, so click again until a socket opens
-            for _ in range(3):
-                await page.locator(".graphiql-execute-button").click()
-                for _ in range(50):
-                    if sockets:
-                        break
-                    await asyncio.sleep(0.1)
+            # GraphiQL's fetcher routes an operation to the websocket by the document its query
+            # editor parsed (a debounced change handler); a click before that parse sends the
+            # subscription over HTTP, which the API refuses with 400
+            await page.wait_for_function(
+                """sel => (document.querySelector(sel).CodeMirror.operations || [])
+                       .some(op => op.operation === "subscription")""",
+                arg=".graphiql-query-editor .CodeMirror",
+                timeout=10_000,
+            )
+            await page.locator(".graphiql-execute-button").click()
+            for _ in range(100):
                 if sockets:
                     break
+                await asyncio.sleep(0.1)
             async with UnitOfWork(pool) as uow:  # type: ignore[arg-type]
                 await append_events(uow, cid, [("GRAPHIQL_SEES_THIS", {})], at=datetime.now(UTC))
             result = page.locator(".graphiql-response .result-window")
