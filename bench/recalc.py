@@ -357,7 +357,7 @@ async def bench(dsn: str, n: int, *, templates: int, start_days: int, parts: int
             flo.append(await floor(conn))
         offers = int(await conn.fetchval("SELECT count(*) FROM renewal_offers WHERE state = 'OFFERED'"))
         events = int(await conn.fetchval("SELECT count(*) FROM events WHERE kind = 'RENEWAL_OFFERED'"))
-        docs = int(await conn.fetchval("SELECT count(*) FROM renewal_offer_docs"))
+        docs = int(await conn.fetchval("SELECT count(DISTINCT fingerprint) FROM renewal_offers"))
         inputs = int(await conn.fetchval("SELECT count(DISTINCT md5(rating_input::text)) FROM contract_versions"))
     finally:
         await conn.close()

@@ -263,7 +263,34 @@ def _check_rider_terms(product: Product, q: QuoteInput) -> None:
                               f"{r.code} ({r.ja}) cannot be combined with the telematics plan ({r.source})")
 
 
+@dataclass(frozen=True, slots=True)
+class _RiderPlan:
+    """A product's riders as `_effective_riders` walks them, sorted out once per product."""
+
+    product: Product                      # held, so the id-keyed cache never answers for a recycled id
+    order: Mapping[str, int]              # rider code → position in the product file
+    by_restriction: tuple[Rider, ...]     # riders a driver-restriction condition brings
+    automatic: tuple[Rider, ...]
+
+
+_RIDER_PLANS: dict[int, _RiderPlan] = {}
+
+
+def _rider_plan(product: Product) -> _RiderPlan:
+    got = _RIDER_PLANS.get(id(product))
+    if got is not None and got.product is product:
+        return got
+    if len(_RIDER_PLANS) > 256:      # products rebuilt over and over (tests): keep the cache bounded
+        _RIDER_PLANS.clear()
+    plan = _RiderPlan(product, {r.code: i for i, r in enumerate(product.riders)},
+                      tuple(r for r in product.riders if r.driver_restriction is not None),
+                      tuple(r for r in product.riders if r.mode is RiderMode.AUTOMATIC))
+    _RIDER_PLANS[id(product)] = plan
+    return plan
+
+
 def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]) -> list[Rider]:
+    plan = _rider_plan(product)
     explicit: list[Rider] = []
     seen: set[str] = set()
     for i, code in enumerate(q.riders):
@@ -284,16 +311,16 @@ def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]
                 f"rider {r.code} sets {r.driver_restriction.value} but the quote says {q.driver_restriction.value}",
             )
     # the driver restriction chosen as a condition brings its rider
-    for r in product.riders:
+    for r in plan.by_restriction:
         if r.driver_restriction is q.driver_restriction and r.code not in seen:
             explicit.append(r)
             seen.add(r.code)
     present = set(chosen) | seen
-    for r in product.riders:
-        if r.optional_for_corporate and not q.named_insured.individual:
+    individual = q.named_insured.individual
+    for r in plan.automatic:
+        if r.optional_for_corporate and not individual:
             continue  # a company chooses it (listed in q.riders) or goes without (002a L2844-2846)
-        if (r.mode is RiderMode.AUTOMATIC and r.code not in seen and _requirements_met(r, present, chosen)
-                and _automatic_here(r, q, present)):
+        if r.code not in seen and _requirements_met(r, present, chosen) and _automatic_here(r, q, present):
             explicit.append(r)
             seen.add(r.code)
             present.add(r.code)
@@ -312,7 +339,7 @@ def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]
                     "RIDER_REQUIRES_OPTION", "coverages",
                     f"{r.code} ({r.ja}) needs {cov} with one of {', '.join(options)} ({r.source})",
                 )
-    order = {r.code: i for i, r in enumerate(product.riders)}
+    order = plan.order
     return sorted(explicit, key=lambda r: order[r.code])
 
 
@@ -324,7 +351,8 @@ def _months_after_registration(q: QuoteInput, d: date) -> int | None:
 
 def _automatic_here(r: Rider, q: QuoteInput, present: set[str]) -> bool:
     """The auto_* conditions of an AUTOMATIC rider (aioi 注3-注9, 002 L2402-2405; tokio 004 L1085-1105)."""
-    if any(x in present for x in r.auto_unless) or any(x in present for x in r.auto_without):
+    if (r.auto_unless and not present.isdisjoint(r.auto_unless)) or (
+            r.auto_without and not present.isdisjoint(r.auto_without)):
         return False
     if r.auto_non_fleet and q.fleet is not None:
         return False
@@ -343,7 +371,7 @@ def _automatic_here(r: Rider, q: QuoteInput, present: set[str]) -> bool:
     return not ((r.individual_only and not q.named_insured.individual)
                 or (r.non_fleet_only and q.fleet is not None)
                 or (r.use_types and q.vehicle.use_type not in r.use_types)
-                or any(x in present for x in r.excludes_coverages))
+                or (r.excludes_coverages and not present.isdisjoint(r.excludes_coverages)))
 
 
 def _check_rider_scope(r: Rider, q: QuoteInput, present: set[str]) -> None:
@@ -361,11 +389,11 @@ def _check_rider_scope(r: Rider, q: QuoteInput, present: set[str]) -> None:
 
 
 def _requirements_met(r: Rider, present: set[str], chosen: Mapping[str, str]) -> bool:
-    if any(x not in present for x in r.requires):
+    if r.requires and not present.issuperset(r.requires):
         return False
-    if r.requires_any and not any(x in present for x in r.requires_any):
+    if r.requires_any and present.isdisjoint(r.requires_any):
         return False
-    return all(chosen.get(cov) in opts for cov, opts in r.requires_options.items())
+    return not r.requires_options or all(chosen.get(cov) in opts for cov, opts in r.requires_options.items())
 
 
 def _validate(product: Product, q: QuoteInput) -> None:

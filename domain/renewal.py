@@ -28,7 +28,8 @@ from domain.rating import Premium, QuoteInput, rate
 from domain.vocab import AccidentClass, LicenceColour
 from domain.windows import WindowKind
 
-__all__ = ["TIME_WINDOW_DISCOUNTS", "RenewalFacts", "RenewalOffer", "TermClaim", "counted_classes", "renewal_offer"]
+__all__ = ["TIME_WINDOW_DISCOUNTS", "NextTerm", "RenewalFacts", "RenewalOffer", "RenewalPrice", "TermClaim", "counted_classes",
+           "next_term", "renewal_offer", "renewal_price"]
 
 # Discounts that run out with time rather than with a fact of the contract: the new-car table,
 # AEB/ASV (start ≤ 31 Dec of release FY + 3), ECO and repairability (13 months), group
@@ -125,14 +126,24 @@ def _kinds(product: Product) -> dict[str, DiscountKind]:
     return {d.code: d.kind for d in product.discounts}
 
 
-def renewal_offer(product: Product, facts: RenewalFacts, *, current_premium: Premium | None = None) -> RenewalOffer:
-    """The offer for the term after `facts.current`.
+@dataclass(frozen=True, slots=True)
+class NextTerm:
+    """The next term's facts, before pricing: what `renewal_offer` and `renewal_price` share."""
 
-    `current_premium` is the stored premium of the current term (the diff's left side); when
-    None it is re-rated from `facts.current` under the tariff of the current start date.
-    Raises RuleError (NEXT_START_BEFORE_TERM_END, PRODUCT_MISMATCH, INVALID_CAR_COUNT) and
-    rating.RatingError when the next quote is not rateable.
-    """
+    current_end: date
+    next_start: date
+    outcome: RenewalOutcome | None
+    carry: CarryOver | None
+    record: GradeRecord | None
+    quote: QuoteInput                   # the next term's rating input
+    counted: tuple[TermClaim, ...]
+    ignored: tuple[str, ...]
+    notes: tuple[str, ...]              # claims not counted, grade steps, carry-over
+
+
+def next_term(product: Product, facts: RenewalFacts) -> NextTerm:
+    """The next term's grade record and rating input from the current one and its claims.
+    Raises RuleError (NEXT_START_BEFORE_TERM_END, PRODUCT_MISMATCH, INVALID_CAR_COUNT)."""
     cur = facts.current
     if cur.product_id != product.id:
         raise RuleError("PRODUCT_MISMATCH", "productId", f"current term is {cur.product_id!r}, product is {product.id!r}")
@@ -144,8 +155,6 @@ def renewal_offer(product: Product, facts: RenewalFacts, *, current_premium: Pre
         raise RuleError("NEXT_START_BEFORE_TERM_END", "nextStart", f"{next_start} is before the current term ends on {current_end}")
     if facts.multi_car_count is not None and facts.multi_car_count < 1:
         raise RuleError("INVALID_CAR_COUNT", "multiCarCount", "car count must be ≥ 1")
-    if current_premium is None:
-        current_premium = rate(product, cur)
 
     claims = tuple(sorted(facts.claims, key=lambda c: c.claim_id))
     counted = tuple(c for c in claims if c.counts)
@@ -199,6 +208,42 @@ def renewal_offer(product: Product, facts: RenewalFacts, *, current_premium: Pre
         None if cur.fleet is None else replace(cur.fleet, ends_on=None))
     quote = replace(cur, start_date=next_start, named_insured=ni, grade=record, grade_one_repeat=repeat, discounts=discounts,
                     fleet=fleet)
+    return NextTerm(current_end, next_start, outcome, carry, record, quote, counted, ignored, tuple(notes))
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalPrice:
+    """The next term's price alone: what the nightly recalculation computes and stores for every
+    contract. The rest of the offer (diff, notes, discounts that moved, explanation) follows from
+    the same facts by `renewal_offer`, which gives this same premium (one `next_term`, one `rate`)."""
+
+    next_start: date
+    premium_yen: int
+    tariff_version: str
+
+
+def renewal_price(product: Product, facts: RenewalFacts) -> RenewalPrice:
+    """`renewal_offer(product, facts).premium`'s total and tariff, without rating the current term
+    or comparing explanations. Raises what `renewal_offer` raises."""
+    n = next_term(product, facts)
+    premium = rate(product, n.quote)
+    return RenewalPrice(n.next_start, premium.total, premium.tariff_version)
+
+
+def renewal_offer(product: Product, facts: RenewalFacts, *, current_premium: Premium | None = None) -> RenewalOffer:
+    """The offer for the term after `facts.current`.
+
+    `current_premium` is the stored premium of the current term (the diff's left side); when
+    None it is re-rated from `facts.current` under the tariff of the current start date.
+    Raises RuleError (NEXT_START_BEFORE_TERM_END, PRODUCT_MISMATCH, INVALID_CAR_COUNT) and
+    rating.RatingError when the next quote is not rateable.
+    """
+    n = next_term(product, facts)
+    cur, current_end, next_start, quote = facts.current, n.current_end, n.next_start, n.quote
+    outcome, carry, record, counted, ignored = n.outcome, n.carry, n.record, n.counted, n.ignored
+    notes = list(n.notes)
+    if current_premium is None:
+        current_premium = rate(product, cur)
     premium = rate(product, quote)   # the tariff version in force on the next start date
 
     kinds = _kinds(product)

@@ -1,5 +1,5 @@
-"""The renewal offer of a contract (`Contract.renewalOffer`), served from the stored offer document
-(domain/services/renewals/offers.offer_doc). General path only: api/compiled.py has no table for
+"""The renewal offer of a contract (`Contract.renewalOffer`): the stored price, and the document
+derived from what it was computed from (domain/services/renewals/offers.offer_document). General path only: api/compiled.py has no table for
 it, so a query selecting it is answered by the resolvers (the compiler raises Unsupported)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from api.products.types import Label
 from domain.discount_rules import AgeBand
 from domain.grade import GradeMarker, GradeRecord
 from domain.rating_codec import explanation_to_json
-from domain.services.renewals.offers import offer_explanation
+from domain.services.renewals.offers import offer_document, offer_explanation
 from domain.store.offer_repo import StoredOffer
 
 
@@ -61,7 +61,7 @@ class RenewalOffer:
 
     @property
     def _doc(self) -> dict[str, Any]:
-        return dict(self.model.doc)
+        return offer_document(self.model)   # derived once per offer (cached), read only
 
     @strawberry.field(description="Pass as renewContract's offerId to renew exactly as offered.")
     def id(self) -> strawberry.ID:
@@ -91,7 +91,7 @@ class RenewalOffer:
     def premium_yen(self) -> int:
         return self.model.premium_yen
 
-    @strawberry.field(description="The current term's premium re-rated from what was sold.")
+    @strawberry.field(description="The current term's premium as sold (its contract version's).")
     def current_premium_yen(self) -> int:
         return self.model.current_premium_yen
 
@@ -161,6 +161,8 @@ class RenewalOffer:
 
     @strawberry.field(description="The offered premium with its lines and its explanation.")
     def premium(self) -> Premium | None:
+        if self._doc["premium"] is None:     # priced under rules since changed: no breakdown to show
+            return None
         e = offer_explanation(self._doc)
         return Premium.from_json(self._doc["premium"], None if e is None else explanation_to_json(e))
 

@@ -1,4 +1,5 @@
-"""Renewal offers, their shared documents, and the recalculation runs (migration 0006).
+"""Renewal offers, the documents of offers written before offers kept their source, and the
+recalculation runs (migrations 0006, 0026).
 
 Everything here works on lists (one statement for a page of contracts), so the nightly batch and
 the single-contract recalculation share the same SQL. JSON goes over the wire as text and is cast
@@ -7,7 +8,6 @@ in SQL, so any connection works whatever codecs it has.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -48,6 +48,7 @@ class OfferSubject:
     version_id: int
     input_hash: str
     licence_colour: LicenceColour | None   # the named insured's licence now (None: none registered)
+    premium_yen: int                       # the version's premium: the current term's, as sold
 
 
 def _subject_sql(*, page: bool) -> str:
@@ -62,12 +63,12 @@ def _subject_sql(*, page: bool) -> str:
     tail = "ORDER BY c.id LIMIT $6 FOR UPDATE OF c" if page else "FOR UPDATE OF c"
     return f"""
     SELECT c.id AS contract_id, c.policy_number, c.product_id, t.id AS term_id, t.starts_at, t.ends_at,
-           v.id AS version_id, md5(v.rating_input::text) AS input_hash, p.licence_colour
+           v.id AS version_id, md5(v.rating_input::text) AS input_hash, p.licence_colour, v.premium_yen
     FROM contracts c
     {window}
     CROSS JOIN LATERAL (SELECT id, starts_at, ends_at, status FROM terms
                         WHERE contract_id = c.id ORDER BY term_no DESC LIMIT 1) t
-    CROSS JOIN LATERAL (SELECT id, rating_input, named_insured_id, valid FROM contract_versions
+    CROSS JOIN LATERAL (SELECT id, rating_input, named_insured_id, valid, premium_yen FROM contract_versions
                         WHERE contract_id = c.id AND superseded_at IS NULL AND lower(valid) < t.ends_at
                         ORDER BY lower(valid) DESC LIMIT 1) v
     JOIN parties p ON p.id = v.named_insured_id
@@ -86,7 +87,7 @@ def _subject(r: Mapping[str, Any]) -> OfferSubject:
     colour = r["licence_colour"]
     return OfferSubject(r["contract_id"], r["policy_number"], r["product_id"], r["term_id"], r["starts_at"],
                         r["ends_at"], r["version_id"], r["input_hash"],
-                        LicenceColour(colour) if colour else None)
+                        LicenceColour(colour) if colour else None, r["premium_yen"])
 
 
 async def due_subjects(conn: Executor, *, after_id: int, upto_id: int, as_of: date,
@@ -141,7 +142,9 @@ class StoredOffer:
     state: str
     reason: str
     computed_at: datetime
-    doc: Mapping[str, Any]
+    source_input: str | None    # the rating input it was computed from (its source version's), as text
+    source_facts: str | None    # offers.OfferFacts as text
+    legacy_doc: str | None      # the document of an offer written before offers kept their source
 
 
 async def live_offers(conn: Executor, term_ids: Sequence[int]) -> dict[int, LiveOffer]:
@@ -153,13 +156,17 @@ async def live_offers(conn: Executor, term_ids: Sequence[int]) -> dict[int, Live
 
 
 _STORED = """SELECT o.id, o.contract_id, o.term_id, o.next_start, o.fingerprint, o.premium_yen,
-                    o.current_premium_yen, o.state, o.reason, o.computed_at, d.offer::text AS doc
-             FROM renewal_offers o JOIN renewal_offer_docs d USING (fingerprint)"""
+                    o.current_premium_yen, o.state, o.reason, o.computed_at, v.rating_input::text AS source_input,
+                    o.source_facts, CASE WHEN o.source_version_id IS NULL THEN d.offer END AS legacy_doc
+             FROM renewal_offers o
+             LEFT JOIN contract_versions v ON v.id = o.source_version_id
+             LEFT JOIN renewal_offer_docs d ON o.source_version_id IS NULL AND d.fingerprint = o.fingerprint"""
 
 
 def _stored(r: Mapping[str, Any]) -> StoredOffer:
     return StoredOffer(r["id"], r["contract_id"], r["term_id"], r["next_start"], r["fingerprint"], r["premium_yen"],
-                       r["current_premium_yen"], r["state"], r["reason"], r["computed_at"], json.loads(r["doc"]))
+                       r["current_premium_yen"], r["state"], r["reason"], r["computed_at"], r["source_input"],
+                       r["source_facts"], r["legacy_doc"])
 
 
 async def current_offers(conn: Executor, contract_ids: Sequence[int]) -> dict[int, StoredOffer]:
@@ -178,31 +185,6 @@ async def offer_by_id(conn: Executor, offer_id: int) -> StoredOffer | None:
 
 
 @dataclass(frozen=True, slots=True)
-class NewDoc:
-    fingerprint: str
-    product_id: str
-    tariff_version: str
-    premium_yen: int
-    current_premium_yen: int
-    offer_json: str
-
-
-async def insert_docs(conn: Executor, docs: Sequence[NewDoc], at: datetime) -> None:
-    if not docs:
-        return
-    # One order for every writer: two pages inserting the same new fingerprints cannot deadlock.
-    docs = sorted(docs, key=lambda d: d.fingerprint)
-    await conn.execute(
-        """INSERT INTO renewal_offer_docs (fingerprint, product_id, tariff_version, premium_yen,
-                                           current_premium_yen, offer, created_at)
-           SELECT f, p, t, y, c, o, $7
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) x(f, p, t, y, c, o)
-           ON CONFLICT (fingerprint) DO NOTHING""",
-        [d.fingerprint for d in docs], [d.product_id for d in docs], [d.tariff_version for d in docs],
-        [d.premium_yen for d in docs], [d.current_premium_yen for d in docs], [d.offer_json for d in docs], at)
-
-
-@dataclass(frozen=True, slots=True)
 class NewOffer:
     contract_id: int
     term_id: int
@@ -210,6 +192,8 @@ class NewOffer:
     fingerprint: str
     premium_yen: int
     current_premium_yen: int
+    source_version_id: int      # the version whose rating input it was computed from
+    source_facts: str           # offers.OfferFacts as text
 
 
 async def supersede(conn: Executor, offer_ids: Sequence[int], at: datetime) -> None:
@@ -225,15 +209,17 @@ async def insert_offers(conn: Executor, offers: Sequence[NewOffer], *, reason: s
         return []
     rows = await conn.fetch(
         """INSERT INTO renewal_offers (contract_id, term_id, next_start, fingerprint, premium_yen,
-                                       current_premium_yen, state, reason, run_id, computed_at)
-           SELECT c, t, n, f, y, p, 'OFFERED', $7, $8, $9
-           FROM unnest($1::bigint[], $2::bigint[], $3::date[], $4::text[], $5::bigint[], $6::bigint[])
-                WITH ORDINALITY x(c, t, n, f, y, p, ord)
+                                       current_premium_yen, source_version_id, source_facts, state, reason, run_id,
+                                       computed_at)
+           SELECT c, t, n, f, y, p, v, s, 'OFFERED', $9, $10, $11
+           FROM unnest($1::bigint[], $2::bigint[], $3::date[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
+                       $8::text[])
+                WITH ORDINALITY x(c, t, n, f, y, p, v, s, ord)
            ORDER BY ord
            RETURNING id""",
         [o.contract_id for o in offers], [o.term_id for o in offers], [o.next_start for o in offers],
         [o.fingerprint for o in offers], [o.premium_yen for o in offers], [o.current_premium_yen for o in offers],
-        reason, run_id, at)
+        [o.source_version_id for o in offers], [o.source_facts for o in offers], reason, run_id, at)
     return [r["id"] for r in rows]
 
 

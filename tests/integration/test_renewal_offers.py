@@ -14,7 +14,7 @@ from domain.lifecycle import Role
 from domain.services.access import Actor
 from domain.services.contracts.types import RenewRequest
 from domain.services.errors import Refused
-from domain.services.renewals.offers import offers_of, refresh_contract
+from domain.services.renewals.offers import offer_document, offers_of, refresh_contract
 from domain.services.renewals.recalc import RECALC_KIND, request_recalculation
 from domain.services.renewals.renew import renew_contract
 from domain.store.offer_repo import OFFER_EVENT
@@ -53,7 +53,7 @@ async def test_offer_is_computed_when_due_once_and_idempotent(pool: asyncpg.Pool
     rows = await _rows(pool, cid)
     assert len(rows) == 1 and rows[0]["state"] == "OFFERED" and rows[0]["next_start"] == date(2027, 4, 1)
     offer = (await offers_of(pool, [cid]))[cid]
-    doc = offer.doc
+    doc = offer_document(offer)
     assert doc["grade"] == {"grade": 11, "marker": "NONE", "period": 0, "label": "11"}   # 10 without accident → 11
     assert doc["premiumYen"] == offer.premium_yen == rows[0]["premium_yen"]
     # the tariff in force at the next start (rating classes reviewed every 1 January)

@@ -3,8 +3,12 @@ computed from, and store it (domain/store/offer_repo.py) with an outbox event wh
 price moved (SPEC §4.4, §5).
 
 One code path for a page of contracts (the nightly batch) and for one contract (a recalculation
-request, `renewContract`): `refresh_page` reads the page's subjects, computes the offers whose
-fingerprint is not already stored for the term, and writes them in bulk. Idempotent: the same
+request, `renewContract`): `refresh_subjects` reads the page's subjects, prices the offers whose
+fingerprint is not already stored for the term (`renewal_price`: the next term alone), and writes
+them in bulk with what they were computed from (the current version and `OfferFacts`). The
+offer's document (grade, diff, discounts that moved, notes, explanation) is derived from those
+when it is read (`offer_document`, by `renewal_offer`, checked against the stored price): a
+document per contract a night was most of the run's cost and is read one offer at a time. Idempotent: the same
 inputs give the same fingerprint, and a term's live offer with that fingerprint is left alone
 ("latest inputs win" — a changed input gives a new fingerprint and supersedes the old offer).
 
@@ -19,29 +23,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 import orjson
 
-from domain.calendar import RuleError, jst_date
+from domain.calendar import RuleError, add_months, jst_date
 from domain.explanation import Explanation, ExplanationDiff
 from domain.fleet import FleetFacts, facts_on
+from domain.jsoncodec import from_json, to_json
 from domain.products import Product, default_catalog
 from domain.rating import QuoteInput, RatingError, rate
 from domain.rating_codec import plain_decimal, premium_to_json, quote_from_json, quote_to_json
-from domain.renewal import RenewalFacts, RenewalOffer, TermClaim, renewal_offer
+from domain.renewal import RenewalFacts, RenewalOffer, TermClaim, renewal_offer, renewal_price
 from domain.services.claims.handling import term_claims, terms_claims
 from domain.services.errors import not_found, refuse
 from domain.store import fleet_repo, offer_repo
-from domain.store.offer_repo import NewDoc, NewOffer, OfferSubject
+from domain.store.offer_repo import NewOffer, OfferSubject
 from domain.store.uow import UnitOfWork
 from domain.vocab import LicenceColour
 
-OFFER_CODE_VERSION = "renewal-offer/1"
+OFFER_CODE_VERSION = "renewal-offer/2"   # 2: the current premium is the version's; documents derived on read
 
 
 
@@ -65,32 +70,42 @@ def fingerprint(product: Product, *, input_hash: str, term_start: date, term_end
 
 
 @dataclass(frozen=True, slots=True)
-class Computed:
-    """One computed offer: its fingerprint, the JSON text stored for it, and the numbers.
+class OfferFacts:
+    """What an offer was computed from beside the current term's rating input (its version): the
+    term's claims, the named insured's licence, a fleet car's rate for the next start. Stored with
+    the offer (renewal_offers.source_facts) so its document can be derived again when read."""
 
-    Kept small (a string, no object graph) because the batch caches one per distinct input: a
-    cache of full RenewalOffer objects is millions of Python objects, and the collector's passes
-    over them cost more than the computation they save.
-    """
+    claims: tuple[TermClaim, ...] = ()
+    licence: LicenceColour | None = None
+    fleet: FleetFacts | None = None
+
+    def renewal_facts(self, current: QuoteInput) -> RenewalFacts:
+        return RenewalFacts(current, claims=self.claims, licence_colour=self.licence, fleet=self.fleet)
+
+    def to_text(self) -> str:
+        return orjson.dumps(to_json(self)).decode()
+
+    @staticmethod
+    def from_text(text: str) -> OfferFacts:
+        got = from_json(OfferFacts, orjson.loads(text))
+        assert isinstance(got, OfferFacts)
+        return got
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """One priced offer: its fingerprint, the next term's price and what it was computed from.
+
+    Kept small (no object graph) because the batch caches one per distinct input; the full
+    RenewalOffer only on renewContract's computation."""
 
     fingerprint: str
     next_start: date
     premium_yen: int
     current_premium_yen: int
     tariff_version: str
-    doc_json: str
-    offer: RenewalOffer | None = field(default=None, compare=False)   # only on a fresh computation
-
-    @property
-    def doc(self) -> dict[str, Any]:
-        return cast(dict[str, Any], json.loads(self.doc_json))
-
-    def slim(self) -> Computed:
-        return replace(self, offer=None)
-
-    def new_doc(self, product_id: str) -> NewDoc:
-        return NewDoc(self.fingerprint, product_id, self.tariff_version, self.premium_yen, self.current_premium_yen,
-                      self.doc_json)
+    facts_text: str
+    offer: RenewalOffer | None = field(default=None, compare=False)   # only from `compute`
 
 
 def _diff_json(d: ExplanationDiff) -> dict[str, Any]:
@@ -132,14 +147,14 @@ def offer_doc(o: RenewalOffer) -> dict[str, Any]:
 
 
 def offer_explanation(doc: dict[str, Any]) -> Explanation | None:
-    """The explanation of a stored offer's premium, by rating its stored quote again.
+    """The explanation of an offer document's premium, by rating its quote again.
 
     Not stored with the offer: it would multiply the size of a million-offer book for a field read
     one offer at a time. Rating is deterministic for a tariff version, so the same quote gives the
     same steps; None when the product files no longer give the stored total and tariff (the offer
     was computed under files since changed), rather than explain a different number."""
     product = default_catalog().get(doc["productId"])
-    if product is None:
+    if product is None or doc.get("quote") is None:
         return None
     try:
         p = rate(product, quote_from_json(doc["quote"]))
@@ -150,14 +165,79 @@ def offer_explanation(doc: dict[str, Any]) -> Explanation | None:
     return p.explanation
 
 
+def offer_document(o: offer_repo.StoredOffer) -> dict[str, Any]:
+    """The served form of a stored offer (`offer_doc`'s shape; read it, do not change it).
+
+    Derived from what the offer was computed from (its source version's rating input and its
+    OfferFacts) by `renewal_offer`, the function that priced it; rows written before offers kept
+    their source carry the document written then."""
+    if o.source_input is not None and o.source_facts is not None:
+        return _derived_doc(o.source_input, o.source_facts, o.premium_yen, o.current_premium_yen, o.next_start)
+    if o.legacy_doc is not None:
+        return _legacy_doc(o.legacy_doc)
+    raise LookupError(f"offer {o.id} has neither a source nor a document")
+
+
+_RULES_CHANGED = ("this offer was priced under product rules that have changed since: its breakdown cannot be "
+                  "shown; renew without offerId to be priced afresh")
+
+
+@lru_cache(maxsize=4096)
+def _legacy_doc(text: str) -> dict[str, Any]:
+    return cast(dict[str, Any], orjson.loads(text))
+
+
+@lru_cache(maxsize=4096)
+def _derived_doc(source_input: str, source_facts: str, premium_yen: int, current_premium_yen: int,
+                 next_start: date) -> dict[str, Any]:
+    current = quote_from_json(orjson.loads(source_input))
+    facts = OfferFacts.from_text(source_facts).renewal_facts(current)
+    product = default_catalog().get(current.product_id)
+    if product is None:
+        raise LookupError(f"no product {current.product_id!r}")
+    try:
+        o: RenewalOffer | None = renewal_offer(product, facts)
+    except (RuleError, RatingError):
+        o = None
+    if o is not None and o.premium.total == premium_yen and o.next_start == next_start:
+        return offer_doc(o)
+    # The same facts no longer give the stored price: say so rather than explain another number.
+    cur = facts.current
+    current_end = add_months(cur.start_date, cur.term_months)
+    tariff_now, tariff_next = product.tariff_on(cur.start_date), product.tariff_on(next_start)
+    return {
+        "productId": product.id, "currentStart": cur.start_date.isoformat(), "currentEnd": current_end.isoformat(),
+        "nextStart": next_start.isoformat(), "nextEnd": add_months(next_start, cur.term_months).isoformat(),
+        "offerOn": (current_end - timedelta(days=product.renewal.offer_days_before)).isoformat(),
+        "premiumYen": premium_yen, "currentPremiumYen": current_premium_yen, "changeYen": premium_yen - current_premium_yen,
+        "tariffVersion": tariff_next.version if tariff_next else "", "currentTariffVersion": tariff_now.version if tariff_now else "",
+        "grade": None, "gradeRepeatSurcharge": False, "ageBandBefore": None, "ageBandAfter": None,
+        "expiredDiscounts": [], "lostDiscounts": [], "gainedDiscounts": [], "countedClaims": [], "ignoredClaims": [],
+        "autoRenew": False, "graceIfForgotten": False, "notes": [_RULES_CHANGED],
+        "diff": {"tariffBefore": "", "tariffAfter": "", "totalBefore": str(current_premium_yen),
+                 "totalAfter": str(premium_yen), "change": str(premium_yen - current_premium_yen), "lines": [], "causes": []},
+        "premium": None, "quote": None,
+    }
+
+
 def compute(product: Product, current: QuoteInput, *, fp: str, claims: Sequence[TermClaim],
             licence: LicenceColour | None, fleet: FleetFacts | None = None) -> Computed:
-    """Raises RuleError / RatingError when the next term is not rateable."""
-    facts = RenewalFacts(current, claims=tuple(claims), licence_colour=licence, fleet=fleet)
-    o = renewal_offer(product, facts)
+    """The whole offer (renewContract binds it). Raises RuleError / RatingError when the next term
+    is not rateable."""
+    facts = OfferFacts(tuple(claims), licence, fleet)
+    o = renewal_offer(product, facts.renewal_facts(current))
     return Computed(fp, o.next_start, o.premium.total, o.current_premium.total, o.premium.tariff_version,
-                    # orjson: the same compact UTF-8 text as json.dumps(ensure_ascii=False), 5x faster
-                    orjson.dumps(offer_doc(o)).decode(), o)
+                    facts.to_text(), o)
+
+
+def compute_price(product: Product, current: QuoteInput, *, fp: str, current_premium_yen: int,
+                  claims: Sequence[TermClaim], licence: LicenceColour | None,
+                  fleet: FleetFacts | None = None) -> Computed:
+    """The next term's price (the nightly run): `compute`'s premium without the rest of the offer,
+    which `offer_document` derives when it is read. `current_premium_yen`: the current version's."""
+    facts = OfferFacts(tuple(claims), licence, fleet)
+    p = renewal_price(product, facts.renewal_facts(current))
+    return Computed(fp, p.next_start, p.premium_yen, current_premium_yen, p.tariff_version, facts.to_text())
 
 
 async def next_fleet(conn: Any, current: QuoteInput, next_start: date) -> FleetFacts | None:
@@ -177,30 +257,20 @@ async def next_fleet(conn: Any, current: QuoteInput, next_start: date) -> FleetF
 
 
 class _Cache:
-    """Parsed rating inputs by md5 and computed offers by fingerprint, bounded: a book where many
-    contracts share identical inputs computes each distinct offer once per process.
+    """Parsed rating inputs by md5 and priced offers by fingerprint, bounded: a book where many
+    contracts share identical inputs prices each distinct offer once per process. An entry is a
+    few numbers and a short text, so 100,000 of them are ≈ 30 MB."""
 
-    Bounded by the documents' size too: an entry holds its offer's JSON (4-6 kB), and in a book
-    where every contract differs nothing is ever hit again, so 100,000 entries were ~1 GB per
-    process for nothing (measured on bench/recalc.py --distinct)."""
-
-    def __init__(self, limit: int = 100_000, max_bytes: int = 48 * 1024 * 1024) -> None:
+    def __init__(self, limit: int = 100_000) -> None:
         self.limit = limit
-        self.max_bytes = max_bytes
         self.offers: dict[str, Computed | str] = {}   # str: the refusal code of an unrateable input
-        self.offer_bytes = 0
-        self.docs_written: set[str] = set()
 
     def put(self, fp: str, got: Computed | str) -> None:
         self.offers[fp] = got
-        self.offer_bytes += sys.getsizeof(got if isinstance(got, str) else got.doc_json)
 
     def trim(self) -> None:
-        if len(self.offers) > self.limit or self.offer_bytes > self.max_bytes:
+        if len(self.offers) > self.limit:
             self.offers.clear()
-            self.offer_bytes = 0
-        if len(self.docs_written) > self.limit:
-            self.docs_written.clear()
 
 
 @dataclass
@@ -211,7 +281,6 @@ class PageResult:
     unchanged: int = 0
     failed: int = 0
     last_id: int | None = None
-    written_docs: list[str] = field(default_factory=list)
     offer_ids: dict[int, int] = field(default_factory=dict)   # contract id → offer id written
     failures: dict[int, str] = field(default_factory=dict)    # contract id → refusal code
 
@@ -259,7 +328,6 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
                 quotes[h] = quote_from_json(raw[vid])
             except (KeyError, ValueError, TypeError):
                 pass   # no stored rating input (a version written before rating inputs were kept)
-    docs: dict[str, NewDoc] = {}
     new: list[NewOffer] = []
     events: list[tuple[int, dict[str, Any]]] = []
     superseded: list[int] = []
@@ -270,8 +338,8 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
         elif got is None:
             try:
                 q = quotes[s.input_hash]
-                got = compute(product, q, fp=fp, claims=claims, licence=s.licence_colour,
-                              fleet=await next_fleet(conn, q, jst_date(s.term_ends_at))).slim()
+                got = compute_price(product, q, fp=fp, current_premium_yen=s.premium_yen, claims=claims,
+                                    licence=s.licence_colour, fleet=await next_fleet(conn, q, jst_date(s.term_ends_at)))
             except (RuleError, RatingError) as e:
                 got = e.code
             cache.put(fp, got)
@@ -279,27 +347,25 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
             res.failed += 1
             res.failures[s.contract_id] = got
             continue
-        if fp not in cache.docs_written:
-            docs[fp] = got.new_doc(product.id)
         old = live.get(s.term_id)
         if old is None:
             res.offered += 1
         else:
             res.changed += 1
             superseded.append(old.id)
-        new.append(NewOffer(s.contract_id, s.term_id, got.next_start, fp, got.premium_yen, got.current_premium_yen))
+        # the current premium is each contract's own (its version), whoever's inputs the cache priced
+        new.append(NewOffer(s.contract_id, s.term_id, got.next_start, fp, got.premium_yen, s.premium_yen,
+                            s.version_id, got.facts_text))
         if old is None or old.premium_yen != got.premium_yen:
             events.append((s.contract_id, {
                 "policyNumber": s.policy_number, "termId": s.term_id, "nextStart": got.next_start.isoformat(),
                 "premiumYen": got.premium_yen, "previousOfferYen": None if old is None else old.premium_yen,
-                "currentPremiumYen": got.current_premium_yen, "tariffVersion": got.tariff_version,
+                "currentPremiumYen": s.premium_yen, "tariffVersion": got.tariff_version,
                 "fingerprint": fp, "reason": reason}))
-    await offer_repo.insert_docs(conn, list(docs.values()), now)
     await offer_repo.supersede(conn, superseded, now)
     ids = await offer_repo.insert_offers(conn, new, reason=reason, run_id=run_id, at=now)
     res.offer_ids = {o.contract_id: i for o, i in zip(new, ids, strict=True)}
     await offer_repo.append_offer_events(conn, events, now)
-    res.written_docs = list(docs)
     cache.trim()
     return res
 

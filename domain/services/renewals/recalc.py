@@ -100,7 +100,6 @@ async def run_part(pool: asyncpg.Pool, run_id: int, part_no: int, clock: Clock, 
             out = await process_page(uow, run_id, part_no, clock.now(), page=page, cache=cache)
         if out is None:
             return
-        cache.docs_written.update(out.result.written_docs)   # committed: later pages may skip them
         if on_page is not None:
             on_page(out)
         if out.done:

@@ -1,0 +1,20 @@
+-- Renewal offers keep what they were computed from instead of a rendered document (issue 16,
+-- docs/decisions.md "Renewal offer documents derived on read").
+--
+-- The nightly run prices the next term of every due contract; the document of an offer (grade
+-- steps, diff lines and causes, discounts that moved, notes, explanation) follows from the same
+-- facts by the same pure function, and is read one offer at a time. So an offer stores its price
+-- and its source: the contract version whose rating input it was computed from (versions are
+-- never rewritten) and the facts beside it (claims, licence, a fleet car's next rate; a short
+-- JSON text, domain/services/renewals/offers.OfferFacts). The document is derived when read and
+-- checked against the stored price. Offers written before this keep their document in
+-- renewal_offer_docs (source NULL); new ones write none.
+--
+-- No foreign key on source_version_id: the writer read that version under its contract's row lock
+-- in the same transaction, versions are never deleted, and the check cost 15 µs a row (a quarter
+-- of the offer insert on a 1,000,000-contract night). The contract and term keys stay.
+ALTER TABLE renewal_offers DROP CONSTRAINT IF EXISTS renewal_offers_fingerprint_fkey;
+ALTER TABLE renewal_offers
+    ADD COLUMN source_version_id bigint,
+    ADD COLUMN source_facts text CHECK (left(source_facts, 1) = '{'),
+    ADD CONSTRAINT renewal_offers_source_check CHECK ((source_version_id IS NULL) = (source_facts IS NULL));
