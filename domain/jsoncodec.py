@@ -111,22 +111,26 @@ def _decoder(tp: Any) -> Callable[[Json], Any]:
         if tp is Decimal:
             return Decimal
         if dataclasses.is_dataclass(tp):
-            fields = [(f.name, _decoder_later(tp, f.name)) for f in dataclasses.fields(tp)]
-
-            def dec(value: Json) -> Any:
-                return tp(**{n: d(value[n]) for n, d in fields if n in value})
-            return dec
+            return _dataclass_decoder(tp)
     return _identity
 
 
-def _decoder_later(cls: type, name: str) -> Callable[[Json], Any]:
-    """A field's decoder, resolved on first use (a dataclass may refer to itself)."""
-    got: list[Callable[[Json], Any]] = []
+def _dataclass_decoder(cls: type) -> Callable[[Json], Any]:
+    """A dataclass's decoder. Its fields' decoders are resolved on the first call, not here (a
+    dataclass may refer to itself); a field whose JSON is already its value (str, int, bool) is
+    passed through without a call, which is most fields of a stored quote."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    fields: list[tuple[str, Callable[[Json], Any] | None]] = []
 
     def dec(value: Json) -> Any:
-        if not got:
-            got.append(_decoder(_hints(cls)[name]))
-        return got[0](value)
+        if not fields:
+            hints = _hints(cls)
+            fields.extend([(n, None if (d := _decoder(hints[n])) is _identity else d) for n in names])
+        kw = {}
+        for n, d in fields:
+            if n in value:
+                kw[n] = value[n] if d is None else d(value[n])
+        return cls(**kw)
     return dec
 
 
