@@ -12,7 +12,7 @@ discount after the grade discount" (004 L156).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -672,14 +672,18 @@ def _shared_factors(product: Product, tariff: Tariff, q: QuoteInput) -> list[tup
     return out
 
 
-def rate(product: Product, quote: QuoteInput, *, on: date | None = None) -> Premium:
+def rate(product: Product, quote: QuoteInput, *, on: date | None = None, explain: bool = True) -> Premium:
     """Premium and explanation for `quote` under the tariff version in force on `on`.
 
     `on` defaults to the start date (a quote is priced by the tariff of its start date; a
-    recalculation after a tariff is published passes the date it wants). Raises RatingError.
+    recalculation after a tariff is published passes the date it wants). `explain` False: the
+    same premium with no explanation steps, for a caller that needs the price alone (the nightly
+    recalculation; the offer's explanation is derived when read). Raises RatingError.
     """
     try:
         _check_rider_terms(product, quote)
+        if not explain and quote.term_months <= 12:
+            return _rate(product, quote, on or quote.start_date, explain=False)
         return _rate(product, quote, on or quote.start_date)
     except RuleError as e:   # a shared rule refused a fact: same code and field
         raise RatingError(e.code, e.field, e.message) from None
@@ -942,6 +946,11 @@ def _rate_reference(product: Product, q: QuoteInput, on: date, *, first_policy_y
 # multiply is a few percent of a quote's time, the Python around it is the rest.
 
 _OP_LIMIT, _OP_CLASS, _OP_SHARED = 0, 1, 2
+
+
+def _no_step(*args: object) -> None:
+    return None
+
 _ZERO = Decimal(0)
 
 
@@ -993,8 +1002,10 @@ def plan_of(product: Product, tariff: Tariff) -> _Plan:
     return plan
 
 
-def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool = True) -> Premium:
-    """One year's pricing by the compiled plan: exactly `_rate_reference`, faster."""
+def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool = True,
+          explain: bool = True) -> Premium:
+    """One year's pricing by the compiled plan: exactly `_rate_reference`, faster. `explain` False:
+    the same lines and total with no explanation steps (long-term quotes are always explained)."""
     if q.term_months > 12:
         return _rate_long_term(product, q, on, _rate)
     _validate(product, q)
@@ -1019,7 +1030,10 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
     surcharge, repeat, term_rate, joins = _term_adjustments(product, tariff, q, applied)
 
     steps: list[Step] = []
-    add_step = steps.append
+    add_step: Callable[..., Any] = steps.append
+    step: Callable[..., Any] = new_step
+    if not explain:     # the price alone: no step objects made (most of a step's cost)
+        add_step = step = _no_step
     lines: list[PremiumLine] = []
     used_discounts: dict[str, None] = {}
     mul = _CTX.multiply
@@ -1032,30 +1046,30 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
     def finish(code: str, amount: Decimal, fixed_monthly: bool) -> Decimal:
         if fixed_monthly:
             months = Decimal(q.term_months)
-            add_step(new_step(code, StepKind.TERM, "MONTHS", "月払掛金×月数", "monthly amount × months",
+            add_step(step(code, StepKind.TERM, "MONTHS", "月払掛金×月数", "monthly amount × months",
                           f"{q.term_months} months", months, tariff.base_source, amount, mul(amount, months)))
             amount = mul(amount, months)
         elif not plain_finish:
             if surcharge is not None:
                 new = mul(amount, surcharge[0])
-                add_step(new_step(code, StepKind.SURCHARGE, "INSTALMENT", "分割払割増", "Instalment surcharge",
+                add_step(step(code, StepKind.SURCHARGE, "INSTALMENT", "分割払割増", "Instalment surcharge",
                               "monthly", surcharge[0], surcharge[1], amount, new))
                 amount = new
             if term_rate is not None:
                 new = mul(amount, term_rate)
-                add_step(new_step(code, StepKind.TERM, "SHORT_TERM", "短期料率", "Short-term rate",
+                add_step(step(code, StepKind.TERM, "SHORT_TERM", "短期料率", "Short-term rate",
                               f"{q.term_months} months", term_rate, demo, amount, new))
                 amount = new
             if joins is not None:
                 new = _CTX.divide(mul(amount, Decimal(joins[0])), Decimal(joins[1]))
-                add_step(new_step(code, StepKind.TERM, "FLEET_PRO_RATA", "中途付保（日割）",
+                add_step(step(code, StepKind.TERM, "FLEET_PRO_RATA", "中途付保（日割）",
                               "Joins the fleet certificate mid-term (by day)",
                               f"{joins[0]} of {joins[1]} days to {q.fleet.ends_on}", None,  # type: ignore[union-attr]
                               "all-vehicle certificate: one common expiry (002b L5089-5092)", amount, new))
                 amount = new
         rounded = Decimal(int(amount) // 10 * 10)
         if rounded != amount:
-            add_step(new_step(code, ROUNDING, "ROUNDING", "10円未満切捨", "Round down to 10 yen",
+            add_step(step(code, ROUNDING, "ROUNDING", "10円未満切捨", "Round down to 10 yen",
                           "", None, "house rule: each line rounded down to 10 yen", amount, rounded))
         return rounded
 
@@ -1064,17 +1078,17 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
         code = cov.code
         fixed_monthly = monthly and code in tariff.base_monthly
         amount = Decimal((tariff.base_monthly if fixed_monthly else tariff.base)[code][ut])
-        add_step(new_step(code, StepKind.BASE, "BASE", cov.ja, cov.en, f"{ut_text} / {option}", None, base_rule,
+        add_step(step(code, StepKind.BASE, "BASE", cov.ja, cov.en, f"{ut_text} / {option}", None, base_rule,
                       _ZERO, amount))
         for op, arg in plan.lines[code].ops:
             if op is _OP_SHARED:
                 for f_code, f_ja, f_en, value, r, rule in shared.get(arg, ()):
                     new = mul(amount, r)
-                    add_step(new_step(code, FACTOR, f_code, f_ja, f_en, value, r, rule, amount, new))
+                    add_step(step(code, FACTOR, f_code, f_ja, f_en, value, r, rule, amount, new))
                     amount = new
                 if repeat is not None and arg is Factor.GRADE:
                     new = mul(amount, repeat)
-                    add_step(new_step(code, StepKind.SURCHARGE, "GRADE_ONE_REPEAT", "1等級連続事故契約割増",
+                    add_step(step(code, StepKind.SURCHARGE, "GRADE_ONE_REPEAT", "1等級連続事故契約割増",
                                   "Grade-1 repeat-accident surcharge", "grade 1 again", repeat,
                                   product.grade_one_repeat_surcharge_source, amount, new))
                     amount = new
@@ -1082,13 +1096,13 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
                 of = arg[0].get(option)
                 if of is not None:
                     new = mul(amount, of)
-                    add_step(new_step(code, FACTOR, arg[1], arg[2], arg[3], option, of, arg[4], amount, new))
+                    add_step(step(code, FACTOR, arg[1], arg[2], arg[3], option, of, arg[4], amount, new))
                     amount = new
             else:
                 rc = _rating_class_factor(product, tariff, q, cov, size)
                 if rc is not None:
                     new = mul(amount, rc[0])
-                    add_step(new_step(code, FACTOR, arg[0], arg[1], arg[2], rc[1], rc[0], arg[3], amount, new))
+                    add_step(step(code, FACTOR, arg[0], arg[1], arg[2], rc[1], rc[0], arg[3], amount, new))
                     amount = new
         for a in applied:
             dr = a.rule
@@ -1099,7 +1113,7 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
                 continue
             m = _ONE - d
             new = mul(amount, m)
-            add_step(new_step(code, DISCOUNT, dr.code, dr.ja, dr.en, a.value, m, dr.source, amount, new))
+            add_step(step(code, DISCOUNT, dr.code, dr.ja, dr.en, a.value, m, dr.source, amount, new))
             amount = new
             used_discounts.setdefault(dr.code, None)
         discounted[code] = amount
@@ -1113,12 +1127,12 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
         if rider.code in tariff.rider_factors:
             of_line, rate_ = tariff.rider_factors[rider.code]
             amount = mul(discounted[of_line], rate_)
-            add_step(new_step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en,
+            add_step(step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en,
                               f"{rate_} × {of_line} premium {discounted[of_line]:.2f}", None, base_rule, _ZERO,
                               amount))
         else:
             amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
-            add_step(new_step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,
+            add_step(step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,
                               base_rule, _ZERO, amount))
         final = finish(rider.code, amount, fixed_monthly)
         lines.append(PremiumLine(rider.code, True, rider.ja, rider.en, int(final)))

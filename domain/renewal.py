@@ -226,7 +226,7 @@ def renewal_price(product: Product, facts: RenewalFacts) -> RenewalPrice:
     """`renewal_offer(product, facts).premium`'s total and tariff, without rating the current term
     or comparing explanations. Raises what `renewal_offer` raises."""
     n = next_term(product, facts)
-    premium = rate(product, n.quote)
+    premium = rate(product, n.quote, explain=False)
     return RenewalPrice(n.next_start, premium.total, premium.tariff_version)
 
 

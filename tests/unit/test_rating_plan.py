@@ -83,6 +83,44 @@ def test_plan_and_reference_agree_on_10000_random_quotes() -> None:
     assert by_factor > 0                          # riders priced from a line's premium among them
 
 
+def test_the_price_alone_is_the_explained_premium_without_steps_on_10000_random_quotes() -> None:
+    """`rate(explain=False)` (the nightly recalculation's path) gives every line, total, instalment,
+    rider and discount `rate` gives, or the same refusal; and `renewal_price` is the premium of
+    `renewal_offer`, which derives the offer's document when it is read."""
+    from domain.renewal import RenewalFacts, renewal_offer, renewal_price
+
+    rnd = random.Random(17)
+    priced = renewed = 0
+    for i in range(N):
+        product = PRODUCTS[i % len(PRODUCTS)]
+        q = _varied(_quote(product, rnd), rnd)
+        full = _outcome(rate, product, q)
+        alone = _outcome(lambda p, x: rate(p, x, explain=False), product, q)
+        if not isinstance(full, Premium):
+            assert alone == full, (i, q)
+            continue
+        assert isinstance(alone, Premium), (i, q, alone)
+        assert replace(alone, explanation=full.explanation) == full, (i, q)
+        assert alone.explanation.steps == () or q.term_months > 12, (i, q)
+        priced += 1
+        try:
+            offer = renewal_offer(product, RenewalFacts(q))
+        except (RatingError, RuleError) as e:
+            try:
+                renewal_price(product, RenewalFacts(q))
+            except (RatingError, RuleError) as e2:
+                assert (e2.code, e2.field) == (e.code, e.field), (i, q)
+            else:
+                # only the current term's own re-rating can refuse where the price alone does not
+                assert isinstance(e, RatingError), (i, q, e)
+            continue
+        price = renewal_price(product, RenewalFacts(q))
+        assert (price.premium_yen, price.tariff_version, price.next_start) == (
+            offer.premium.total, offer.premium.tariff_version, offer.next_start), (i, q)
+        renewed += 1
+    assert priced > 0.6 * N and renewed > 0.5 * N
+
+
 def test_a_plan_is_compiled_once_per_product_and_tariff() -> None:
     product = PRODUCTS[0]
     tariff = product.tariffs[0]
