@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Context, Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
+from domain.frozen import slot_setters
 from domain.vocab import Labelled
 
 ZERO = Decimal(0)
@@ -58,12 +59,8 @@ class Step:
         return _sub(self.after, self.before)
 
 
-def _slot_setters(cls: type, names: str) -> tuple[Any, ...]:
-    return tuple(cls.__dict__[n].__set__ for n in names.split())
-
-
 _new = object.__new__
-_STEP_SET = _slot_setters(Step, "line kind factor ja en value rate rule before after")
+_STEP_SET = slot_setters(Step, "line kind factor ja en value rate rule before after")
 
 
 def new_step(line: str, kind: StepKind, factor: str, ja: str, en: str, value: str, rate: Decimal | None, rule: str,

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from domain.calendar import YearMonth
+from domain.frozen import build, fast_class
 
 Json = Any
 
@@ -101,7 +102,7 @@ def _decoder(tp: Any) -> Callable[[Json], Any]:
         return lambda value: {k: vt(v) for k, v in value.items()}
     if isinstance(tp, type):
         if issubclass(tp, Enum):
-            return tp
+            return _enum_decoder(tp)
         if tp is YearMonth:
             return YearMonth.parse
         if tp is datetime:
@@ -115,12 +116,24 @@ def _decoder(tp: Any) -> Callable[[Json], Any]:
     return _identity
 
 
+def _enum_decoder(cls: type[Enum]) -> Callable[[Json], Any]:
+    """A member by its value through a dict (calling the class, `Status(value)`, costs several times
+    more); a value that is not a member goes to the class, which raises ValueError as ever."""
+    members = {m.value: m for m in cls}
+
+    def dec(value: Json) -> Any:
+        got = members.get(value) if isinstance(value, str | int) else None
+        return cls(value) if got is None else got
+    return dec
+
+
 def _dataclass_decoder(cls: type) -> Callable[[Json], Any]:
     """A dataclass's decoder. Its fields' decoders are resolved on the first call, not here (a
     dataclass may refer to itself); a field whose JSON is already its value (str, int, bool) is
     passed through without a call, which is most fields of a stored quote."""
     names = tuple(f.name for f in dataclasses.fields(cls))
     fields: list[tuple[str, Callable[[Json], Any] | None]] = []
+    fast = fast_class(cls)
 
     def dec(value: Json) -> Any:
         if not fields:
@@ -130,7 +143,7 @@ def _dataclass_decoder(cls: type) -> Callable[[Json], Any]:
         for n, d in fields:
             if n in value:
                 kw[n] = value[n] if d is None else d(value[n])
-        return cls(**kw)
+        return build(cls, kw) if fast else cls(**kw)
     return dec
 
 

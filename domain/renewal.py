@@ -14,9 +14,10 @@ Pure: no clock, no I/O; the product comes in loaded.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+from domain import frozen
 from domain.calendar import RuleError, add_months, age_on
 from domain.discount_rules import AgeBand, age_band
 from domain.explanation import ExplanationDiff, compare
@@ -187,14 +188,14 @@ def next_term(product: Product, facts: RenewalFacts) -> NextTerm:
 
     ni = cur.named_insured
     if facts.licence_colour is not None or facts.gold_eligible_at_renewal is not None:
-        ni = replace(
+        ni = frozen.replace(
             ni,
             licence_colour=facts.licence_colour if facts.licence_colour is not None else ni.licence_colour,
             gold_eligible_at_renewal=(facts.gold_eligible_at_renewal if facts.gold_eligible_at_renewal is not None
                                       else ni.gold_eligible_at_renewal),
         )
     d = cur.discounts
-    discounts = replace(
+    discounts = frozen.replace(
         d,
         renewal=continuous,
         previous_contract_end=current_end,
@@ -205,8 +206,8 @@ def next_term(product: Product, facts: RenewalFacts) -> NextTerm:
         multi_car_count=facts.multi_car_count if facts.multi_car_count is not None else d.multi_car_count,
     )
     fleet = facts.fleet if facts.fleet is not None else (
-        None if cur.fleet is None else replace(cur.fleet, ends_on=None))
-    quote = replace(cur, start_date=next_start, named_insured=ni, grade=record, grade_one_repeat=repeat, discounts=discounts,
+        None if cur.fleet is None else frozen.replace(cur.fleet, ends_on=None))
+    quote = frozen.replace(cur, start_date=next_start, named_insured=ni, grade=record, grade_one_repeat=repeat, discounts=discounts,
                     fleet=fleet)
     return NextTerm(current_end, next_start, outcome, carry, record, quote, counted, ignored, tuple(notes))
 
