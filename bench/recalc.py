@@ -358,7 +358,7 @@ async def bench(dsn: str, n: int, *, templates: int, start_days: int, parts: int
         offers = int(await conn.fetchval("SELECT count(*) FROM renewal_offers WHERE state = 'OFFERED'"))
         events = int(await conn.fetchval("SELECT count(*) FROM events WHERE kind = 'RENEWAL_OFFERED'"))
         docs = int(await conn.fetchval("SELECT count(DISTINCT fingerprint) FROM renewal_offers"))
-        inputs = int(await conn.fetchval("SELECT count(DISTINCT md5(rating_input::text)) FROM contract_versions"))
+        inputs = int(await conn.fetchval("SELECT count(DISTINCT rating_input_md5) FROM contract_versions"))
     finally:
         await conn.close()
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -93,9 +93,13 @@ def _decoder(tp: Any) -> Callable[[Json], Any]:
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         inner = _decoder(args[0])
+        if inner is _identity:      # `int | None`, `str | None`: the JSON is the value either way
+            return _identity
         return lambda value: None if value is None else inner(value)
     if origin is tuple:
         item = _decoder(typing.get_args(tp)[0])
+        if item is _identity:
+            return tuple
         return lambda value: tuple(item(v) for v in value)
     if origin in (Mapping, dict, typing.Mapping):
         vt = _decoder(typing.get_args(tp)[1])

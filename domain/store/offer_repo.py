@@ -35,8 +35,9 @@ _NO_OFFER = ["CANCELLED", "RESCINDED", "LAPSED", "DO_NOT_RENEW", "CANCEL_PENDING
 class OfferSubject:
     """A contract's latest term with the version in force at its end: what an offer is computed from.
 
-    `input_hash` is md5 of the stored rating input's canonical jsonb text, computed by PostgreSQL,
-    so a page of contracts is fingerprinted without sending their inputs to Python.
+    `input_hash` is md5 of the stored rating input's canonical jsonb text, kept by PostgreSQL
+    (contract_versions.rating_input_md5, migration 0028), so a page of contracts is fingerprinted
+    without sending their inputs to Python.
     """
 
     contract_id: int
@@ -63,12 +64,12 @@ def _subject_sql(*, page: bool) -> str:
     tail = "ORDER BY c.id LIMIT $6 FOR UPDATE OF c" if page else "FOR UPDATE OF c"
     return f"""
     SELECT c.id AS contract_id, c.policy_number, c.product_id, t.id AS term_id, t.starts_at, t.ends_at,
-           v.id AS version_id, md5(v.rating_input::text) AS input_hash, p.licence_colour, v.premium_yen
+           v.id AS version_id, v.rating_input_md5 AS input_hash, p.licence_colour, v.premium_yen
     FROM contracts c
     {window}
     CROSS JOIN LATERAL (SELECT id, starts_at, ends_at, status FROM terms
                         WHERE contract_id = c.id ORDER BY term_no DESC LIMIT 1) t
-    CROSS JOIN LATERAL (SELECT id, rating_input, named_insured_id, valid, premium_yen FROM contract_versions
+    CROSS JOIN LATERAL (SELECT id, rating_input_md5, named_insured_id, valid, premium_yen FROM contract_versions
                         WHERE contract_id = c.id AND superseded_at IS NULL AND lower(valid) < t.ends_at
                         ORDER BY lower(valid) DESC LIMIT 1) v
     JOIN parties p ON p.id = v.named_insured_id

@@ -431,7 +431,7 @@ async def price_renewal(uow: UnitOfWork, *, contract_id: int, term_id: int, term
         claims = [TermClaim(f"input:{i}", a) for i, a in enumerate(accidents)]
     else:
         claims = await term_claims(uow, contract_id, term_id)
-    input_hash = await uow.conn.fetchval("SELECT md5(rating_input::text) FROM contract_versions WHERE id = $1",
+    input_hash = await uow.conn.fetchval("SELECT rating_input_md5 FROM contract_versions WHERE id = $1",
                                          version_id)
     fp = fingerprint(product, input_hash=input_hash, term_start=term_start, term_end=term_end, claims=claims,
                      licence=licence)
