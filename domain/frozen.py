@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import types
 from collections.abc import Callable
-from functools import cache
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -34,20 +33,33 @@ def slot_setters(cls: type, names: str) -> tuple[Callable[[Any, Any], None], ...
     return tuple(_slot(cls, n).__set__ for n in names.split())
 
 
-@cache
+_Layout = tuple[tuple[str, Callable[[Any, Any], None], Callable[[], Any] | None], ...]
+_FAST: dict[type, bool] = {}
+_LAYOUTS: dict[type, _Layout] = {}
+
+
 def fast_class(cls: type) -> bool:
     """A frozen slotted dataclass whose __init__ only stores its fields (no __post_init__, no
     InitVar), so building it slot by slot gives the same object."""
-    if not (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__ and not hasattr(cls, "__post_init__")):
-        return False
-    params = cls.__dataclass_params__  # type: ignore[attr-defined]
-    return bool(params.frozen) and all(
-        f.init and isinstance(_slot(cls, f.name), types.MemberDescriptorType) for f in dataclasses.fields(cls))
+    got = _FAST.get(cls)
+    if got is None:
+        got = _FAST[cls] = (
+            dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__ and not hasattr(cls, "__post_init__")
+            and bool(getattr(cls, "__dataclass_params__").frozen)  # noqa: B009 - not in the type stubs
+            and all(f.init and isinstance(_slot(cls, f.name), types.MemberDescriptorType)
+                    for f in dataclasses.fields(cls)))
+    return got
 
 
-@cache
-def _layout(cls: type) -> tuple[tuple[str, Callable[[Any, Any], None], Callable[[], Any] | None], ...]:
+def _layout(cls: type) -> _Layout:
     """(name, slot writer, default factory or None when required) per field."""
+    got = _LAYOUTS.get(cls)
+    if got is None:
+        got = _LAYOUTS[cls] = _layout_of(cls)
+    return got
+
+
+def _layout_of(cls: type) -> _Layout:
     out = []
     for f in dataclasses.fields(cls):
         if f.default is not _MISSING:

@@ -144,9 +144,9 @@ def _dataclass_decoder(cls: type) -> Callable[[Json], Any]:
             hints = _hints(cls)
             fields.extend([(n, None if (d := _decoder(hints[n])) is _identity else d) for n in names])
         kw = {}
-        for n, d in fields:
+        for n, field_dec in fields:
             if n in value:
-                kw[n] = value[n] if d is None else d(value[n])
+                kw[n] = value[n] if field_dec is None else field_dec(value[n])
         return build(cls, kw) if fast else cls(**kw)
     return dec
 

@@ -164,3 +164,43 @@ async def test_contract_without_a_stored_rating_input_is_counted_failed(pool: as
     res = await _refresh(pool, cid)
     assert (res.failed, res.offered) == (1, 0) and res.failures == {cid: "NO_RATING_INPUT"}
     assert await _rows(pool, cid) == [] and await _offer_events(pool, cid) == []
+
+
+async def test_the_document_is_derived_from_the_offers_source_and_checked_against_its_price(
+        pool: asyncpg.Pool) -> None:
+    """The night stores the price and what it was computed from; the document read is
+    `renewal_offer` on the same facts. One that no longer gives the stored price shows no breakdown
+    rather than explain another number; an offer written before offers kept their source is served
+    from its stored document (migration 0026)."""
+    import orjson
+
+    from domain.services.renewals.offers import _RULES_CHANGED
+
+    b = await rated_contract(pool)
+    cid = b.created.contract.id
+    await _refresh(pool, cid)
+    row = (await _rows(pool, cid))[0]
+    assert row["source_version_id"] is not None and orjson.loads(row["source_facts"])["licence"] == "GOLD"
+    assert row["current_premium_yen"] == await pool.fetchval(
+        "SELECT premium_yen FROM contract_versions WHERE id = $1", row["source_version_id"])
+    doc = offer_document((await offers_of(pool, [cid]))[cid])
+    assert doc["premiumYen"] == row["premium_yen"] and doc["premium"] is not None and doc["notes"]
+
+    # the same facts, another stored price (product rules changed since the night)
+    await pool.execute("UPDATE renewal_offers SET premium_yen = premium_yen + 10 WHERE id = $1", row["id"])
+    changed = offer_document((await offers_of(pool, [cid]))[cid])
+    assert changed["notes"] == [_RULES_CHANGED] and changed["premium"] is None
+    assert changed["premiumYen"] == row["premium_yen"] + 10 and changed["diff"]["lines"] == []
+    assert changed["nextStart"] == "2027-04-01" and changed["tariffVersion"] == doc["tariffVersion"]
+
+    # an offer from before: no source, its document in renewal_offer_docs
+    legacy = dict(doc, notes=["written before offers kept their source"])
+    await pool.execute(
+        """INSERT INTO renewal_offer_docs (fingerprint, product_id, tariff_version, premium_yen, current_premium_yen,
+                                           offer, created_at)
+           SELECT fingerprint, $4, $2, premium_yen, current_premium_yen, $3, now()
+           FROM renewal_offers WHERE id = $1""", row["id"], doc["tariffVersion"], orjson.dumps(legacy).decode(),
+        doc["productId"])
+    await pool.execute("UPDATE renewal_offers SET source_version_id = NULL, source_facts = NULL WHERE id = $1",
+                       row["id"])
+    assert offer_document((await offers_of(pool, [cid]))[cid])["notes"] == legacy["notes"]
