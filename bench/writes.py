@@ -258,12 +258,14 @@ class Floor:
     async def load_columns(self, conn: asyncpg.Connection) -> None:
         for r in await conn.fetch(
                 """SELECT table_name, array_agg(column_name::text ORDER BY ordinal_position) AS cols
-                   FROM information_schema.columns WHERE table_schema = 'public' AND column_name <> 'id'
+                   FROM information_schema.columns
+                   WHERE table_schema = 'public' AND column_name <> 'id' AND is_generated = 'NEVER'
                    GROUP BY table_name"""):
             self.columns[r["table_name"]] = list(r["cols"])
 
     def copy(self, table: str, where: str, overrides: dict[str, str], returning: str = "id") -> str:
-        """`INSERT INTO table (every column) SELECT <column or override> FROM table WHERE …`."""
+        """`INSERT INTO table (every column) SELECT <column or override> FROM table WHERE …` (generated
+        columns are left to PostgreSQL, as for our server's inserts)."""
         cols = self.columns[table]
         unknown = set(overrides) - set(cols)
         if unknown:
