@@ -143,6 +143,7 @@ class StoredOffer:
     state: str
     reason: str
     computed_at: datetime
+    tariff_version: str | None  # of the next start (None: written before offers kept it)
     source_input: str | None    # the rating input it was computed from (its source version's), as text
     source_facts: str | None    # offers.OfferFacts as text
     legacy_doc: str | None      # the document of an offer written before offers kept their source
@@ -157,7 +158,8 @@ async def live_offers(conn: Executor, term_ids: Sequence[int]) -> dict[int, Live
 
 
 _STORED = """SELECT o.id, o.contract_id, o.term_id, o.next_start, o.fingerprint, o.premium_yen,
-                    o.current_premium_yen, o.state, o.reason, o.computed_at, v.rating_input::text AS source_input,
+                    o.current_premium_yen, o.state, o.reason, o.computed_at, o.tariff_version,
+                    v.rating_input::text AS source_input,
                     o.source_facts, CASE WHEN o.source_version_id IS NULL THEN d.offer END AS legacy_doc
              FROM renewal_offers o
              LEFT JOIN contract_versions v ON v.id = o.source_version_id
@@ -166,7 +168,8 @@ _STORED = """SELECT o.id, o.contract_id, o.term_id, o.next_start, o.fingerprint,
 
 def _stored(r: Mapping[str, Any]) -> StoredOffer:
     return StoredOffer(r["id"], r["contract_id"], r["term_id"], r["next_start"], r["fingerprint"], r["premium_yen"],
-                       r["current_premium_yen"], r["state"], r["reason"], r["computed_at"], r["source_input"],
+                       r["current_premium_yen"], r["state"], r["reason"], r["computed_at"], r["tariff_version"],
+                       r["source_input"],
                        r["source_facts"], r["legacy_doc"])
 
 
@@ -193,6 +196,7 @@ class NewOffer:
     fingerprint: str
     premium_yen: int
     current_premium_yen: int
+    tariff_version: str         # in force on the next start
     source_version_id: int      # the version whose rating input it was computed from
     source_facts: str           # offers.OfferFacts as text
 
@@ -210,17 +214,18 @@ async def insert_offers(conn: Executor, offers: Sequence[NewOffer], *, reason: s
         return []
     rows = await conn.fetch(
         """INSERT INTO renewal_offers (contract_id, term_id, next_start, fingerprint, premium_yen,
-                                       current_premium_yen, source_version_id, source_facts, state, reason, run_id,
-                                       computed_at)
-           SELECT c, t, n, f, y, p, v, s, 'OFFERED', $9, $10, $11
-           FROM unnest($1::bigint[], $2::bigint[], $3::date[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
-                       $8::text[])
-                WITH ORDINALITY x(c, t, n, f, y, p, v, s, ord)
+                                       current_premium_yen, tariff_version, source_version_id, source_facts, state,
+                                       reason, run_id, computed_at)
+           SELECT c, t, n, f, y, p, tv, v, s, 'OFFERED', $10, $11, $12
+           FROM unnest($1::bigint[], $2::bigint[], $3::date[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
+                       $8::bigint[], $9::text[])
+                WITH ORDINALITY x(c, t, n, f, y, p, tv, v, s, ord)
            ORDER BY ord
            RETURNING id""",
         [o.contract_id for o in offers], [o.term_id for o in offers], [o.next_start for o in offers],
         [o.fingerprint for o in offers], [o.premium_yen for o in offers], [o.current_premium_yen for o in offers],
-        [o.source_version_id for o in offers], [o.source_facts for o in offers], reason, run_id, at)
+        [o.tariff_version for o in offers], [o.source_version_id for o in offers], [o.source_facts for o in offers],
+        reason, run_id, at)
     return [r["id"] for r in rows]
 
 

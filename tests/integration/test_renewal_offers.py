@@ -174,7 +174,7 @@ async def test_the_document_is_derived_from_the_offers_source_and_checked_agains
     from its stored document (migration 0026)."""
     import orjson
 
-    from domain.services.renewals.offers import _RULES_CHANGED
+    from domain.services.renewals.offers import _NO_SOURCE, _RULES_CHANGED
 
     b = await rated_contract(pool)
     cid = b.created.contract.id
@@ -192,6 +192,12 @@ async def test_the_document_is_derived_from_the_offers_source_and_checked_agains
     assert changed["notes"] == [_RULES_CHANGED] and changed["premium"] is None
     assert changed["premiumYen"] == row["premium_yen"] + 10 and changed["diff"]["lines"] == []
     assert changed["nextStart"] == "2027-04-01" and changed["tariffVersion"] == doc["tariffVersion"]
+    assert row["tariff_version"] == doc["tariffVersion"]
+
+    # a source that cannot be read: the stored numbers and a note, never an error
+    await pool.execute("UPDATE renewal_offers SET source_facts = '{\"claims\": 5}' WHERE id = $1", row["id"])
+    unreadable = offer_document((await offers_of(pool, [cid]))[cid])
+    assert unreadable["notes"] == [_NO_SOURCE] and unreadable["premiumYen"] == row["premium_yen"] + 10
 
     # an offer from before: no source, its document in renewal_offer_docs
     legacy = dict(doc, notes=["written before offers kept their source"])

@@ -46,7 +46,10 @@ from domain.store.offer_repo import NewOffer, OfferSubject
 from domain.store.uow import UnitOfWork
 from domain.vocab import LicenceColour
 
-OFFER_CODE_VERSION = "renewal-offer/2"   # 2: the current premium is the version's; documents derived on read
+# Raise it when the next term's price could change for the same inputs. Not raised when documents
+# came to be derived on read (stop 22): the price is computed as before, so offers already issued
+# keep their fingerprint and stay acceptable by their id.
+OFFER_CODE_VERSION = "renewal-offer/1"
 
 
 
@@ -166,54 +169,85 @@ def offer_explanation(doc: dict[str, Any]) -> Explanation | None:
 
 
 def offer_document(o: offer_repo.StoredOffer) -> dict[str, Any]:
-    """The served form of a stored offer (`offer_doc`'s shape; read it, do not change it).
+    """The served form of a stored offer (`offer_doc`'s shape). Cached and shared: read it, do not
+    change it.
 
     Derived from what the offer was computed from (its source version's rating input and its
     OfferFacts) by `renewal_offer`, the function that priced it; rows written before offers kept
-    their source carry the document written then."""
+    their source carry the document written then. Never raises: an offer whose source no longer
+    gives its price (or cannot be read) is served with its stored numbers and a note."""
     if o.source_input is not None and o.source_facts is not None:
-        return _derived_doc(o.source_input, o.source_facts, o.premium_yen, o.current_premium_yen, o.next_start)
+        return _derived_doc(o.source_input, o.source_facts, o.premium_yen, o.current_premium_yen, o.next_start,
+                            o.tariff_version or "")
     if o.legacy_doc is not None:
         return _legacy_doc(o.legacy_doc)
-    raise LookupError(f"offer {o.id} has neither a source nor a document")
+    return _unexplained(None, None, o.premium_yen, o.current_premium_yen, o.next_start, o.tariff_version or "",
+                        _NO_SOURCE)
 
 
 _RULES_CHANGED = ("this offer was priced under product rules that have changed since: its breakdown cannot be "
                   "shown; renew without offerId to be priced afresh")
+_NO_SOURCE = "what this offer was computed from is no longer readable: its breakdown cannot be shown"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _legacy_doc(text: str) -> dict[str, Any]:
     return cast(dict[str, Any], orjson.loads(text))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _derived_doc(source_input: str, source_facts: str, premium_yen: int, current_premium_yen: int,
-                 next_start: date) -> dict[str, Any]:
-    current = quote_from_json(orjson.loads(source_input))
-    facts = OfferFacts.from_text(source_facts).renewal_facts(current)
-    product = default_catalog().get(current.product_id)
+                 next_start: date, tariff_version: str) -> dict[str, Any]:
+    try:
+        current = quote_from_json(orjson.loads(source_input))
+        facts = OfferFacts.from_text(source_facts).renewal_facts(current)
+        product = default_catalog().get(current.product_id)
+    except (KeyError, TypeError, ValueError, RuleError):
+        return _unexplained(None, None, premium_yen, current_premium_yen, next_start, tariff_version, _NO_SOURCE)
     if product is None:
-        raise LookupError(f"no product {current.product_id!r}")
+        return _unexplained(None, facts, premium_yen, current_premium_yen, next_start, tariff_version, _NO_SOURCE)
     try:
         o: RenewalOffer | None = renewal_offer(product, facts)
     except (RuleError, RatingError):
         o = None
-    if o is not None and o.premium.total == premium_yen and o.next_start == next_start:
-        return offer_doc(o)
-    # The same facts no longer give the stored price: say so rather than explain another number.
-    cur = facts.current
-    current_end = add_months(cur.start_date, cur.term_months)
-    tariff_now, tariff_next = product.tariff_on(cur.start_date), product.tariff_on(next_start)
+    if o is None or o.premium.total != premium_yen or o.next_start != next_start:
+        # The same facts no longer give the stored price: say so rather than explain another number.
+        return _unexplained(product, facts, premium_yen, current_premium_yen, next_start, tariff_version,
+                            _RULES_CHANGED)
+    doc = offer_doc(o)
+    if o.current_premium.total != current_premium_yen:
+        # The offer's current premium is the version's (what was sold); the comparison re-rates it.
+        doc.update(currentPremiumYen=current_premium_yen, changeYen=premium_yen - current_premium_yen,
+                   notes=[*doc["notes"], (f"the current term re-rated today comes to {o.current_premium.total} yen; "
+                                          f"it was sold at {current_premium_yen} yen (the comparison above uses "
+                                          "today's rating)")])
+    return doc
+
+
+def _unexplained(product: Product | None, facts: RenewalFacts | None, premium_yen: int, current_premium_yen: int,
+                 next_start: date, tariff_version: str, note: str) -> dict[str, Any]:
+    """An offer's document with its stored numbers only (no breakdown), and why."""
+    cur = facts.current if facts is not None else None
+    current_end: date | None = None
+    if cur is not None:
+        current_end = add_months(cur.start_date, cur.term_months)
+        if cur.fleet is not None and cur.fleet.ends_on is not None:
+            current_end = cur.fleet.ends_on      # as next_term: a mid-term fleet join ends with its certificate
+    tariff_now = product.tariff_on(cur.start_date) if product is not None and cur is not None else None
+    offer_on = (current_end - timedelta(days=product.renewal.offer_days_before)
+                if product is not None and current_end is not None else next_start)
+    term = cur.term_months if cur is not None else 12
     return {
-        "productId": product.id, "currentStart": cur.start_date.isoformat(), "currentEnd": current_end.isoformat(),
-        "nextStart": next_start.isoformat(), "nextEnd": add_months(next_start, cur.term_months).isoformat(),
-        "offerOn": (current_end - timedelta(days=product.renewal.offer_days_before)).isoformat(),
+        "productId": product.id if product is not None else (cur.product_id if cur is not None else ""),
+        "currentStart": cur.start_date.isoformat() if cur is not None else None,
+        "currentEnd": current_end.isoformat() if current_end is not None else None,
+        "nextStart": next_start.isoformat(), "nextEnd": add_months(next_start, term).isoformat(),
+        "offerOn": offer_on.isoformat(),
         "premiumYen": premium_yen, "currentPremiumYen": current_premium_yen, "changeYen": premium_yen - current_premium_yen,
-        "tariffVersion": tariff_next.version if tariff_next else "", "currentTariffVersion": tariff_now.version if tariff_now else "",
+        "tariffVersion": tariff_version, "currentTariffVersion": tariff_now.version if tariff_now else "",
         "grade": None, "gradeRepeatSurcharge": False, "ageBandBefore": None, "ageBandAfter": None,
         "expiredDiscounts": [], "lostDiscounts": [], "gainedDiscounts": [], "countedClaims": [], "ignoredClaims": [],
-        "autoRenew": False, "graceIfForgotten": False, "notes": [_RULES_CHANGED],
+        "autoRenew": False, "graceIfForgotten": False, "notes": [note],
         "diff": {"tariffBefore": "", "tariffAfter": "", "totalBefore": str(current_premium_yen),
                  "totalAfter": str(premium_yen), "change": str(premium_yen - current_premium_yen), "lines": [], "causes": []},
         "premium": None, "quote": None,
@@ -355,7 +389,7 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
             superseded.append(old.id)
         # the current premium is each contract's own (its version), whoever's inputs the cache priced
         new.append(NewOffer(s.contract_id, s.term_id, got.next_start, fp, got.premium_yen, s.premium_yen,
-                            s.version_id, got.facts_text))
+                            got.tariff_version, s.version_id, got.facts_text))
         if old is None or old.premium_yen != got.premium_yen:
             events.append((s.contract_id, {
                 "policyNumber": s.policy_number, "termId": s.term_id, "nextStart": got.next_start.isoformat(),

@@ -15,6 +15,7 @@
 -- of the offer insert on a 1,000,000-contract night). The contract and term keys stay.
 ALTER TABLE renewal_offers DROP CONSTRAINT IF EXISTS renewal_offers_fingerprint_fkey;
 ALTER TABLE renewal_offers
+    ADD COLUMN tariff_version text,          -- in force on the next start (the document kept it before)
     ADD COLUMN source_version_id bigint,
     ADD COLUMN source_facts text CHECK (left(source_facts, 1) = '{'),
     ADD CONSTRAINT renewal_offers_source_check CHECK ((source_version_id IS NULL) = (source_facts IS NULL));
