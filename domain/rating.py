@@ -682,9 +682,7 @@ def rate(product: Product, quote: QuoteInput, *, on: date | None = None, explain
     """
     try:
         _check_rider_terms(product, quote)
-        if not explain and quote.term_months <= 12:
-            return _rate(product, quote, on or quote.start_date, explain=False)
-        return _rate(product, quote, on or quote.start_date)
+        return _rate(product, quote, on or quote.start_date, explain=explain)
     except RuleError as e:   # a shared rule refused a fact: same code and field
         raise RatingError(e.code, e.field, e.message) from None
 

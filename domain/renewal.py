@@ -225,7 +225,8 @@ class RenewalPrice:
 
 def renewal_price(product: Product, facts: RenewalFacts) -> RenewalPrice:
     """`renewal_offer(product, facts).premium`'s total and tariff, without rating the current term
-    or comparing explanations. Raises what `renewal_offer` raises."""
+    or comparing explanations. Raises what `next_term` and rating the next quote raise (not what
+    re-rating the current term would)."""
     n = next_term(product, facts)
     premium = rate(product, n.quote, explain=False)
     return RenewalPrice(n.next_start, premium.total, premium.tariff_version)

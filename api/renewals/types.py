@@ -161,10 +161,13 @@ class RenewalOffer:
 
     @strawberry.field(description="The offered premium with its lines and its explanation.")
     def premium(self) -> Premium | None:
-        if self._doc["premium"] is None:     # priced under rules since changed: no breakdown to show
+        doc = self._doc
+        if doc["premium"] is None:     # priced under rules since changed: no breakdown to show
             return None
-        e = offer_explanation(self._doc)
-        return Premium.from_json(self._doc["premium"], None if e is None else explanation_to_json(e))
+        explained = doc.get("premiumExplanation")    # derived documents carry it; older stored ones do not
+        if explained is None and (e := offer_explanation(doc)) is not None:
+            explained = explanation_to_json(e)
+        return Premium.from_json(doc["premium"], explained)
 
     @strawberry.field
     def computed_at(self) -> dt.datetime:

@@ -160,7 +160,7 @@ async def live_offers(conn: Executor, term_ids: Sequence[int]) -> dict[int, Live
 _STORED = """SELECT o.id, o.contract_id, o.term_id, o.next_start, o.fingerprint, o.premium_yen,
                     o.current_premium_yen, o.state, o.reason, o.computed_at, o.tariff_version,
                     v.rating_input::text AS source_input,
-                    o.source_facts, CASE WHEN o.source_version_id IS NULL THEN d.offer END AS legacy_doc
+                    o.source_facts, d.offer AS legacy_doc
              FROM renewal_offers o
              LEFT JOIN contract_versions v ON v.id = o.source_version_id
              LEFT JOIN renewal_offer_docs d ON o.source_version_id IS NULL AND d.fingerprint = o.fingerprint"""

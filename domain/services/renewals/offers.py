@@ -37,7 +37,13 @@ from domain.fleet import FleetFacts, facts_on
 from domain.jsoncodec import from_json, to_json
 from domain.products import Product, default_catalog
 from domain.rating import QuoteInput, RatingError, rate
-from domain.rating_codec import plain_decimal, premium_to_json, quote_from_json, quote_to_json
+from domain.rating_codec import (
+    explanation_to_json,
+    plain_decimal,
+    premium_to_json,
+    quote_from_json,
+    quote_to_json,
+)
 from domain.renewal import RenewalFacts, RenewalOffer, TermClaim, renewal_offer, renewal_price
 from domain.services.claims.handling import term_claims, terms_claims
 from domain.services.errors import not_found, refuse
@@ -97,15 +103,14 @@ class OfferFacts:
 
 @dataclass(frozen=True, slots=True)
 class Computed:
-    """One priced offer: its fingerprint, the next term's price and what it was computed from.
+    """One priced offer: the next term's price and what it was computed from beside the current
+    input (the current premium is each contract's own version's, not part of it).
 
     Kept small (no object graph) because the batch caches one per distinct input; the full
     RenewalOffer only on renewContract's computation."""
 
-    fingerprint: str
     next_start: date
     premium_yen: int
-    current_premium_yen: int
     tariff_version: str
     facts_text: str
     offer: RenewalOffer | None = field(default=None, compare=False)   # only from `compute`
@@ -215,6 +220,7 @@ def _derived_doc(source_input: str, source_facts: str, premium_yen: int, current
         return _unexplained(product, facts, premium_yen, current_premium_yen, next_start, tariff_version,
                             _RULES_CHANGED)
     doc = offer_doc(o)
+    doc["premiumExplanation"] = explanation_to_json(o.premium.explanation)   # already rated: not again on read
     if o.current_premium.total != current_premium_yen:
         # The offer's current premium is the version's (what was sold); the comparison re-rates it.
         doc.update(currentPremiumYen=current_premium_yen, changeYen=premium_yen - current_premium_yen,
@@ -254,24 +260,22 @@ def _unexplained(product: Product | None, facts: RenewalFacts | None, premium_ye
     }
 
 
-def compute(product: Product, current: QuoteInput, *, fp: str, claims: Sequence[TermClaim],
+def compute(product: Product, current: QuoteInput, *, claims: Sequence[TermClaim],
             licence: LicenceColour | None, fleet: FleetFacts | None = None) -> Computed:
     """The whole offer (renewContract binds it). Raises RuleError / RatingError when the next term
     is not rateable."""
     facts = OfferFacts(tuple(claims), licence, fleet)
     o = renewal_offer(product, facts.renewal_facts(current))
-    return Computed(fp, o.next_start, o.premium.total, o.current_premium.total, o.premium.tariff_version,
-                    facts.to_text(), o)
+    return Computed(o.next_start, o.premium.total, o.premium.tariff_version, facts.to_text(), o)
 
 
-def compute_price(product: Product, current: QuoteInput, *, fp: str, current_premium_yen: int,
-                  claims: Sequence[TermClaim], licence: LicenceColour | None,
-                  fleet: FleetFacts | None = None) -> Computed:
+def compute_price(product: Product, current: QuoteInput, *, claims: Sequence[TermClaim],
+                  licence: LicenceColour | None, fleet: FleetFacts | None = None) -> Computed:
     """The next term's price (the nightly run): `compute`'s premium without the rest of the offer,
-    which `offer_document` derives when it is read. `current_premium_yen`: the current version's."""
+    which `offer_document` derives when it is read."""
     facts = OfferFacts(tuple(claims), licence, fleet)
     p = renewal_price(product, facts.renewal_facts(current))
-    return Computed(fp, p.next_start, p.premium_yen, current_premium_yen, p.tariff_version, facts.to_text())
+    return Computed(p.next_start, p.premium_yen, p.tariff_version, facts.to_text())
 
 
 async def next_fleet(conn: Any, current: QuoteInput, next_start: date) -> FleetFacts | None:
@@ -291,9 +295,9 @@ async def next_fleet(conn: Any, current: QuoteInput, next_start: date) -> FleetF
 
 
 class _Cache:
-    """Parsed rating inputs by md5 and priced offers by fingerprint, bounded: a book where many
-    contracts share identical inputs prices each distinct offer once per process. An entry is a
-    few numbers and a short text, so 100,000 of them are ≈ 30 MB."""
+    """Priced offers by fingerprint, bounded: a book where many contracts share identical inputs
+    prices each distinct offer once per process. An entry is a few numbers and a short text, so
+    100,000 of them are ≈ 30 MB."""
 
     def __init__(self, limit: int = 100_000) -> None:
         self.limit = limit
@@ -372,8 +376,8 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
         elif got is None:
             try:
                 q = quotes[s.input_hash]
-                got = compute_price(product, q, fp=fp, current_premium_yen=s.premium_yen, claims=claims,
-                                    licence=s.licence_colour, fleet=await next_fleet(conn, q, jst_date(s.term_ends_at)))
+                got = compute_price(product, q, claims=claims, licence=s.licence_colour,
+                                    fleet=await next_fleet(conn, q, jst_date(s.term_ends_at)))
             except (RuleError, RatingError) as e:
                 got = e.code
             cache.put(fp, got)
@@ -482,7 +486,7 @@ async def price_renewal(uow: UnitOfWork, *, contract_id: int, term_id: int, term
                          f"what offer {offer_id} was computed from has changed since {chosen.computed_at:%Y-%m-%d}: "
                          "renew without offerId (priced afresh) or wait for the new offer")
     try:
-        got = compute(product, current, fp=fp, claims=claims, licence=licence,
+        got = compute(product, current, claims=claims, licence=licence,
                       fleet=await next_fleet(uow.conn, current, term_end))
     except RatingError as e:
         raise refuse(e.code, f"input.{e.field}" if e.field else "input.contractId", e.message) from None
