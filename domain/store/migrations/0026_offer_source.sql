@@ -1,5 +1,5 @@
 -- Renewal offers keep what they were computed from instead of a rendered document (issue 16,
--- docs/decisions.md "Renewal offer documents derived on read").
+-- docs/decisions.md "Recalculation, second pass").
 --
 -- The nightly run prices the next term of every due contract; the document of an offer (grade
 -- steps, diff lines and causes, discounts that moved, notes, explanation) follows from the same
@@ -12,7 +12,7 @@
 --
 -- No foreign key on source_version_id: the writer read that version under its contract's row lock
 -- in the same transaction, versions are never deleted, and the check cost 15 µs a row (a quarter
--- of the offer insert on a 1,000,000-contract night). The contract and term keys stay.
+-- of the offer insert on a 1,000,000-contract night). The term and contract stay keyed (below).
 ALTER TABLE renewal_offers DROP CONSTRAINT IF EXISTS renewal_offers_fingerprint_fkey;
 ALTER TABLE renewal_offers
     ADD COLUMN tariff_version text,          -- in force on the next start (the document kept it before)
