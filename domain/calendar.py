@@ -9,6 +9,7 @@ import calendar as _stdcal
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 JST: ZoneInfo = ZoneInfo("Asia/Tokyo")
@@ -56,7 +57,7 @@ class YearMonth:
 
     @classmethod
     def of(cls, d: date) -> YearMonth:
-        return cls(d.year, d.month)
+        return _month_of(d) if cls is YearMonth else cls(d.year, d.month)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -77,6 +78,14 @@ class YearMonth:
         return date(self.year, self.month, _stdcal.monthrange(self.year, self.month)[1])
 
 
+# Pure functions of a date that the nightly recalculation calls several times per contract on a
+# few hundred distinct dates: each answer is worked out once (months and dates are immutable).
+@lru_cache(maxsize=8192)
+def _month_of(d: date) -> YearMonth:
+    return YearMonth(d.year, d.month)
+
+
+@lru_cache(maxsize=8192)
 def jst_date(at: datetime) -> date:
     """The calendar day in Japan of an aware instant."""
     return at.astimezone(JST).date()
@@ -131,6 +140,7 @@ def fiscal_year_end(fy: int) -> date:
     return date(fy + 1, 3, 31)
 
 
+@lru_cache(maxsize=8192)
 def add_months(d: date, n: int) -> date:
     """Same day n months later; clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
     ym = YearMonth.of(d).plus_months(n)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_new = object.__new__
+new_object = object.__new__   # an instance with no slot set yet
 _MISSING = dataclasses.MISSING
 
 
@@ -51,8 +51,8 @@ def fast_class(cls: type) -> bool:
     return got
 
 
-def _layout(cls: type) -> _Layout:
-    """(name, slot writer, default factory or None when required) per field."""
+def layout(cls: type) -> _Layout:
+    """(name, slot writer, default factory or None when required) per field of a `fast_class`."""
     got = _LAYOUTS.get(cls)
     if got is None:
         got = _LAYOUTS[cls] = _layout_of(cls)
@@ -75,9 +75,9 @@ def _layout_of(cls: type) -> _Layout:
 def build(cls: type[T], values: dict[str, Any]) -> T:
     """`cls(**values)` for a `fast_class`: missing fields take their defaults; a missing required
     field or an unknown name raises TypeError as __init__ would."""
-    obj = _new(cls)
+    obj = new_object(cls)
     used = 0
-    for name, put, default in _layout(cls):
+    for name, put, default in layout(cls):
         if name in values:
             put(obj, values[name])
             used += 1
@@ -86,7 +86,7 @@ def build(cls: type[T], values: dict[str, Any]) -> T:
         else:
             raise TypeError(f"{cls.__name__} missing required field {name!r}")
     if used != len(values):
-        unknown = set(values) - {n for n, _, _ in _layout(cls)}
+        unknown = set(values) - {n for n, _, _ in layout(cls)}
         raise TypeError(f"{cls.__name__} got unexpected fields {sorted(unknown)}")
     return obj
 
@@ -96,8 +96,8 @@ def replace(obj: T, **changes: Any) -> T:
     cls = type(obj)
     if not fast_class(cls):
         return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
-    new = _new(cls)
-    for name, put, _ in _layout(cls):
+    new = new_object(cls)
+    for name, put, _ in layout(cls):
         put(new, changes.pop(name) if name in changes else getattr(obj, name))
     if changes:
         raise TypeError(f"{cls.__name__} got unexpected fields {sorted(changes)}")

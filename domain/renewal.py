@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from domain import frozen
 from domain.calendar import RuleError, add_months, age_on
@@ -142,6 +143,15 @@ class NextTerm:
     notes: tuple[str, ...]              # claims not counted, grade steps, carry-over
 
 
+@lru_cache(maxsize=4096)
+def _renew(rec: GradeRecord, accidents: tuple[AccidentClass, ...], term_years: int, previously_surcharged: bool,
+           rental_or_driving_school: bool) -> RenewalOutcome:
+    """`renew`, worked out once per grade situation: it is pure and its outcome immutable, and a
+    book has a few hundred situations for a million contracts (the nightly run renews each)."""
+    return renew(rec, accidents, term_years=term_years, previously_surcharged=previously_surcharged,
+                 rental_or_driving_school=rental_or_driving_school)
+
+
 def next_term(product: Product, facts: RenewalFacts) -> NextTerm:
     """The next term's grade record and rating input from the current one and its claims.
     Raises RuleError (NEXT_START_BEFORE_TERM_END, PRODUCT_MISMATCH, INVALID_CAR_COUNT)."""
@@ -172,11 +182,8 @@ def next_term(product: Product, facts: RenewalFacts) -> NextTerm:
     record: GradeRecord | None = None
     repeat = False
     if cur.grade is not None:
-        outcome = renew(
-            cur.grade, [c.accident_class for c in counted if c.accident_class is not None],
-            term_years=_term_years(cur.term_months), previously_surcharged=cur.grade_one_repeat,
-            rental_or_driving_school=facts.rental_or_driving_school,
-        )
+        outcome = _renew(cur.grade, tuple(c.accident_class for c in counted if c.accident_class is not None),
+                         _term_years(cur.term_months), cur.grade_one_repeat, facts.rental_or_driving_school)
         record, repeat = outcome.record, outcome.repeat_surcharge
         notes.extend(outcome.steps)
         if next_start > current_end:

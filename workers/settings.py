@@ -19,7 +19,7 @@ from arq.worker import Worker, func, get_kwargs
 from redis.exceptions import RedisError
 
 import workers.kinds  # noqa: F401  (registers every timer kind)
-from domain.runtime import stop_signals
+from domain.runtime import bulk, stop_signals
 from domain.runtime.business_clock import follow, follows_offset, read_offset
 from domain.runtime.clock import Clock, SystemClock
 from domain.runtime.settings import Settings, get_settings
@@ -187,7 +187,9 @@ def run_worker(settings: Settings, clock: Clock | None = None, tuning: TimerTuni
         from prometheus_client import start_http_server
 
         start_http_server(tuning.metrics_port)
+    bulk.use_uvloop()     # before arq makes its loop (Worker.__init__)
     worker = create_worker(worker_settings(settings, clock, tuning))
+    bulk.prepare()
     # arq's loop handlers are installed now (Worker.__init__): a later signal reaches them; one
     # that came during the imports or the start of the services was noted (stop_signals.defer).
     early = stop_signals.requested()

@@ -112,10 +112,11 @@ async def subject_of(conn: Executor, contract_id: int) -> OfferSubject | None:
     return _subject(row) if row else None
 
 
-async def rating_inputs(conn: Executor, version_ids: Sequence[int]) -> dict[int, Any]:
+async def rating_inputs(conn: Executor, version_ids: Sequence[int]) -> dict[int, str | None]:
+    """The versions' stored rating inputs as JSON text (None: a version without one)."""
     rows = await conn.fetch(
         "SELECT id, rating_input::text AS q FROM contract_versions WHERE id = any($1::bigint[])", list(version_ids))
-    return {r["id"]: orjson.loads(r["q"]) for r in rows}
+    return {r["id"]: r["q"] for r in rows}
 
 
 # --- offers -----------------------------------------------------------------------------------

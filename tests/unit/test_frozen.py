@@ -62,3 +62,25 @@ def test_replace_is_dataclasses_replace_on_random_quotes() -> None:
         assert got == dataclasses.replace(q, discounts=d, term_months=24)
     with pytest.raises(TypeError):
         frozen.replace(_Plain(1), nope=2)
+
+
+def test_decoding_fills_slots_as_init_would() -> None:
+    """jsoncodec decodes a fast class slot by slot: defaults for missing keys, TypeError for a
+    missing required one, keys that are no field ignored, a bad enum value a ValueError."""
+    from domain.jsoncodec import from_json, to_json
+    from domain.vocab import Channel
+
+    assert from_json(_Plain, {"a": 1}) == _Plain(1)
+    assert from_json(_Plain, {"a": 1, "b": "y", "c": [2, 3], "zz": 0}) == _Plain(1, "y", (2, 3))
+    with pytest.raises(TypeError):
+        from_json(_Plain, {"b": "y"})
+    assert from_json(Channel, "AGENT") is Channel.AGENT
+    for bad in ("NOPE", ["AGENT"]):
+        with pytest.raises(ValueError):
+            from_json(Channel, bad)
+    rnd = random.Random(5)
+    products = sorted(default_catalog(), key=lambda p: p.id)
+    for i in range(500):
+        q = _quote(products[i % len(products)], rnd)
+        got = from_json(QuoteInput, to_json(q))
+        assert got == q

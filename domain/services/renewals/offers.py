@@ -75,7 +75,10 @@ def fingerprint(product: Product, *, input_hash: str, term_start: date, term_end
     key = [OFFER_CODE_VERSION, product.id, input_hash, term_start.isoformat(), term_end.isoformat(),
            _claims_key(claims), licence.value if licence else None,
            current.version if current else None, following.version if following else None]
-    return hashlib.sha256(json.dumps(key, separators=(",", ":")).encode()).hexdigest()
+    text = orjson.dumps(key)
+    if not text.isascii():   # hashed as before: the stdlib escapes non-ASCII (\uXXXX), orjson does not
+        text = json.dumps(key, separators=(",", ":")).encode()
+    return hashlib.sha256(text).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +95,19 @@ class OfferFacts:
         return RenewalFacts(current, claims=self.claims, licence_colour=self.licence, fleet=self.fleet)
 
     def to_text(self) -> str:
-        return orjson.dumps(to_json(self)).decode()
+        return _facts_text(self)
 
     @staticmethod
     def from_text(text: str) -> OfferFacts:
         got = from_json(OfferFacts, orjson.loads(text))
         assert isinstance(got, OfferFacts)
         return got
+
+
+@lru_cache(maxsize=256)
+def _facts_text(facts: OfferFacts) -> str:
+    """Most offers have the same few facts (no claims, a licence colour, no fleet): encoded once."""
+    return orjson.dumps(to_json(facts)).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,34 +362,32 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
             res.unchanged += 1
             continue
         pending.append((s, product, fp, claims))
-    # Rating inputs travel only for the offers not computed yet, one per distinct input.
-    quotes: dict[str, QuoteInput] = {}
+    # Rating inputs travel only for the offers not computed yet, one per distinct input; each is
+    # parsed where it is priced, so its JSON objects are dropped while still in the CPU's cache.
     first_version: dict[str, int] = {}
     for s, _, fp, _ in pending:
         if fp not in cache.offers:
             first_version.setdefault(s.input_hash, s.version_id)
+    texts: dict[str, str | None] = {}
     if first_version:
         raw = await offer_repo.rating_inputs(conn, list(first_version.values()))
-        for h, vid in first_version.items():
-            try:
-                quotes[h] = quote_from_json(raw[vid])
-            except (KeyError, ValueError, TypeError):
-                pass   # no stored rating input (a version written before rating inputs were kept)
+        texts = {h: raw.get(vid) for h, vid in first_version.items()}
     new: list[NewOffer] = []
     events: list[tuple[int, dict[str, Any]]] = []
     superseded: list[int] = []
     for s, product, fp, claims in pending:
         got = cache.offers.get(fp)
-        if got is None and s.input_hash not in quotes:
-            got = "NO_RATING_INPUT"
-        elif got is None:
-            try:
-                q = quotes[s.input_hash]
-                got = compute_price(product, q, claims=claims, licence=s.licence_colour,
-                                    fleet=await next_fleet(conn, q, jst_date(s.term_ends_at)))
-            except (RuleError, RatingError) as e:
-                got = e.code
-            cache.put(fp, got)
+        if got is None:
+            q = _stored_quote(texts.get(s.input_hash))
+            if q is None:
+                got = "NO_RATING_INPUT"
+            else:
+                try:
+                    got = compute_price(product, q, claims=claims, licence=s.licence_colour,
+                                        fleet=await next_fleet(conn, q, jst_date(s.term_ends_at)))
+                except (RuleError, RatingError) as e:
+                    got = e.code
+                cache.put(fp, got)
         if isinstance(got, str):
             res.failed += 1
             res.failures[s.contract_id] = got
@@ -406,6 +413,17 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
     await offer_repo.append_offer_events(conn, events, now)
     cache.trim()
     return res
+
+
+def _stored_quote(text: str | None) -> QuoteInput | None:
+    """A version's stored rating input; None when it has none (written before inputs were kept)
+    or it is not one."""
+    if text is None:
+        return None
+    try:
+        return quote_from_json(orjson.loads(text))
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 async def refresh_contract(uow: UnitOfWork, contract_id: int, now: datetime, *, reason: str,

@@ -162,8 +162,7 @@ async def start_nightly(conn: asyncpg.Connection, as_of: date, now: datetime, *,
 
 
 def _part_process(dsn: str, run_id: int, part_no: int, page: int, clock_offset: timedelta) -> None:
-    import asyncio
-
+    from domain.runtime import bulk
     from domain.runtime.clock import SystemClock
     from domain.store.db import create_pool
 
@@ -174,7 +173,7 @@ def _part_process(dsn: str, run_id: int, part_no: int, page: int, clock_offset: 
         finally:
             await pool.close()
 
-    asyncio.run(go())
+    bulk.run(go())
 
 
 def progress_of(run: Run) -> float:
