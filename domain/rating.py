@@ -271,6 +271,8 @@ class _RiderPlan:
     order: Mapping[str, int]              # rider code → position in the product file
     by_restriction: tuple[Rider, ...]     # riders a driver-restriction condition brings
     automatic: tuple[Rider, ...]
+    conditional: frozenset[str]           # automatic riders with a requirement or an auto_* condition
+    constrained: frozenset[str]           # riders with a scope, requirement or registration-window check
 
 
 _RIDER_PLANS: dict[int, _RiderPlan] = {}
@@ -284,9 +286,23 @@ def _rider_plan(product: Product) -> _RiderPlan:
         _RIDER_PLANS.clear()
     plan = _RiderPlan(product, {r.code: i for i, r in enumerate(product.riders)},
                       tuple(r for r in product.riders if r.driver_restriction is not None),
-                      tuple(r for r in product.riders if r.mode is RiderMode.AUTOMATIC))
+                      tuple(r for r in product.riders if r.mode is RiderMode.AUTOMATIC),
+                      frozenset(r.code for r in product.riders if _has_requirements(r) or _has_scope(r) or (
+                          r.auto_unless or r.auto_without or r.auto_non_fleet or r.auto_telematics
+                          or r.auto_after_registration_months is not None
+                          or r.auto_expiry_before_registration_months is not None)),
+                      frozenset(r.code for r in product.riders if _has_requirements(r) or _has_scope(r)
+                                or r.expiry_within_registration_months is not None))
     _RIDER_PLANS[id(product)] = plan
     return plan
+
+
+def _has_requirements(r: Rider) -> bool:
+    return bool(r.requires or r.requires_any or r.requires_options)
+
+
+def _has_scope(r: Rider) -> bool:
+    return bool(r.individual_only or r.non_fleet_only or r.use_types or r.excludes_coverages)
 
 
 def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]) -> list[Rider]:
@@ -317,14 +333,19 @@ def _effective_riders(product: Product, q: QuoteInput, chosen: Mapping[str, str]
             seen.add(r.code)
     present = set(chosen) | seen
     individual = q.named_insured.individual
+    # (the plan's sets skip the checks a rider has none of: most riders have none)
+    conditional, constrained = plan.conditional, plan.constrained
     for r in plan.automatic:
         if r.optional_for_corporate and not individual:
             continue  # a company chooses it (listed in q.riders) or goes without (002a L2844-2846)
-        if r.code not in seen and _requirements_met(r, present, chosen) and _automatic_here(r, q, present):
+        if r.code not in seen and (r.code not in conditional or (
+                _requirements_met(r, present, chosen) and _automatic_here(r, q, present))):
             explicit.append(r)
             seen.add(r.code)
             present.add(r.code)
     for r in explicit:
+        if r.code not in constrained:
+            continue
         _check_rider_scope(r, q, present)
         missing = [x for x in r.requires if x not in present]
         if missing:

@@ -32,6 +32,16 @@ _NO_OFFER = ["CANCELLED", "RESCINDED", "LAPSED", "DO_NOT_RENEW", "CANCEL_PENDING
 
 
 @dataclass(frozen=True, slots=True)
+class LiveOffer:
+    id: int
+    contract_id: int
+    term_id: int
+    fingerprint: str
+    premium_yen: int
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
 class OfferSubject:
     """A contract's latest term with the version in force at its end: what an offer is computed from.
 
@@ -50,6 +60,10 @@ class OfferSubject:
     input_hash: str
     licence_colour: LicenceColour | None   # the named insured's licence now (None: none registered)
     premium_yen: int                       # the version's premium: the current term's, as sold
+    live: LiveOffer | None = None          # the term's live offer (OFFERED or ACCEPTED), if any
+    # the version's stored rating input (JSON text), read with the page when the term has no live
+    # offer, so the offer is to be computed (else it is read only if the fingerprint moved)
+    rating_input: str | None = None
 
 
 def _subject_sql(*, page: bool) -> str:
@@ -64,15 +78,19 @@ def _subject_sql(*, page: bool) -> str:
     tail = "ORDER BY c.id LIMIT $6 FOR UPDATE OF c" if page else "FOR UPDATE OF c"
     return f"""
     SELECT c.id AS contract_id, c.policy_number, c.product_id, t.id AS term_id, t.starts_at, t.ends_at,
-           v.id AS version_id, v.rating_input_md5 AS input_hash, p.licence_colour, v.premium_yen
+           v.id AS version_id, v.rating_input_md5 AS input_hash, p.licence_colour, v.premium_yen,
+           o.id AS offer_id, o.fingerprint AS offer_fingerprint, o.premium_yen AS offer_premium_yen,
+           o.state AS offer_state, CASE WHEN o.id IS NULL THEN v.rating_input::text END AS rating_input
     FROM contracts c
     {window}
     CROSS JOIN LATERAL (SELECT id, starts_at, ends_at, status FROM terms
                         WHERE contract_id = c.id ORDER BY term_no DESC LIMIT 1) t
-    CROSS JOIN LATERAL (SELECT id, rating_input_md5, named_insured_id, valid, premium_yen FROM contract_versions
+    CROSS JOIN LATERAL (SELECT id, rating_input_md5, rating_input, named_insured_id, valid, premium_yen
+                        FROM contract_versions
                         WHERE contract_id = c.id AND superseded_at IS NULL AND lower(valid) < t.ends_at
                         ORDER BY lower(valid) DESC LIMIT 1) v
     JOIN parties p ON p.id = v.named_insured_id
+    LEFT JOIN renewal_offers o ON o.term_id = t.id AND o.state IN ('OFFERED', 'ACCEPTED')
     WHERE {where}
       AND NOT (c.statuses && {no_offer}::text[])
       AND t.status IN ('IN_FORCE', 'SCHEDULED')
@@ -86,9 +104,12 @@ _ONE_SQL = _subject_sql(page=False)
 
 def _subject(r: Mapping[str, Any]) -> OfferSubject:
     colour = r["licence_colour"]
+    offer_id = r["offer_id"]
+    live = None if offer_id is None else LiveOffer(offer_id, r["contract_id"], r["term_id"], r["offer_fingerprint"],
+                                                   r["offer_premium_yen"], r["offer_state"])
     return OfferSubject(r["contract_id"], r["policy_number"], r["product_id"], r["term_id"], r["starts_at"],
                         r["ends_at"], r["version_id"], r["input_hash"],
-                        LicenceColour(colour) if colour else None, r["premium_yen"])
+                        LicenceColour(colour) if colour else None, r["premium_yen"], live, r["rating_input"])
 
 
 async def due_subjects(conn: Executor, *, after_id: int, upto_id: int, as_of: date,
@@ -120,16 +141,6 @@ async def rating_inputs(conn: Executor, version_ids: Sequence[int]) -> dict[int,
 
 
 # --- offers -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LiveOffer:
-    id: int
-    contract_id: int
-    term_id: int
-    fingerprint: str
-    premium_yen: int
-    state: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -345,7 +345,7 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
     if not subjects:
         return res
     catalog = default_catalog()
-    live = await offer_repo.live_offers(conn, [s.term_id for s in subjects])
+    live = {s.term_id: s.live for s in subjects if s.live is not None}   # read with the page
     pending: list[tuple[OfferSubject, Product, str, list[TermClaim]]] = []
     page_claims = await terms_claims(uow, [(s.contract_id, s.term_id) for s in subjects])
     for s in subjects:
@@ -364,14 +364,19 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
         pending.append((s, product, fp, claims))
     # Rating inputs travel only for the offers not computed yet, one per distinct input; each is
     # parsed where it is priced, so its JSON objects are dropped while still in the CPU's cache.
+    # A term without a live offer brought its input with the page; the others' are read here.
+    texts: dict[str, str | None] = {}
     first_version: dict[str, int] = {}
     for s, _, fp, _ in pending:
-        if fp not in cache.offers:
+        if fp in cache.offers or s.input_hash in texts:
+            continue
+        if s.rating_input is not None:
+            texts[s.input_hash] = s.rating_input
+        else:
             first_version.setdefault(s.input_hash, s.version_id)
-    texts: dict[str, str | None] = {}
     if first_version:
         raw = await offer_repo.rating_inputs(conn, list(first_version.values()))
-        texts = {h: raw.get(vid) for h, vid in first_version.items()}
+        texts.update({h: raw.get(vid) for h, vid in first_version.items() if h not in texts})
     new: list[NewOffer] = []
     events: list[tuple[int, dict[str, Any]]] = []
     superseded: list[int] = []
@@ -438,7 +443,7 @@ async def refresh_contract(uow: UnitOfWork, contract_id: int, now: datetime, *, 
         end = jst_date(s.term_ends_at)
         today = jst_date(now)
         due = product is not None and today < end and (end - today).days <= product.renewal.offer_days_before
-        if not due and s.term_id not in await offer_repo.live_offers(uow.conn, [s.term_id]):
+        if not due and s.live is None:
             return PageResult()
     return await refresh_subjects(uow, [s], now, reason=reason)
 
