@@ -531,114 +531,224 @@ def _gold_rate(rule: DiscountRule, q: QuoteInput) -> Decimal | None:
     return rule.rates.get(f"{q.driver_restriction.value}_{'ANY_OR_21' if young else '26_OR_35'}")
 
 
-def _one_of(q: QuoteInput, rule: DiscountRule, first_policy_year: bool = True) -> _Applied | None:
-    """Eligibility and rate of one discount for this quote (None: not applied). `first_policy_year`
-    is False for the later years of a long-term contract (see `_rate_long_term`)."""
-    if rule.use_types and q.vehicle.use_type not in rule.use_types:
+# One check per discount kind: eligibility and rate of `rule` for this quote (None: not applied),
+# once the rule's use types, channels, payment methods and date window have let the quote in.
+# `first_policy_year` is False for the later years of a long-term contract (see `_rate_long_term`).
+_Check = Callable[[QuoteInput, DiscountRule, date, bool], _Applied | None]
+
+
+def _internet(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    f = q.discounts
+    if f.renewal:
+        return _Applied(rule, "renewal", rule.rates["renewal"], None)
+    diamond = f.member_rank is MemberRank.DIAMOND
+    key = "new_diamond" if diamond else "new_other"
+    return _Applied(rule, f"new, {'Diamond' if diamond else 'other rank'}", rule.rates[key], None)
+
+
+def _aeb(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    v = q.vehicle
+    if not v.aeb or v.model_release is None or not asv_eligible(v.model_release, start):
         return None
-    if rule.channels and q.channel not in rule.channels:
+    return _Applied(rule, f"released {v.model_release}, start ≤ {asv_last_start(v.model_release)}", rule.rate, None)
+
+
+def _no_accident(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    f = q.discounts
+    if not no_accident_discount_kept(
+        f.previous_contract_end, start, f.interruption_certificate_used, f.previous_term_at_least_one_year,
+        prev_term_had_counted_accident=f.previous_term_had_counted_accident,
+    ):
         return None
-    if q.channel in rule.excluded_channels:
+    gap = day_number(f.previous_contract_end, start)  # type: ignore[arg-type]
+    return _Applied(rule, f"{max(gap, 0)} days after previous end", rule.rate, None)
+
+
+def _gold_licence(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    ni = q.named_insured
+    if not gold_licence_applies(ni.licence_colour, gold_eligible_at_renewal=ni.gold_eligible_at_renewal):
         return None
-    if rule.payment_methods and q.payment_method not in rule.payment_methods:
+    r = _gold_rate(rule, q)
+    return None if not r else _Applied(rule, "gold on start date", r, None)
+
+
+def _multi_car(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    if q.fleet is not None:
+        return None   # a fleet has the fleet multi-car discount instead (002b L4913-4920 ※3)
+    n = q.discounts.multi_car_count
+    i = _band_index(n, rule.bands)
+    return None if i is None or not rule.band_rates[i] else _Applied(rule, f"{n} cars", rule.band_rates[i], None)
+
+
+def _new_car(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    v = q.vehicle
+    if v.first_registration is None:
         return None
-    start = q.start_date
-    if (rule.valid_from and start < rule.valid_from) or (rule.valid_to and start > rule.valid_to):
+    months = months_since_first_registration(v.first_registration, start)
+    i = _band_index(months, rule.bands)
+    size = PASSENGER_SIZE.get(v.use_type)
+    if i is None or size is None:
         return None
-    v, f, k = q.vehicle, q.discounts, rule.kind
-    if k is DiscountKind.INTERNET:
-        if f.renewal:
-            return _Applied(rule, "renewal", rule.rates["renewal"], None)
-        diamond = f.member_rank is MemberRank.DIAMOND
-        key = "new_diamond" if diamond else "new_other"
-        return _Applied(rule, f"new, {'Diamond' if diamond else 'other rank'}", rule.rates[key], None)
-    if k is DiscountKind.AEB:
-        if not v.aeb or v.model_release is None or not asv_eligible(v.model_release, start):
+    six_s = q.grade is not None and q.grade.grade == 6 and q.grade.marker is GradeMarker.S
+    # a long-term contract keeps 6(S) for its term, but the 6(S) column is for policy year 1
+    # only; later years take the other column while still in the window (002 L4812-4813 注2,
+    # 004 L1580 *12)
+    later_6s = six_s and not first_policy_year and bool(rule.table_6s)
+    six_s = six_s and first_policy_year
+    table = rule.table_6s if (six_s and rule.table_6s) else rule.table
+    by_line = {cov: rates[i] for (sz, cov), rates in table.items() if sz is size and rates[i]}
+    lo, hi = rule.bands[i]
+    col = f"{lo}-{hi} months" if hi is not None else f"{lo}+ months"
+    grade_col = ", 6(S)" if six_s and rule.table_6s else ", 6(S) after policy year 1: other column" if later_6s else ""
+    return None if not by_line else _Applied(rule, f"month {months} ({col}{grade_col})", None, by_line)
+
+
+def _eco(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    v = q.vehicle
+    if v.fuel not in rule.fuels or v.first_registration is None:
+        return None
+    months = months_since_first_registration(v.first_registration, start)
+    if months > (rule.window_months or 0):
+        return None
+    return _Applied(rule, f"{v.fuel.value}, month {months}", rule.rate, None)
+
+
+def _welfare(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    return _Applied(rule, "welfare vehicle", rule.rate, None) if q.vehicle.welfare else None
+
+
+def _repairability(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    v = q.vehicle
+    r = rule.rates.get(str(v.repairability_percent))
+    if not r or v.first_registration is None:
+        return None
+    if months_since_first_registration(v.first_registration, start) > (rule.window_months or 0):
+        return None
+    return _Applied(rule, f"level {v.repairability_percent}%", r, None)
+
+
+def _partner_plan(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    return _Applied(rule, "partner plan in force", rule.rate, None) if q.discounts.partner_plan else None
+
+
+def _one_day_history(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    g, n = q.grade, q.discounts.one_day_policy_count
+    if g is None or g.marker is not GradeMarker.S or g.period != 0 or not q.named_insured.individual:
+        return None
+    i = _band_index(n, rule.bands)
+    if i is None:
+        return None
+    r = rule.band_rates[i] if g.grade == 6 else rule.band_rates_7s[i]
+    return None if not r else _Applied(rule, f"{n} at {g.label}", r, None)
+
+
+def _telematics(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    f = q.discounts
+    if not f.telematics_plan:
+        return None
+    if f.telematics_score is None:
+        r = rule.no_score_rate
+        return None if not r else _Applied(rule, "no score (priced as middle band)", r, None)
+    i = _band_index(f.telematics_score, rule.bands)
+    return None if i is None or not rule.band_rates[i] else _Applied(rule, f"score {f.telematics_score}", rule.band_rates[i], None)
+
+
+def _telematics_first(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    f = q.discounts
+    return _Applied(rule, "first telematics contract", rule.rate, None) if f.telematics_plan and f.telematics_first_time else None
+
+
+def _group(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    return _Applied(rule, f"start {start}", rule.rate, None)
+
+
+def _unknown_kind(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+    raise AssertionError(rule.kind)  # pragma: no cover - every kind has its check in _CHECKS
+
+
+_CHECKS: Mapping[DiscountKind, _Check] = {
+    DiscountKind.INTERNET: _internet,
+    DiscountKind.AEB: _aeb,
+    DiscountKind.NO_ACCIDENT: _no_accident,
+    DiscountKind.GOLD_LICENCE: _gold_licence,
+    DiscountKind.MULTI_CAR: _multi_car,
+    DiscountKind.NEW_CAR: _new_car,
+    DiscountKind.ECO: _eco,
+    DiscountKind.WELFARE: _welfare,
+    DiscountKind.REPAIRABILITY: _repairability,
+    DiscountKind.PARTNER_PLAN: _partner_plan,
+    DiscountKind.ONE_DAY_HISTORY: _one_day_history,
+    DiscountKind.TELEMATICS: _telematics,
+    DiscountKind.TELEMATICS_FIRST: _telematics_first,
+    DiscountKind.GROUP: _group,
+}
+
+_DiscountKey = tuple[UseType, Channel, PaymentMethod]
+_Open = tuple[tuple[DiscountRule, _Check], ...]   # the rules a quote of one key can get, with their checks
+
+
+def _lets_in(rule: DiscountRule, key: _DiscountKey) -> bool:
+    use_type, channel, payment_method = key
+    return ((not rule.use_types or use_type in rule.use_types)
+            and (not rule.channels or channel in rule.channels)
+            and channel not in rule.excluded_channels
+            and (not rule.payment_methods or payment_method in rule.payment_methods))
+
+
+def _within_window(check: _Check) -> _Check:
+    """`check` behind the rule's date window: only a few rules have one, so the others skip the test."""
+    def windowed(q: QuoteInput, rule: DiscountRule, start: date, first_policy_year: bool) -> _Applied | None:
+        if (rule.valid_from and start < rule.valid_from) or (rule.valid_to and start > rule.valid_to):
             return None
-        return _Applied(rule, f"released {v.model_release}, start ≤ {asv_last_start(v.model_release)}", rule.rate, None)
-    if k is DiscountKind.NO_ACCIDENT:
-        if not no_accident_discount_kept(
-            f.previous_contract_end, start, f.interruption_certificate_used, f.previous_term_at_least_one_year,
-            prev_term_had_counted_accident=f.previous_term_had_counted_accident,
-        ):
-            return None
-        gap = day_number(f.previous_contract_end, start)  # type: ignore[arg-type]
-        return _Applied(rule, f"{max(gap, 0)} days after previous end", rule.rate, None)
-    if k is DiscountKind.GOLD_LICENCE:
-        ni = q.named_insured
-        if not gold_licence_applies(ni.licence_colour, gold_eligible_at_renewal=ni.gold_eligible_at_renewal):
-            return None
-        r = _gold_rate(rule, q)
-        return None if not r else _Applied(rule, "gold on start date", r, None)
-    if k is DiscountKind.MULTI_CAR:
-        if q.fleet is not None:
-            return None   # a fleet has the fleet multi-car discount instead (002b L4913-4920 ※3)
-        i = _band_index(f.multi_car_count, rule.bands)
-        return None if i is None or not rule.band_rates[i] else _Applied(rule, f"{f.multi_car_count} cars", rule.band_rates[i], None)
-    if k is DiscountKind.NEW_CAR:
-        if v.first_registration is None:
-            return None
-        months = months_since_first_registration(v.first_registration, start)
-        i = _band_index(months, rule.bands)
-        size = PASSENGER_SIZE.get(v.use_type)
-        if i is None or size is None:
-            return None
-        six_s = q.grade is not None and q.grade.grade == 6 and q.grade.marker is GradeMarker.S
-        # a long-term contract keeps 6(S) for its term, but the 6(S) column is for policy year 1
-        # only; later years take the other column while still in the window (002 L4812-4813 注2,
-        # 004 L1580 *12)
-        later_6s = six_s and not first_policy_year and bool(rule.table_6s)
-        six_s = six_s and first_policy_year
-        table = rule.table_6s if (six_s and rule.table_6s) else rule.table
-        by_line = {cov: rates[i] for (sz, cov), rates in table.items() if sz is size and rates[i]}
-        lo, hi = rule.bands[i]
-        col = f"{lo}-{hi} months" if hi is not None else f"{lo}+ months"
-        grade_col = ", 6(S)" if six_s and rule.table_6s else ", 6(S) after policy year 1: other column" if later_6s else ""
-        return None if not by_line else _Applied(rule, f"month {months} ({col}{grade_col})", None, by_line)
-    if k is DiscountKind.ECO:
-        if v.fuel not in rule.fuels or v.first_registration is None:
-            return None
-        months = months_since_first_registration(v.first_registration, start)
-        if months > (rule.window_months or 0):
-            return None
-        return _Applied(rule, f"{v.fuel.value}, month {months}", rule.rate, None)
-    if k is DiscountKind.WELFARE:
-        return _Applied(rule, "welfare vehicle", rule.rate, None) if v.welfare else None
-    if k is DiscountKind.REPAIRABILITY:
-        r = rule.rates.get(str(v.repairability_percent))
-        if not r or v.first_registration is None:
-            return None
-        if months_since_first_registration(v.first_registration, start) > (rule.window_months or 0):
-            return None
-        return _Applied(rule, f"level {v.repairability_percent}%", r, None)
-    if k is DiscountKind.PARTNER_PLAN:
-        return _Applied(rule, "partner plan in force", rule.rate, None) if f.partner_plan else None
-    if k is DiscountKind.ONE_DAY_HISTORY:
-        g = q.grade
-        if g is None or g.marker is not GradeMarker.S or g.period != 0 or not q.named_insured.individual:
-            return None
-        i = _band_index(f.one_day_policy_count, rule.bands)
-        if i is None:
-            return None
-        r = rule.band_rates[i] if g.grade == 6 else rule.band_rates_7s[i]
-        return None if not r else _Applied(rule, f"{f.one_day_policy_count} at {g.label}", r, None)
-    if k is DiscountKind.TELEMATICS:
-        if not f.telematics_plan:
-            return None
-        if f.telematics_score is None:
-            r = rule.no_score_rate
-            return None if not r else _Applied(rule, "no score (priced as middle band)", r, None)
-        i = _band_index(f.telematics_score, rule.bands)
-        return None if i is None or not rule.band_rates[i] else _Applied(rule, f"score {f.telematics_score}", rule.band_rates[i], None)
-    if k is DiscountKind.TELEMATICS_FIRST:
-        return _Applied(rule, "first telematics contract", rule.rate, None) if f.telematics_plan and f.telematics_first_time else None
-    if k is DiscountKind.GROUP:
-        return _Applied(rule, f"start {start}", rule.rate, None)
-    raise AssertionError(k)  # pragma: no cover - every kind is handled above
+        return check(q, rule, start, first_policy_year)
+    return windowed
+
+
+def _check_of(rule: DiscountRule) -> _Check:
+    check = _CHECKS.get(rule.kind, _unknown_kind)
+    return _within_window(check) if rule.valid_from or rule.valid_to else check
+
+
+@dataclass(frozen=True, slots=True)
+class _DiscountPlan:
+    """A product's discount rules sorted out per (use type, channel, payment method): a quote
+    runs only the checks of the rules its key lets in."""
+
+    product: Product                                  # held, so the id-keyed cache never answers for a recycled id
+    by_key: dict[_DiscountKey, tuple[_Open, bool]]    # filled by open_to; the bool: a rule let in names excluded_by
+
+    def open_to(self, key: _DiscountKey) -> tuple[_Open, bool]:
+        rules = [r for r in self.product.discounts if _lets_in(r, key)]
+        got = tuple((r, _check_of(r)) for r in rules), any(r.excluded_by for r in rules)
+        self.by_key[key] = got    # a key is a triple of enum members: the dict stays small
+        return got
+
+
+_DISCOUNT_PLANS: dict[int, _DiscountPlan] = {}
+
+
+def _discount_plan(product: Product) -> _DiscountPlan:
+    got = _DISCOUNT_PLANS.get(id(product))
+    if got is not None and got.product is product:
+        return got
+    if len(_DISCOUNT_PLANS) > 256:      # products rebuilt over and over (tests): keep the cache bounded
+        _DISCOUNT_PLANS.clear()
+    plan = _DiscountPlan(product, {})
+    _DISCOUNT_PLANS[id(product)] = plan
+    return plan
 
 
 def _discounts(product: Product, q: QuoteInput, first_policy_year: bool = True) -> list[_Applied]:
-    found = [a for a in (_one_of(q, r, first_policy_year) for r in product.discounts) if a is not None]
+    """The discounts this quote gets, in the product's order. `first_policy_year` is False for the
+    later years of a long-term contract (see `_rate_long_term`)."""
+    if not product.discounts:
+        return []
+    plan, key = _discount_plan(product), (q.vehicle.use_type, q.channel, q.payment_method)
+    rules, exclusive = plan.by_key.get(key) or plan.open_to(key)
+    start = q.start_date
+    found = [a for rule, check in rules if (a := check(q, rule, start, first_policy_year)) is not None]
+    if not exclusive:
+        return found
     codes = {a.rule.code for a in found}
     # precedence: e.g. ECO is excluded_by WELFARE (welfare wins, 002 L4812, 004 L1535)
     return [a for a in found if not any(x in codes for x in a.rule.excluded_by)]
