@@ -279,6 +279,10 @@ class PgCpu:
         self.dbname = dbname
         self.seen: dict[int, float] = {}
         self.tick = os.sysconf("SC_CLK_TCK")
+        self.sample()
+        # what backends alive now had used before (the driver's, which ran the reset's UPDATE
+        # and VACUUM): not the run's
+        self.before = dict(self.seen)
 
     def sample(self) -> None:
         for d in Path("/proc").iterdir():
@@ -294,7 +298,7 @@ class PgCpu:
             self.seen[int(d.name)] = (int(fields[11]) + int(fields[12])) / self.tick
 
     def total(self) -> float:
-        return sum(self.seen.values())
+        return sum(cpu - self.before.get(pid, 0.0) for pid, cpu in self.seen.items())
 
 
 def _children_cpu() -> float:
@@ -367,7 +371,7 @@ async def bench(dsn: str, n: int, *, templates: int, start_days: int, parts: int
                                                                           ("floor", flo))}
     return {"contracts": n, "inputs": inputs, "scanned": cold[-1].scanned, "written": cold[-1].written,
             "failed": cold[-1].failed, "offers": offers,
-            "events": events, "docs": docs, "cold_s": med["cold"], "warm_s": med["warm"], "floor_s": med["floor"],
+            "events": events, "docs": docs, "cold_runs": cold, "cold_s": med["cold"], "warm_s": med["warm"], "floor_s": med["floor"],
             "cold_per_s": cold[-1].scanned / med["cold"] if med["cold"] else 0.0,
             "cold_python_cpu": cold[-1].python_cpu, "cold_pg_cpu": cold[-1].pg_cpu,
             "warm_python_cpu": warm[-1].python_cpu, "warm_pg_cpu": warm[-1].pg_cpu,
@@ -408,6 +412,10 @@ def main(argv: list[str] | None = None) -> int:
           f"page {args.page}, medians of {args.repeat}:")
     print(f"  cold (all new):      {r['cold_s']:8.1f} s  ({r['cold_per_s']:,.0f} contracts/s)  "
           f"offers {r['offers']:,} events {r['events']:,}")
+    if args.repeat > 1:
+        for i, t in enumerate(r["cold_runs"], 1):
+            pg = "" if t.pg_cpu is None else f" + PostgreSQL ≈{t.pg_cpu:,.1f} s"
+            print(f"    cold run {i}: {t.seconds:8.1f} s, CPU: part processes {t.python_cpu:,.1f} s{pg}")
     print(f"  warm (unchanged):    {r['warm_s']:8.1f} s")
     print(f"  floor (SQL UPDATE):  {r['floor_s']:8.1f} s")
     print(f"  ratio cold/floor {r['ratio_cold_to_floor']:.1f}x, warm/floor {r['ratio_warm_to_floor']:.1f}x")

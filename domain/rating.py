@@ -1077,9 +1077,6 @@ def _rate_reference(product: Product, q: QuoteInput, on: date, *, first_policy_y
 _OP_LIMIT, _OP_CLASS, _OP_SHARED = 0, 1, 2
 
 
-def _no_step(*args: object) -> None:
-    return None
-
 _ZERO = Decimal(0)
 
 
@@ -1158,11 +1155,10 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
     monthly = q.payment_method is PaymentMethod.MONTHLY
     surcharge, repeat, term_rate, joins = _term_adjustments(product, tariff, q, applied)
 
+    # explain False, the price alone: no step is made, nor its arguments (most of a step's cost)
     steps: list[Step] = []
-    add_step: Callable[..., Any] = steps.append
-    step: Callable[..., Any] = new_step
-    if not explain:     # the price alone: no step objects made (most of a step's cost)
-        add_step = step = _no_step
+    add_step = steps.append
+    step = new_step
     lines: list[PremiumLine] = []
     used_discounts: dict[str, None] = {}
     mul = _CTX.multiply
@@ -1175,29 +1171,33 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
     def finish(code: str, amount: Decimal, fixed_monthly: bool) -> Decimal:
         if fixed_monthly:
             months = Decimal(q.term_months)
-            add_step(step(code, StepKind.TERM, "MONTHS", "月払掛金×月数", "monthly amount × months",
-                          f"{q.term_months} months", months, tariff.base_source, amount, mul(amount, months)))
+            if explain:
+                add_step(step(code, StepKind.TERM, "MONTHS", "月払掛金×月数", "monthly amount × months",
+                              f"{q.term_months} months", months, tariff.base_source, amount, mul(amount, months)))
             amount = mul(amount, months)
         elif not plain_finish:
             if surcharge is not None:
                 new = mul(amount, surcharge[0])
-                add_step(step(code, StepKind.SURCHARGE, "INSTALMENT", "分割払割増", "Instalment surcharge",
-                              "monthly", surcharge[0], surcharge[1], amount, new))
+                if explain:
+                    add_step(step(code, StepKind.SURCHARGE, "INSTALMENT", "分割払割増", "Instalment surcharge",
+                                  "monthly", surcharge[0], surcharge[1], amount, new))
                 amount = new
             if term_rate is not None:
                 new = mul(amount, term_rate)
-                add_step(step(code, StepKind.TERM, "SHORT_TERM", "短期料率", "Short-term rate",
-                              f"{q.term_months} months", term_rate, demo, amount, new))
+                if explain:
+                    add_step(step(code, StepKind.TERM, "SHORT_TERM", "短期料率", "Short-term rate",
+                                  f"{q.term_months} months", term_rate, demo, amount, new))
                 amount = new
             if joins is not None:
                 new = _CTX.divide(mul(amount, Decimal(joins[0])), Decimal(joins[1]))
-                add_step(step(code, StepKind.TERM, "FLEET_PRO_RATA", "中途付保（日割）",
-                              "Joins the fleet certificate mid-term (by day)",
-                              f"{joins[0]} of {joins[1]} days to {q.fleet.ends_on}", None,  # type: ignore[union-attr]
-                              "all-vehicle certificate: one common expiry (002b L5089-5092)", amount, new))
+                if explain:
+                    add_step(step(code, StepKind.TERM, "FLEET_PRO_RATA", "中途付保（日割）",
+                                  "Joins the fleet certificate mid-term (by day)",
+                                  f"{joins[0]} of {joins[1]} days to {q.fleet.ends_on}", None,  # type: ignore[union-attr]
+                                  "all-vehicle certificate: one common expiry (002b L5089-5092)", amount, new))
                 amount = new
         rounded = Decimal(int(amount) // 10 * 10)
-        if rounded != amount:
+        if explain and rounded != amount:
             add_step(step(code, ROUNDING, "ROUNDING", "10円未満切捨", "Round down to 10 yen",
                           "", None, "house rule: each line rounded down to 10 yen", amount, rounded))
         return rounded
@@ -1207,31 +1207,36 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
         code = cov.code
         fixed_monthly = monthly and code in tariff.base_monthly
         amount = Decimal((tariff.base_monthly if fixed_monthly else tariff.base)[code][ut])
-        add_step(step(code, StepKind.BASE, "BASE", cov.ja, cov.en, f"{ut_text} / {option}", None, base_rule,
-                      _ZERO, amount))
+        if explain:
+            add_step(step(code, StepKind.BASE, "BASE", cov.ja, cov.en, f"{ut_text} / {option}", None, base_rule,
+                          _ZERO, amount))
         for op, arg in plan.lines[code].ops:
             if op is _OP_SHARED:
                 for f_code, f_ja, f_en, value, r, rule in shared.get(arg, ()):
                     new = mul(amount, r)
-                    add_step(step(code, FACTOR, f_code, f_ja, f_en, value, r, rule, amount, new))
+                    if explain:
+                        add_step(step(code, FACTOR, f_code, f_ja, f_en, value, r, rule, amount, new))
                     amount = new
                 if repeat is not None and arg is Factor.GRADE:
                     new = mul(amount, repeat)
-                    add_step(step(code, StepKind.SURCHARGE, "GRADE_ONE_REPEAT", "1等級連続事故契約割増",
-                                  "Grade-1 repeat-accident surcharge", "grade 1 again", repeat,
-                                  product.grade_one_repeat_surcharge_source, amount, new))
+                    if explain:
+                        add_step(step(code, StepKind.SURCHARGE, "GRADE_ONE_REPEAT", "1等級連続事故契約割増",
+                                      "Grade-1 repeat-accident surcharge", "grade 1 again", repeat,
+                                      product.grade_one_repeat_surcharge_source, amount, new))
                     amount = new
             elif op is _OP_LIMIT:
                 of = arg[0].get(option)
                 if of is not None:
                     new = mul(amount, of)
-                    add_step(step(code, FACTOR, arg[1], arg[2], arg[3], option, of, arg[4], amount, new))
+                    if explain:
+                        add_step(step(code, FACTOR, arg[1], arg[2], arg[3], option, of, arg[4], amount, new))
                     amount = new
             else:
                 rc = _rating_class_factor(product, tariff, q, cov, size)
                 if rc is not None:
                     new = mul(amount, rc[0])
-                    add_step(step(code, FACTOR, arg[0], arg[1], arg[2], rc[1], rc[0], arg[3], amount, new))
+                    if explain:
+                        add_step(step(code, FACTOR, arg[0], arg[1], arg[2], rc[1], rc[0], arg[3], amount, new))
                     amount = new
         for a in applied:
             dr = a.rule
@@ -1242,7 +1247,8 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
                 continue
             m = _ONE - d
             new = mul(amount, m)
-            add_step(step(code, DISCOUNT, dr.code, dr.ja, dr.en, a.value, m, dr.source, amount, new))
+            if explain:
+                add_step(step(code, DISCOUNT, dr.code, dr.ja, dr.en, a.value, m, dr.source, amount, new))
             amount = new
             used_discounts.setdefault(dr.code, None)
         discounted[code] = amount
@@ -1256,13 +1262,15 @@ def _rate(product: Product, q: QuoteInput, on: date, *, first_policy_year: bool 
         if rider.code in tariff.rider_factors:
             of_line, rate_ = tariff.rider_factors[rider.code]
             amount = mul(discounted[of_line], rate_)
-            add_step(step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en,
-                              f"{rate_} × {of_line} premium {discounted[of_line]:.2f}", None, base_rule, _ZERO,
-                              amount))
+            if explain:
+                add_step(step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en,
+                                  f"{rate_} × {of_line} premium {discounted[of_line]:.2f}", None, base_rule, _ZERO,
+                                  amount))
         else:
             amount = Decimal((tariff.rider_premiums_monthly if fixed_monthly else tariff.rider_premiums)[rider.code])
-            add_step(step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,
-                              base_rule, _ZERO, amount))
+            if explain:
+                add_step(step(rider.code, StepKind.BASE, "BASE", rider.ja, rider.en, "rider premium", None,
+                                  base_rule, _ZERO, amount))
         final = finish(rider.code, amount, fixed_monthly)
         lines.append(PremiumLine(rider.code, True, rider.ja, rider.en, int(final)))
 
