@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar as _stdcal
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -80,14 +80,24 @@ class YearMonth:
 
 # Pure functions of a date that the nightly recalculation calls several times per contract on a
 # few hundred distinct dates: each answer is worked out once (months and dates are immutable).
-@lru_cache(maxsize=8192)
+# Cached only for keys whose equality is exact: a plain `date`, an `int`, a UTC instant (equal
+# datetimes in other zones, or differing only in `fold`, can have different answers).
 def _month_of(d: date) -> YearMonth:
+    return _month_of_date(d) if type(d) is date else YearMonth(d.year, d.month)
+
+
+@lru_cache(maxsize=8192)
+def _month_of_date(d: date) -> YearMonth:
     return YearMonth(d.year, d.month)
 
 
-@lru_cache(maxsize=8192)
 def jst_date(at: datetime) -> date:
     """The calendar day in Japan of an aware instant."""
+    return _jst_date_of_utc(at) if at.tzinfo is UTC else at.astimezone(JST).date()
+
+
+@lru_cache(maxsize=8192)
+def _jst_date_of_utc(at: datetime) -> date:
     return at.astimezone(JST).date()
 
 
@@ -140,9 +150,17 @@ def fiscal_year_end(fy: int) -> date:
     return date(fy + 1, 3, 31)
 
 
-@lru_cache(maxsize=8192)
 def add_months(d: date, n: int) -> date:
     """Same day n months later; clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    return _add_months_cached(d, n) if type(d) is date and type(n) is int else _add_months(d, n)
+
+
+@lru_cache(maxsize=8192)
+def _add_months_cached(d: date, n: int) -> date:
+    return _add_months(d, n)
+
+
+def _add_months(d: date, n: int) -> date:
     ym = YearMonth.of(d).plus_months(n)
     return date(ym.year, ym.month, min(d.day, _stdcal.monthrange(ym.year, ym.month)[1]))
 

@@ -164,6 +164,8 @@ def _dataclass_decoder(cls: type) -> Callable[[Json], Any]:
                 if n in value:
                     kw[n] = value[n] if field_dec is None else field_dec(value[n])
             return cls(**kw)
+        if not isinstance(value, dict):   # as `n in value` of the keyword path would
+            raise TypeError(f"{cls.__name__}: expected a JSON object, got {type(value).__name__}")
         obj: Any = new_object(cls)
         get = value.get
         for n, put, default, field_dec in slots:

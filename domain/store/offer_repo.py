@@ -60,8 +60,7 @@ class OfferSubject:
     input_hash: str
     licence_colour: LicenceColour | None   # the named insured's licence now (None: none registered)
     premium_yen: int                       # the version's premium: the current term's, as sold
-    live: LiveOffer | None = None          # the term's live offer (OFFERED or ACCEPTED), if any
-    # the version's stored rating input (JSON text), read with the page when the term has no live
+    # the version's stored rating input (JSON text), read with the page when the term had no live
     # offer, so the offer is to be computed (else it is read only if the fingerprint moved)
     rating_input: str | None = None
 
@@ -79,8 +78,7 @@ def _subject_sql(*, page: bool) -> str:
     return f"""
     SELECT c.id AS contract_id, c.policy_number, c.product_id, t.id AS term_id, t.starts_at, t.ends_at,
            v.id AS version_id, v.rating_input_md5 AS input_hash, p.licence_colour, v.premium_yen,
-           o.id AS offer_id, o.fingerprint AS offer_fingerprint, o.premium_yen AS offer_premium_yen,
-           o.state AS offer_state, CASE WHEN o.id IS NULL THEN v.rating_input::text END AS rating_input
+           CASE WHEN o.id IS NULL THEN v.rating_input::text END AS rating_input
     FROM contracts c
     {window}
     CROSS JOIN LATERAL (SELECT id, starts_at, ends_at, status FROM terms
@@ -104,12 +102,9 @@ _ONE_SQL = _subject_sql(page=False)
 
 def _subject(r: Mapping[str, Any]) -> OfferSubject:
     colour = r["licence_colour"]
-    offer_id = r["offer_id"]
-    live = None if offer_id is None else LiveOffer(offer_id, r["contract_id"], r["term_id"], r["offer_fingerprint"],
-                                                   r["offer_premium_yen"], r["offer_state"])
     return OfferSubject(r["contract_id"], r["policy_number"], r["product_id"], r["term_id"], r["starts_at"],
                         r["ends_at"], r["version_id"], r["input_hash"],
-                        LicenceColour(colour) if colour else None, r["premium_yen"], live, r["rating_input"])
+                        LicenceColour(colour) if colour else None, r["premium_yen"], r["rating_input"])
 
 
 async def due_subjects(conn: Executor, *, after_id: int, upto_id: int, as_of: date,

@@ -147,3 +147,29 @@ async def test_parts_finishing_together_still_finish_the_run(pool: asyncpg.Pool)
     await asyncio.gather(*tasks)
     got = await offer_repo.get_run(pool, run.id)
     assert got is not None and got.state == "DONE"
+
+
+async def test_a_page_that_waited_for_a_contract_sees_the_offer_written_meanwhile(pool: asyncpg.Pool) -> None:
+    """The page statement locks its contracts; an offer committed while it waited for one is read
+    after the lock (a statement sees other tables as of its start), so the page keeps it instead of
+    writing a second live offer."""
+    import asyncio
+
+    from domain.services.renewals.offers import as_uow, refresh_contract
+
+    [cid] = await _book(pool, 1)
+    run = await recalc.start_or_resume(pool, as_of=AS_OF, resume=False, parts=1, source="CLI", now=NOW)
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        first = await refresh_contract(as_uow(conn), cid, NOW, reason="test", only_if_due=False)
+        assert first.offered == 1
+        page = asyncio.create_task(_run_all(pool, run, page=1000))
+        await asyncio.sleep(0.5)              # the page is now waiting for the contract's lock
+        assert not page.done()
+        await tx.commit()
+    done = await page
+    assert done.state == "DONE"
+    live = await pool.fetchval(
+        "SELECT count(*) FROM renewal_offers WHERE contract_id = $1 AND state IN ('OFFERED', 'ACCEPTED')", cid)
+    assert live == 1

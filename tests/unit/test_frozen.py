@@ -84,3 +84,12 @@ def test_decoding_fills_slots_as_init_would() -> None:
         q = _quote(products[i % len(products)], rnd)
         got = from_json(QuoteInput, to_json(q))
         assert got == q
+
+
+def test_a_json_value_that_is_no_object_is_a_type_error() -> None:
+    """What the stored-quote readers catch (`NO_RATING_INPUT`, the offer document's fallback)."""
+    from domain.jsoncodec import from_json
+
+    for bad in (None, [], "x", 5):
+        with pytest.raises(TypeError):
+            from_json(QuoteInput, bad)

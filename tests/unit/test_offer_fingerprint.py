@@ -42,3 +42,14 @@ def test_a_non_ascii_key_is_hashed_with_the_stdlib_escapes() -> None:
     got = fingerprint(product, input_hash="00" * 16, term_start=start, term_end=end, claims=claims, licence=None)
     assert got == _stdlib(product.id, tariffs, "00" * 16, start, end,  # type: ignore[arg-type]
                           [["事故-1", None, False]], None)
+
+
+def test_del_and_a_lone_surrogate_are_hashed_as_the_stdlib_escapes_them() -> None:
+    product = next(iter(default_catalog()))
+    start, end = date(2026, 4, 1), date(2027, 4, 1)
+    tariffs = tuple(t.version if t else None for t in (product.tariff_on(start), product.tariff_on(end)))
+    for claim_id in ("CL\x7f1", "CL\ud8001"):
+        got = fingerprint(product, input_hash="11" * 16, term_start=start, term_end=end,
+                          claims=[TermClaim(claim_id, None, False)], licence=None)
+        assert got == _stdlib(product.id, tariffs, "11" * 16, start, end,  # type: ignore[arg-type]
+                              [[claim_id, None, False]], None)

@@ -75,8 +75,14 @@ def fingerprint(product: Product, *, input_hash: str, term_start: date, term_end
     key = [OFFER_CODE_VERSION, product.id, input_hash, term_start.isoformat(), term_end.isoformat(),
            _claims_key(claims), licence.value if licence else None,
            current.version if current else None, following.version if following else None]
-    text = orjson.dumps(key)
-    if not text.isascii():   # hashed as before: the stdlib escapes non-ASCII (\uXXXX), orjson does not
+    # hashed as before, from the stdlib's compact JSON: orjson writes the same bytes unless the key
+    # holds non-ASCII or DEL (the stdlib escapes them, \uXXXX) or a lone surrogate (orjson refuses)
+    try:
+        text = orjson.dumps(key)
+        same = text.isascii() and b"\x7f" not in text
+    except orjson.JSONEncodeError:
+        same = False
+    if not same:
         text = json.dumps(key, separators=(",", ":")).encode()
     return hashlib.sha256(text).hexdigest()
 
@@ -345,7 +351,9 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
     if not subjects:
         return res
     catalog = default_catalog()
-    live = {s.term_id: s.live for s in subjects if s.live is not None}   # read with the page
+    # read after the page's statement has its locks: a statement that waited for a contract's lock
+    # still sees other tables as of its start, so an offer written meanwhile would be missed
+    live = await offer_repo.live_offers(conn, [s.term_id for s in subjects])
     pending: list[tuple[OfferSubject, Product, str, list[TermClaim]]] = []
     page_claims = await terms_claims(uow, [(s.contract_id, s.term_id) for s in subjects])
     for s in subjects:
@@ -364,7 +372,8 @@ async def refresh_subjects(uow: UnitOfWork, subjects: Sequence[OfferSubject], no
         pending.append((s, product, fp, claims))
     # Rating inputs travel only for the offers not computed yet, one per distinct input; each is
     # parsed where it is priced, so its JSON objects are dropped while still in the CPU's cache.
-    # A term without a live offer brought its input with the page; the others' are read here.
+    # A term without a live offer when the page was read brought its input with it; the others'
+    # are read here.
     texts: dict[str, str | None] = {}
     first_version: dict[str, int] = {}
     for s, _, fp, _ in pending:
@@ -443,7 +452,7 @@ async def refresh_contract(uow: UnitOfWork, contract_id: int, now: datetime, *, 
         end = jst_date(s.term_ends_at)
         today = jst_date(now)
         due = product is not None and today < end and (end - today).days <= product.renewal.offer_days_before
-        if not due and s.live is None:
+        if not due and s.term_id not in await offer_repo.live_offers(uow.conn, [s.term_id]):
             return PageResult()
     return await refresh_subjects(uow, [s], now, reason=reason)
 
