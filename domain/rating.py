@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from domain.calendar import RuleError, YearMonth, add_months, age_on, day_number
 from domain.discount_rules import (
@@ -267,7 +267,6 @@ def _check_rider_terms(product: Product, q: QuoteInput) -> None:
 class _RiderPlan:
     """A product's riders as `_effective_riders` walks them, sorted out once per product."""
 
-    product: Product                      # held, so the id-keyed cache never answers for a recycled id
     order: Mapping[str, int]              # rider code → position in the product file
     by_restriction: tuple[Rider, ...]     # riders a driver-restriction condition brings
     automatic: tuple[Rider, ...]
@@ -275,16 +274,30 @@ class _RiderPlan:
     constrained: frozenset[str]           # riders with a scope, requirement or registration-window check
 
 
-_RIDER_PLANS: dict[int, _RiderPlan] = {}
+_P = TypeVar("_P")
 
 
-def _rider_plan(product: Product) -> _RiderPlan:
-    got = _RIDER_PLANS.get(id(product))
-    if got is not None and got.product is product:
-        return got
-    if len(_RIDER_PLANS) > 256:      # products rebuilt over and over (tests): keep the cache bounded
-        _RIDER_PLANS.clear()
-    plan = _RiderPlan(product, {r.code: i for i, r in enumerate(product.riders)},
+class _PerProduct(Generic[_P]):
+    """A value worked out once per product object: keyed by its id, the entry holding the product
+    so a recycled id is never answered; bounded, as tests build products over and over."""
+
+    def __init__(self, make: Callable[[Product], _P]) -> None:
+        self._make = make
+        self._by_id: dict[int, tuple[Product, _P]] = {}
+
+    def __call__(self, product: Product) -> _P:
+        got = self._by_id.get(id(product))
+        if got is not None and got[0] is product:
+            return got[1]
+        if len(self._by_id) > 256:
+            self._by_id.clear()
+        value = self._make(product)
+        self._by_id[id(product)] = (product, value)
+        return value
+
+
+def _make_rider_plan(product: Product) -> _RiderPlan:
+    return _RiderPlan({r.code: i for i, r in enumerate(product.riders)},
                       tuple(r for r in product.riders if r.driver_restriction is not None),
                       tuple(r for r in product.riders if r.mode is RiderMode.AUTOMATIC),
                       frozenset(r.code for r in product.riders if _has_requirements(r) or _has_scope(r) or (
@@ -293,8 +306,9 @@ def _rider_plan(product: Product) -> _RiderPlan:
                           or r.auto_expiry_before_registration_months is not None)),
                       frozenset(r.code for r in product.riders if _has_requirements(r) or _has_scope(r)
                                 or r.expiry_within_registration_months is not None))
-    _RIDER_PLANS[id(product)] = plan
-    return plan
+
+
+_rider_plan = _PerProduct(_make_rider_plan)
 
 
 def _has_requirements(r: Rider) -> bool:
@@ -714,7 +728,7 @@ class _DiscountPlan:
     """A product's discount rules sorted out per (use type, channel, payment method): a quote
     runs only the checks of the rules its key lets in."""
 
-    product: Product                                  # held, so the id-keyed cache never answers for a recycled id
+    product: Product
     by_key: dict[_DiscountKey, tuple[_Open, bool]]    # filled by open_to; the bool: a rule let in names excluded_by
 
     def open_to(self, key: _DiscountKey) -> tuple[_Open, bool]:
@@ -724,18 +738,7 @@ class _DiscountPlan:
         return got
 
 
-_DISCOUNT_PLANS: dict[int, _DiscountPlan] = {}
-
-
-def _discount_plan(product: Product) -> _DiscountPlan:
-    got = _DISCOUNT_PLANS.get(id(product))
-    if got is not None and got.product is product:
-        return got
-    if len(_DISCOUNT_PLANS) > 256:      # products rebuilt over and over (tests): keep the cache bounded
-        _DISCOUNT_PLANS.clear()
-    plan = _DiscountPlan(product, {})
-    _DISCOUNT_PLANS[id(product)] = plan
-    return plan
+_discount_plan = _PerProduct(lambda product: _DiscountPlan(product, {}))
 
 
 def _discounts(product: Product, q: QuoteInput, first_policy_year: bool = True) -> list[_Applied]:
